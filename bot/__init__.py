@@ -1,0 +1,1 @@
+"""edi-bot: the transport edge (aiohttp, Bot Framework), storage and services."""

@@ -1,0 +1,186 @@
+"""The aiohttp application: `create_app(settings)` wires everything; no module globals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.schema import Activity
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapter import EdiCloudAdapter, build_adapter
+from bot.config import Settings
+from bot.db import migrate
+from bot.db.engine import create_engine
+from bot.runtime import Runtime, build_runtime, describe_exception
+from bot.teams import tenant_of
+from scheduler.jobs import build_scheduler
+
+log = logging.getLogger(__name__)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+RUNTIME_KEY = web.AppKey("runtime", Runtime)
+ADAPTER_KEY = web.AppKey("adapter", EdiCloudAdapter)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem(status: int, reason: str) -> web.Response:
+    """A short JSON error body: what was wrong, never a stack trace."""
+    return web.json_response({"error": reason}, status=status)
+
+
+def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
+    """The activity in a request body, or a short reason why it is not one."""
+    if not isinstance(body, dict):
+        return None, "Body is not a Bot Framework activity (expected a JSON object)."
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        return None, "Activity has no type."
+    for field in ("serviceUrl", "channelId"):
+        if not isinstance(body.get(field), str) or not body[field].strip():
+            return None, f"Activity has no {field}."
+    if not str(body["serviceUrl"]).startswith(("https://", "http://")):
+        return None, "Activity serviceUrl is not an http(s) URL."
+    for field in ("conversation", "from", "recipient"):
+        part = body.get(field)
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
+            return None, f"Activity has no {field}.id."
+    if "text" in body and body["text"] is not None and not isinstance(body["text"], str):
+        return None, "Activity text is not a string."
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:
+        return None, "Activity fields have the wrong shape."
+    if not activity.conversation or not activity.conversation.id:
+        return None, "Activity has no conversation.id."
+    return activity, None
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """POST /api/messages: one Bot Framework activity in, the turn run, 2xx or a 4xx reason."""
+    settings = request.app[SETTINGS_KEY]
+    if request.content_type != "application/json":
+        return problem(415, "Send the activity as application/json.")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return problem(413, f"Body is larger than {settings.max_body_bytes} bytes.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return problem(400, "Body is not valid JSON.")
+    activity, reason = parse_activity(body)
+    if activity is None:
+        return problem(400, reason or "Not an activity.")
+    if settings.allowed_tenants and tenant_of(activity) not in settings.allowed_tenants:
+        log.warning("request.foreign_tenant", extra={"activity_type": activity.type})
+        return problem(403, "This bot does not serve that organisation.")
+    runtime = request.app[RUNTIME_KEY]
+    adapter = request.app[ADAPTER_KEY]
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        invoke_response = await adapter.process_activity(auth_header, activity, runtime.bot.on_turn)
+    except PermissionError:
+        return problem(401, "Missing or invalid Bot Framework token.")
+    except Exception as error:
+        reference = uuid.uuid4().hex[:8].upper()
+        log.error(
+            "request.failed",
+            extra={"correlation_id": reference, "error": describe_exception(error)},
+        )
+        return problem(503, f"Temporarily unable to process the activity (ref {reference}).")
+    if invoke_response is not None:
+        return web.json_response(
+            data=serializer_helper(invoke_response.body), status=invoke_response.status
+        )
+    return web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: the process is alive."""
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """GET /readyz: the database answers and its schema is the one this code expects."""
+    engine = request.app[RUNTIME_KEY].engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        current = await migrate.current_revision(engine)
+    except Exception as error:
+        log.warning("ready.database_unreachable", extra={"error": describe_exception(error)})
+        return web.json_response({"status": "not ready", "database": "unreachable"}, status=503)
+    head = migrate.head_revision()
+    if current != head:
+        body = {"status": "not ready", "database": "ok", "schema": current, "expected": head}
+        return web.json_response(body, status=503)
+    return web.json_response({"status": "ready", "database": "ok", "schema": current})
+
+
+@web.middleware
+async def access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Method, path, status and time of each request; a 500 body never shows a trace."""
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as http_error:
+        response = problem(http_error.status, http_error.reason)
+    except Exception as error:
+        reference = uuid.uuid4().hex[:8].upper()
+        log.error(
+            "request.unhandled",
+            extra={"correlation_id": reference, "error": describe_exception(error)},
+        )
+        response = problem(500, f"Internal error (ref {reference}).")
+    level = logging.DEBUG if response.status < 400 else logging.WARNING
+    log.log(
+        level,
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
+
+
+def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.Application:
+    """The web application for `settings`; `engine` lets tests share one database engine."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[access_log])
+    app[SETTINGS_KEY] = settings
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        own_engine = engine is None
+        db = engine if engine is not None else create_engine(settings.database_url)
+        try:
+            if settings.development_mode:
+                await migrate.upgrade(db)
+            runtime = build_runtime(settings, db)
+            app[RUNTIME_KEY] = runtime
+            app[ADAPTER_KEY] = build_adapter(settings, runtime.on_turn_error)
+            scheduler = build_scheduler(settings, runtime.sessions)
+            scheduler.start()
+            try:
+                yield
+            finally:
+                scheduler.shutdown(wait=False)
+        finally:
+            if own_engine:
+                await db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,117 @@
+"""`edi-bot`: one entry point, a subcommand per area."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logs import configure_logging
+
+log = logging.getLogger("bot.cli")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"EDI_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise SystemExit(f"edi-bot: invalid configuration: {problems}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    problems = settings.production_problems()
+    if problems:
+        print(f"edi-bot: cannot start in production mode: {'; '.join(problems)}", file=sys.stderr)  # noqa: T201
+        return 2
+    if settings.development_mode:
+        log.warning(
+            "DEVELOPMENT MODE: EDI_APP_ID is not set, so Bot Framework authentication is OFF "
+            "and anyone who can reach this port can talk to the bot. Never expose it."
+        )
+    host = args.host or settings.host
+    port = args.port or settings.port
+    log.info("serve.start", extra={"url": f"http://{host}:{port}/api/messages"})
+    web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.terminal import run_chat
+
+    settings = _settings()
+    configure_logging("WARNING", settings.log_format)
+    return asyncio.run(run_chat(settings, user=args.user))
+
+
+def _db(args: argparse.Namespace) -> int:
+    from bot.db import migrate
+    from bot.db.engine import create_engine
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            if args.db_command == "upgrade":
+                await migrate.upgrade(engine)
+            current = await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+        head = migrate.head_revision()
+        state = "up to date" if current == head else f"behind (code expects {head})"
+        print(f"database at revision {current or 'none'}: {state}")  # noqa: T201
+        return 0 if current == head else 1
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="edi-bot", description="Leicestershire County Council's EDI bot for Microsoft Teams."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot's web service (POST /api/messages)")
+    serve.add_argument("--host", help="address to listen on (default EDI_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default EDI_PORT)")
+    serve.set_defaults(handler=_serve)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", default="Terminal User", help="the name to chat as")
+    chat.set_defaults(handler=_chat)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply every migration not yet applied")
+    db_commands.add_parser("current", help="show the schema revision (exit 1 if behind)")
+    db.set_defaults(handler=_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `edi-bot` command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

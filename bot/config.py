@@ -1,0 +1,95 @@
+"""The one settings object: every `EDI_` environment variable, loaded once and passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content"
+
+
+class AppType(StrEnum):
+    """How the bot's Entra ID (Azure AD) app registration signs in."""
+
+    SINGLE_TENANT = "SingleTenant"
+    MULTI_TENANT = "MultiTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+class Settings(BaseSettings):
+    """All configuration, from `EDI_*` environment variables and an optional `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EDI_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/edi-bot.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    app_id: str = Field(default="", description="Bot's Microsoft App ID; empty = development mode")
+    app_password: SecretStr = Field(default=SecretStr(""), description="Bot's client secret")
+    app_type: AppType = AppType.SINGLE_TENANT
+    app_tenant_id: str = Field(default="", description="Home tenant of a SingleTenant/MSI app")
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated tenant ids whose activities are accepted; empty = any (dev)",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=4096, description="Largest accepted request body on /api/messages"
+    )
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    state_ttl_days: int = Field(
+        default=30, ge=1, description="Unfinished conversations are forgotten after this many days"
+    )
+    turn_attempts: int = Field(
+        default=3, ge=1, le=10, description="Retries of a turn that lost a race on its state"
+    )
+
+    @field_validator("allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def development_mode(self) -> bool:
+        """True when no app id is set: Bot Framework authentication is off."""
+        return not self.app_id
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default (or another SQLite file)."""
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """What production mode needs and lacks, as short sentences; empty when ready."""
+        if self.development_mode:
+            return []
+        problems: list[str] = []
+        needs_secret = self.app_type in (AppType.SINGLE_TENANT, AppType.MULTI_TENANT)
+        if needs_secret and not self.app_password.get_secret_value():
+            problems.append(f"EDI_APP_PASSWORD is required for EDI_APP_TYPE={self.app_type}")
+        needs_tenant = self.app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI)
+        if needs_tenant and not self.app_tenant_id:
+            problems.append(f"EDI_APP_TENANT_ID is required for EDI_APP_TYPE={self.app_type}")
+        if not self.allowed_tenants:
+            problems.append("EDI_ALLOWED_TENANTS must list the tenant ids the bot serves")
+        if self.is_sqlite:
+            problems.append("EDI_DATABASE_URL must point at PostgreSQL (postgresql+asyncpg://...)")
+        return problems

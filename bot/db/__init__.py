@@ -1,0 +1,1 @@
+"""Database: engine, schema (models.py), migrations and small repositories."""

@@ -1,0 +1,266 @@
+"""The activity handler: one turn = one transaction; routes commands, cards and dialogs.
+
+A turn loads the conversation's state, runs, and saves the state in the same database
+transaction as anything the turn stored. Replies are held until that commits. If another
+process advanced the same conversation meanwhile, the save is refused and the whole turn is
+run again on the fresh state (up to `turn_attempts` times), so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import (
+    ActivityHandler,
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapter import ReplyBuffer
+from bot.content import Content, MenuEntry
+from bot.db import repo_references
+from bot.storage import StateConflictError, current_session, unit_of_work
+from bot.teams import card_message, is_personal, normalise_command, person_of, reference_of
+
+log = logging.getLogger(__name__)
+
+MENU_WORDS = frozenset({"hi", "hello", "hey", "help", "menu", "start", "home", "?"})
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abort", "never mind", "nevermind"})
+# Longer messages are refused politely here; each dialog may set a tighter limit of its own.
+MAX_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A conversation the menu offers: its command, the words for it, and its dialog."""
+
+    entry: MenuEntry
+    dialog: Dialog
+
+
+class EdiBot(ActivityHandler):
+    """Routes each activity: shell commands, the active dialog, feature commands, or help."""
+
+    def __init__(
+        self,
+        *,
+        conversation_state: ConversationState,
+        sessions: async_sessionmaker[AsyncSession],
+        content: Content,
+        features: list[Feature],
+        turn_attempts: int = 3,
+    ) -> None:
+        super().__init__()
+        self._state = conversation_state
+        self._sessions = sessions
+        self._content = content
+        self._texts = content.texts
+        self._features = features
+        self._attempts = turn_attempts
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._by_word: dict[str, Feature] = {}
+        self._titles: dict[str, str] = {}
+        for feature in features:
+            self._dialogs.add(feature.dialog)
+            self._titles[feature.dialog.id] = feature.entry.title
+            for word in (feature.entry.command, *feature.entry.words):
+                self._by_word[normalise_command(word)] = feature
+
+    # ---- the turn ---------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Run the turn in one transaction, retrying it when it lost a race on its state."""
+        buffer = ReplyBuffer(turn_context)
+        for attempt in range(1, self._attempts + 1):
+            buffer.start()
+            try:
+                async with unit_of_work(self._sessions):
+                    await self._state.load(turn_context, force=True)
+                    await super().on_turn(turn_context)
+                    await self._state.save_changes(turn_context)
+            except StateConflictError:
+                buffer.discard()
+                log.info("turn.state_conflict", extra={"attempt": attempt})
+                continue
+            except BaseException:
+                buffer.discard()
+                raise
+            await buffer.flush()
+            return
+        await turn_context.send_activity(self._texts("shell.crossed"))
+
+    # ---- messages -----------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Typed text or a card's Action.Submit."""
+        await self._remember(turn_context)
+        activity = turn_context.activity
+        submitted = self._read_card(activity.value)
+        if submitted is _UNREADABLE:
+            await self._say(turn_context, "shell.unreadable_card")
+            return
+        if isinstance(submitted, str):
+            # A card button says what a person could have typed: treat it the same way.
+            activity.text = submitted
+        elif not activity.text:
+            await self._say(turn_context, "shell.text_only")
+            return
+        if len(activity.text) > MAX_TEXT_CHARS:
+            await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
+            return
+        await self._route(turn_context, normalise_command(activity.text), from_card=bool(submitted))
+
+    async def _route(self, turn_context: TurnContext, command: str, *, from_card: bool) -> None:
+        dialog_context = await self._dialogs.create_context(turn_context)
+        active = dialog_context.active_dialog
+        if command in CANCEL_WORDS:
+            if active is None:
+                await self._say(turn_context, "shell.nothing_to_cancel")
+                return
+            await dialog_context.cancel_all_dialogs()
+            await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+            return
+        if command in MENU_WORDS:
+            if active is not None:
+                await dialog_context.cancel_all_dialogs()
+                await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+            await self.send_welcome(turn_context)
+            return
+        if active is not None:
+            result = await dialog_context.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        feature = self._by_word.get(command)
+        if feature is not None:
+            await dialog_context.begin_dialog(feature.dialog.id)
+            return
+        await self._say(turn_context, "shell.stale_card" if from_card else "shell.not_understood")
+
+    # ---- installs and membership ----------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """The bot was installed (or reinstalled) for someone: store where to reach them."""
+        await self._remember(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """The bot was uninstalled: never message that person proactively again."""
+        await self._forget(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Welcome a person when the bot joins their personal chat."""
+        bot_id = getattr(turn_context.activity.recipient, "id", None)
+        if any(getattr(member, "id", None) == bot_id for member in members_added or []):
+            await self._remember(turn_context)
+            if is_personal(turn_context.activity):
+                await self.send_welcome(turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """The bot left the chat: its reference is no longer usable."""
+        bot_id = getattr(turn_context.activity.recipient, "id", None)
+        if any(getattr(member, "id", None) == bot_id for member in members_removed or []):
+            await self._forget(turn_context)
+
+    # ---- invokes --------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Action.Execute from a card is handled like Action.Submit; other invokes are refused."""
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action" and isinstance(activity.value, dict):
+            action = activity.value.get("action")
+            data = action.get("data") if isinstance(action, dict) else None
+            message = Activity(
+                type=ActivityTypes.message, value=data if isinstance(data, dict) else {}
+            )
+            for field in ("id", "channel_id", "conversation", "from_property", "recipient"):
+                setattr(message, field, getattr(activity, field))
+            message.service_url = activity.service_url
+            message.channel_data = activity.channel_data
+            turn_context._activity = message
+            try:
+                await self.on_message_activity(turn_context)
+            finally:
+                turn_context._activity = activity
+            # Answering with a plain InvokeResponse avoids botbuilder 4.17.1 serialising an
+            # AdaptiveCardInvokeResponse twice (HTTP 500); see shared/notes/agents-playground.md.
+            return InvokeResponse(
+                status=200,
+                body={
+                    "statusCode": 200,
+                    "type": "application/vnd.microsoft.activity.message",
+                    "value": "",
+                },
+            )
+        return InvokeResponse(status=400, body={"error": "This bot does not handle that invoke."})
+
+    # ---- what the bot says ------------------------------------------------------------------
+
+    async def send_welcome(self, turn_context: TurnContext) -> None:
+        """The welcome card: what the bot can do, each entry a button."""
+        menu = self._content.menu
+        card = self._content.card(
+            "welcome",
+            title=menu["title"],
+            intro=menu["intro"],
+            tips=menu["tips"],
+            entries=[feature.entry for feature in self._features],
+        )
+        await turn_context.send_activity(card_message(card))
+
+    async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
+        await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))
+
+    def _title(self, dialog_id: str) -> str:
+        return f"“{self._titles.get(dialog_id, 'what we were doing')}”"
+
+    # ---- cards and references ---------------------------------------------------------------
+
+    @staticmethod
+    def _read_card(value: Any) -> str | object | None:
+        """What a card submission asks for: a command or choice as text; None if no card."""
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            for key in ("command", "choice"):
+                chosen = value.get(key)
+                if isinstance(chosen, str) and chosen.strip():
+                    return chosen
+        return _UNREADABLE
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        person = person_of(activity)
+        service_url = activity.service_url or ""
+        if person is None or not is_personal(activity):
+            return
+        if not service_url.startswith(("https://", "http://")):
+            return
+        session = current_session()
+        if session is None:
+            return
+        await repo_references.upsert_reference(
+            session,
+            person=person,
+            conversation_id=activity.conversation.id,
+            service_url=service_url,
+            reference=reference_of(activity),
+        )
+
+    async def _forget(self, turn_context: TurnContext) -> None:
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if person is not None and session is not None:
+            await repo_references.mark_gone(session, person=person)
+
+
+_UNREADABLE = object()

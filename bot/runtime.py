@@ -1,0 +1,104 @@
+"""Builds the bot and its parts once, for the web service and the terminal chat alike."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from dataclasses import dataclass
+
+from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapter import ReplyBuffer
+from bot.config import Settings
+from bot.content import Content
+from bot.db.engine import create_sessionmaker
+from bot.handler import EdiBot, Feature
+from bot.storage import SqlStorage
+from dialogs.about_edi import AboutEdiDialog
+
+log = logging.getLogger(__name__)
+
+
+def describe_exception(error: BaseException) -> str:
+    """Exception types and where they were raised, never their messages.
+
+    Messages can quote what a person typed (int("...") does), so they stay out of logs.
+    """
+    parts: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(parts) < 5:
+        frames = traceback.extract_tb(current.__traceback__)[-6:]
+        where = " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in frames)
+        parts.append(f"{type(current).__qualname__} at {where or 'unknown'}")
+        current = current.__cause__ or current.__context__
+    return " | caused by ".join(parts)
+
+
+@dataclass
+class Runtime:
+    """The bot with the storage and state it runs on."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    storage: SqlStorage
+    conversation_state: ConversationState
+    content: Content
+    bot: EdiBot
+
+    async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """The one error handler: log a reference, tell the person, reset the conversation."""
+        reference = uuid.uuid4().hex[:8].upper()
+        log.error(
+            "turn.failed",
+            extra={
+                "correlation_id": reference,
+                "activity_type": getattr(turn_context.activity, "type", None),
+                "error": describe_exception(error),
+            },
+        )
+        buffer = ReplyBuffer.of(turn_context)
+        if buffer is not None:
+            buffer.discard()
+        try:
+            key = self.conversation_state.get_storage_key(turn_context)
+            if key:
+                await self.storage.delete([key])
+        except Exception as reset_error:
+            log.error("turn.reset_failed", extra={"error": describe_exception(reset_error)})
+        if turn_context.activity.type in ("message", "invoke", "conversationUpdate"):
+            try:
+                text = self.content.texts("shell.error", reference=reference)
+                await turn_context.send_activity(MessageFactory.text(text))
+            except Exception as send_error:
+                log.error(
+                    "turn.error_reply_failed", extra={"error": describe_exception(send_error)}
+                )
+
+
+def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
+    """Wire storage, state, content, dialogs and the bot for `engine`."""
+    sessions = create_sessionmaker(engine)
+    storage = SqlStorage(engine, sessions)
+    conversation_state = ConversationState(storage)
+    content = Content(settings.content_dir)
+    entries = {entry.command: entry for entry in content.menu_entries()}
+    features = [Feature(entries[AboutEdiDialog.COMMAND], AboutEdiDialog(content))]
+    bot = EdiBot(
+        conversation_state=conversation_state,
+        sessions=sessions,
+        content=content,
+        features=features,
+        turn_attempts=settings.turn_attempts,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        storage=storage,
+        conversation_state=conversation_state,
+        content=content,
+        bot=bot,
+    )

@@ -1,0 +1,193 @@
+"""Bot state in the database: a botbuilder `Storage` of JSON documents with e-tags.
+
+Every document read carries its e-tag, and botbuilder's `BotState` writes back the very
+dict it read, so a write from a turn that started before another replica's turn finished
+is refused (`StateConflictError`) instead of silently overwriting it. A write inside a
+`UnitOfWork` joins that transaction, so a turn's state and its domain writes commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import Storage
+from jsonpickle.pickler import Pickler
+from jsonpickle.unpickler import Unpickler
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db.models import BotStateDocument, utcnow
+
+ETAG_KEY = "e_tag"
+WILDCARD = "*"
+
+_current_session: ContextVar[AsyncSession | None] = ContextVar("edi_unit_of_work", default=None)
+
+
+class StateConflictError(KeyError):
+    """A state write carried an e-tag that is no longer the stored one (another turn won)."""
+
+
+def current_session() -> AsyncSession | None:
+    """The session of the unit of work this task is in, if any."""
+    return _current_session.get()
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction shared by everything in the block; commits on success, else rolls back."""
+    async with sessions() as session:
+        token = _current_session.set(session)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            _current_session.reset(token)
+
+
+def _encode(item: object) -> str:
+    flat = Pickler().flatten(item)
+    if isinstance(flat, dict):
+        flat.pop(ETAG_KEY, None)
+    return json.dumps(flat, separators=(",", ":"))
+
+
+def _decode(document: str, etag: str) -> Any:
+    item = Unpickler().restore(json.loads(document))
+    if isinstance(item, dict):
+        item[ETAG_KEY] = etag
+    else:
+        item.e_tag = etag
+    return item
+
+
+def _etag_of(item: object) -> str | None:
+    value = item.get(ETAG_KEY) if isinstance(item, Mapping) else getattr(item, ETAG_KEY, None)
+    return None if value is None else str(value)
+
+
+def _set_etag(item: object, etag: str) -> None:
+    if isinstance(item, dict):
+        item[ETAG_KEY] = etag
+    elif hasattr(item, ETAG_KEY):
+        setattr(item, ETAG_KEY, etag)
+
+
+class SqlStorage(Storage):
+    """botbuilder `Storage` on SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self._engine = engine
+        self._sessions = sessions
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Documents for the keys that exist, each with its current e-tag."""
+        if keys is None:
+            raise TypeError("SqlStorage.read(): keys are required")
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        query = select(BotStateDocument.key, BotStateDocument.document, BotStateDocument.etag)
+        query = query.where(BotStateDocument.key.in_(wanted))
+        session = current_session()
+        if session is not None:
+            rows = (await session.execute(query)).all()
+        else:
+            async with self._sessions() as own:
+                rows = (await own.execute(query)).all()
+        return {key: _decode(document, etag) for key, document, etag in rows}
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        """Store each change; refuse one whose e-tag is stale. All or nothing."""
+        if changes is None:
+            raise TypeError("SqlStorage.write(): changes are required")
+        if not changes:
+            return
+        session = current_session()
+        if session is not None:
+            await self._write_all(session, changes)
+            return
+        async with unit_of_work(self._sessions) as own:
+            await self._write_all(own, changes)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        """Remove the documents for these keys; unknown keys are ignored."""
+        wanted = list(keys)
+        if not wanted:
+            return
+        statement = delete(BotStateDocument).where(BotStateDocument.key.in_(wanted))
+        session = current_session()
+        if session is not None:
+            await session.execute(statement)
+            return
+        async with unit_of_work(self._sessions) as own:
+            await own.execute(statement)
+
+    async def _write_all(self, session: AsyncSession, changes: dict[str, Any]) -> None:
+        new_etags: dict[str, str] = {}
+        for key, item in changes.items():
+            expected = _etag_of(item)
+            if expected == "":
+                raise ValueError(f"SqlStorage.write(): empty e-tag for {key!r}")
+            etag = uuid.uuid4().hex
+            await self._write_one(session, key, _encode(item), expected, etag)
+            new_etags[key] = etag
+        # Only after every write succeeded: hand the new e-tags back to the caller's objects,
+        # so a second save in the same turn is not mistaken for a stale one.
+        for key, etag in new_etags.items():
+            _set_etag(changes[key], etag)
+
+    async def _write_one(
+        self, session: AsyncSession, key: str, document: str, expected: str | None, etag: str
+    ) -> None:
+        now = utcnow()
+        if expected is None or expected == WILDCARD:
+            upsert = self._insert(BotStateDocument).values(
+                key=key, document=document, etag=etag, updated_at=now
+            )
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[BotStateDocument.key],
+                set_={"document": document, "etag": etag, "updated_at": now},
+            )
+            await session.execute(upsert)
+            return
+        guarded = (
+            update(BotStateDocument)
+            .where(BotStateDocument.key == key, BotStateDocument.etag == expected)
+            .values(document=document, etag=etag, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if (await session.execute(guarded)).rowcount == 1:  # type: ignore[attr-defined]
+            return
+        # No row with that e-tag: either the document is gone (write it afresh, as
+        # botbuilder's MemoryStorage does) or another writer changed it first (conflict).
+        fresh = self._insert(BotStateDocument).values(
+            key=key, document=document, etag=etag, updated_at=now
+        )
+        fresh = fresh.on_conflict_do_nothing(index_elements=[BotStateDocument.key])
+        if (await session.execute(fresh)).rowcount != 1:  # type: ignore[attr-defined]
+            raise StateConflictError(key)
+
+
+async def purge_state_older_than(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete state documents last written before `cutoff`; returns how many."""
+    statement = (
+        delete(BotStateDocument)
+        .where(BotStateDocument.updated_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Conversations, one per module; each is a botbuilder ComponentDialog."""

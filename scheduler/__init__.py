@@ -1,0 +1,1 @@
+"""Every timed job, declared once with a stable id, in Europe/London time."""

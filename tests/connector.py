@@ -1,0 +1,106 @@
+"""A stand-in for the Bot Framework connector service (Teams' side of the protocol).
+
+It listens on a real loopback port, accepts what the bot sends to `/v3/conversations/...`
+exactly as the Bot Connector REST API defines it, and records each activity so tests can
+assert what a person would have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    """One call the bot made to the connector."""
+
+    method: str
+    path: str
+    conversation_id: str
+    activity: dict[str, Any]
+    authorization: str | None
+
+
+@dataclass
+class StandInConnector:
+    """Records replies per conversation; `url` is the serviceUrl to put on activities."""
+
+    received: list[Received] = field(default_factory=list)
+    _by_conversation: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
+    _changed: asyncio.Condition | None = None
+    _runner: web.AppRunner | None = None
+    url: str = ""
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> StandInConnector:
+        """Listen on a free loopback port."""
+        self._changed = asyncio.Condition()
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        base = "/v3/conversations/{conversation_id}/activities"
+        app.router.add_post(base, self._record)
+        app.router.add_post(base + "/{activity_id}", self._record)
+        app.router.add_put(base + "/{activity_id}", self._record)
+        app.router.add_delete(base + "/{activity_id}", self._deleted)
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.url = f"http://{bound[0]}:{bound[1]}/"
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _record(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        conversation_id = request.match_info["conversation_id"]
+        item = Received(
+            method=request.method,
+            path=request.path,
+            conversation_id=conversation_id,
+            activity=body,
+            authorization=request.headers.get("Authorization"),
+        )
+        assert self._changed is not None
+        async with self._changed:
+            self.received.append(item)
+            self._by_conversation[conversation_id].append(item)
+            self._changed.notify_all()
+        return web.json_response({"id": uuid.uuid4().hex})
+
+    async def _deleted(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": f"a:{uuid.uuid4().hex}", "activityId": uuid.uuid4().hex})
+
+    def replies(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Activities sent to a conversation so far, oldest first."""
+        return [item.activity for item in self._by_conversation.get(conversation_id, [])]
+
+    async def wait_for(
+        self, conversation_id: str, count: int, within: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until a conversation has at least `count` replies; return them all."""
+        assert self._changed is not None
+
+        def enough() -> bool:
+            return len(self._by_conversation.get(conversation_id, [])) >= count
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(enough), within)
+        return self.replies(conversation_id)
+
+    def forget(self) -> None:
+        """Clear what was recorded."""
+        self.received.clear()
+        self._by_conversation.clear()
