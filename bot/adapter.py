@@ -45,12 +45,16 @@ class ReplyBuffer:
     def __init__(self, context: TurnContext) -> None:
         self._context = context
         self._held: list[Activity] = []
+        self._responded_before = bool(context.responded)
         self.active = False
         context.turn_state[_BUFFER_KEY] = self
 
     def start(self) -> None:
         """Hold every reply from now on; forget any held from an earlier attempt."""
         self._held.clear()
+        # A discarded attempt's replies were never sent, so the turn has not responded.
+        # (Prompts only re-ask when `responded` is false; botbuilder offers no reset.)
+        self._context._responded = self._responded_before  # noqa: SLF001
         self.active = True
 
     def hold(self, activities: list[Activity]) -> list[ResourceResponse]:

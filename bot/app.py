@@ -61,6 +61,18 @@ def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
         return None, "Activity fields have the wrong shape."
     if not activity.conversation or not activity.conversation.id:
         return None, "Activity has no conversation.id."
+    # Teams sends conversation.tenantId; botbuilder-python's model only reads "tenantID".
+    tenant = body["conversation"].get("tenantId") or body["conversation"].get("tenantID")
+    channel_data = body.get("channelData")
+    channel_tenant = None
+    if isinstance(channel_data, dict) and isinstance(channel_data.get("tenant"), dict):
+        channel_tenant = channel_data["tenant"].get("id")
+    if tenant is not None and not isinstance(tenant, str):
+        return None, "Activity conversation.tenantId is not a string."
+    if tenant and channel_tenant and tenant != channel_tenant:
+        return None, "Activity names two different tenants."
+    if tenant:
+        activity.conversation.tenant_id = tenant
     return activity, None
 
 
@@ -98,9 +110,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
         )
         return problem(503, f"Temporarily unable to process the activity (ref {reference}).")
     if invoke_response is not None:
-        return web.json_response(
-            data=serializer_helper(invoke_response.body), status=invoke_response.status
-        )
+        body = invoke_response.body
+        # Plain JSON stays as it is; msrest models (botbuilder's own responses) are serialised.
+        data = body if body is None or isinstance(body, dict | list) else serializer_helper(body)
+        return web.json_response(data=data, status=invoke_response.status)
     return web.Response(status=201)
 
 

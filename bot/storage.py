@@ -96,7 +96,7 @@ class SqlStorage(Storage):
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         """Documents for the keys that exist, each with its current e-tag."""
         if keys is None:
-            raise TypeError("SqlStorage.read(): keys are required")
+            raise TypeError("Keys are required when reading")
         wanted = list(keys)
         if not wanted:
             return {}
@@ -113,7 +113,7 @@ class SqlStorage(Storage):
     async def write(self, changes: dict[str, Any]) -> None:
         """Store each change; refuse one whose e-tag is stale. All or nothing."""
         if changes is None:
-            raise TypeError("SqlStorage.write(): changes are required")
+            raise TypeError("Changes are required when writing")
         if not changes:
             return
         session = current_session()

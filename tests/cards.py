@@ -1,0 +1,52 @@
+"""Reading what a person sees in a reply: its text, its cards' text and buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _activity_dict(activity: Any) -> dict[str, Any]:
+    if isinstance(activity, dict):
+        return activity
+    serialized: dict[str, Any] = activity.serialize()
+    return serialized
+
+
+def _walk(elements: list[Any], out: list[str]) -> None:
+    for element in elements or []:
+        if not isinstance(element, dict):
+            continue
+        if element.get("type") == "TextBlock":
+            out.append(str(element.get("text", "")))
+        _walk(element.get("items", []), out)
+        for column in element.get("columns", []):
+            _walk(column.get("items", []), out)
+
+
+def cards(activity: Any) -> list[dict[str, Any]]:
+    """The Adaptive Cards attached to an activity (object or wire JSON)."""
+    data = _activity_dict(activity)
+    return [
+        a["content"]
+        for a in data.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def visible_text(activity: Any) -> str:
+    """Everything a person can read in a reply: its text and every TextBlock, one per line."""
+    data = _activity_dict(activity)
+    lines = [str(data["text"])] if data.get("text") else []
+    for card in cards(activity):
+        _walk(card.get("body", []), lines)
+    return "\n".join(lines)
+
+
+def buttons(activity: Any) -> list[tuple[str, Any]]:
+    """(title, data) of every Action.Submit on the reply's cards."""
+    found: list[tuple[str, Any]] = []
+    for card in cards(activity):
+        for action in card.get("actions", []):
+            if action.get("type") == "Action.Submit":
+                found.append((action.get("title"), action.get("data")))
+    return found

@@ -1,0 +1,154 @@
+"""The conversation shell: welcome, menu, cancel anywhere, help for anything not understood."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.handler import MAX_TEXT_CHARS
+from bot.storage import current_session
+from dialogs.about_edi import AboutEdiDialog
+from tests.cards import buttons, visible_text
+from tests.harness import BotHarness
+
+
+@pytest.fixture
+def chat(settings: Settings, engine: AsyncEngine) -> BotHarness:
+    return BotHarness(settings, engine)
+
+
+def only(replies: list[Any]) -> str:
+    assert len(replies) == 1, [visible_text(r) for r in replies]
+    return visible_text(replies[0])
+
+
+@pytest.mark.parametrize("word", ["hi", "Hello!", "help", "MENU", "menu."])
+async def test_greetings_and_help_show_the_welcome_card(chat: BotHarness, word: str) -> None:
+    replies = await chat.say(word)
+    assert "Hello, I'm the EDI bot" in only(replies)
+    assert buttons(replies[0]) == [("About EDI", {"command": "about"})]
+    assert "type **cancel** at any time" in visible_text(replies[0])
+
+
+async def test_install_welcomes_the_person(chat: BotHarness) -> None:
+    replies = await chat.send(chat.user.bot_added(chat.SERVICE_URL))
+    assert "Hello, I'm the EDI bot" in only(replies)
+
+
+async def test_unknown_text_gets_a_helpful_answer(chat: BotHarness) -> None:
+    replies = await chat.say("what is the meaning of life")
+    assert only(replies).startswith("Sorry, I didn't understand that. Type **menu**")
+
+
+async def test_cancel_with_nothing_to_cancel_says_so(chat: BotHarness) -> None:
+    assert only(await chat.say("cancel")).startswith("There's nothing to cancel.")
+
+
+@pytest.mark.parametrize("word", ["cancel", "stop", "Quit", "never mind"])
+async def test_cancel_ends_the_dialog_and_says_which(chat: BotHarness, word: str) -> None:
+    await chat.say("about")
+    assert only(await chat.say(word)) == (
+        "OK, I've stopped “About EDI”. Type **menu** when you want to do something else."
+    )
+    # The dialog is really gone: a topic name now means nothing.
+    assert only(await chat.say("duty")).startswith("Sorry, I didn't understand that.")
+
+
+async def test_menu_in_the_middle_of_a_dialog_cancels_it_and_shows_the_menu(
+    chat: BotHarness,
+) -> None:
+    await chat.say("about")
+    replies = await chat.say("menu")
+    assert [visible_text(r).splitlines()[0] for r in replies] == [
+        "OK, I've stopped “About EDI”. Type **menu** when you want to do something else.",
+        "Hello, I'm the EDI bot",
+    ]
+
+
+async def test_welcome_button_starts_the_feature(chat: BotHarness) -> None:
+    replies = await chat.tap({"command": "about"})
+    assert "What would you like to know about?" in only(replies)
+
+
+async def test_a_button_from_a_finished_conversation_is_explained(chat: BotHarness) -> None:
+    assert only(await chat.tap({"choice": "duty"})).startswith(
+        "That button belongs to a conversation that has already finished."
+    )
+
+
+@pytest.mark.parametrize("value", [["a", "b"], "about", 42, {"unexpected": True}, {"command": 7}])
+async def test_odd_card_values_get_a_clear_message(chat: BotHarness, value: object) -> None:
+    await chat.say("about")
+    assert only(await chat.tap(value)).startswith("I couldn't read what that card sent.")
+    # ... and lose nothing: the dialog is still waiting for a topic.
+    assert "The Public Sector Equality Duty" in only(await chat.say("duty"))
+
+
+async def test_a_message_without_text_is_answered(chat: BotHarness) -> None:
+    activity = chat.user.message("", chat.SERVICE_URL)
+    activity["attachments"] = [{"contentType": "image/png", "contentUrl": "https://x/y.png"}]
+    assert only(await chat.send(activity)).startswith("I can only read typed messages")
+
+
+async def test_huge_text_is_refused_politely_and_the_dialog_survives(chat: BotHarness) -> None:
+    await chat.say("about")
+    assert only(await chat.say("x" * (MAX_TEXT_CHARS + 1))).startswith(
+        "That message is longer than I can take (20,000 characters at most)."
+    )
+    assert "Who does what" in only(await chat.say("who"))
+
+
+async def test_dialog_state_is_kept_in_the_database(chat: BotHarness, engine: AsyncEngine) -> None:
+    await chat.say("about")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT key, document FROM bot_state"))).all()
+    assert [key for key, _ in rows] == [f"msteams/conversations/{chat.user.conversation_id}"]
+    assert AboutEdiDialog.__name__ in rows[0][1]
+
+
+async def test_a_turn_that_loses_a_race_is_rerun_and_only_its_winner_speaks(
+    chat: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.say("about")
+    bot = chat.runtime.bot
+    route = bot._route
+    attempts: list[int] = []
+
+    async def interfering_route(turn_context, command, *, from_card):
+        attempts.append(1)
+        await route(turn_context, command, from_card=from_card)
+        if len(attempts) == 1:
+            # Another replica saves this conversation while our turn is still running.
+            session = current_session()
+            assert session is not None
+            await session.execute(text("UPDATE bot_state SET etag = 'someone-else'"))
+
+    monkeypatch.setattr(bot, "_route", interfering_route)
+    replies = await chat.say("duty")
+
+    assert len(attempts) == 2
+    # One topic card, not two: the losing attempt's reply was never sent.
+    assert "The Public Sector Equality Duty" in only(replies)
+
+
+async def test_a_retried_attempt_starts_as_not_yet_responded(chat: BotHarness) -> None:
+    from botbuilder.core import TurnContext
+    from botbuilder.schema import Activity
+
+    from bot.adapter import ReplyBuffer
+
+    context = TurnContext(
+        chat.adapter, Activity().deserialize(chat.user.message("hi", chat.SERVICE_URL))
+    )
+    buffer = ReplyBuffer(context)
+    buffer.start()
+    await context.send_activity("from the attempt that will lose")
+    assert context.responded
+    buffer.discard()
+    buffer.start()
+    assert not context.responded
+    assert chat.adapter.sent == []
