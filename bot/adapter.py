@@ -54,7 +54,7 @@ class ReplyBuffer:
         self._held.clear()
         # A discarded attempt's replies were never sent, so the turn has not responded.
         # (Prompts only re-ask when `responded` is false; botbuilder offers no reset.)
-        self._context._responded = self._responded_before  # noqa: SLF001
+        self._context._responded = self._responded_before
         self.active = True
 
     def hold(self, activities: list[Activity]) -> list[ResourceResponse]:

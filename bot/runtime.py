@@ -66,13 +66,13 @@ class Runtime:
             key = self.conversation_state.get_storage_key(turn_context)
             if key:
                 await self.storage.delete([key])
-        except Exception as reset_error:
+        except Exception as reset_error:  # noqa: BLE001 - the person must still be told
             log.error("turn.reset_failed", extra={"error": describe_exception(reset_error)})
         if turn_context.activity.type in ("message", "invoke", "conversationUpdate"):
             try:
                 text = self.content.texts("shell.error", reference=reference)
                 await turn_context.send_activity(MessageFactory.text(text))
-            except Exception as send_error:
+            except Exception as send_error:  # noqa: BLE001 - nothing more can be done
                 log.error(
                     "turn.error_reply_failed", extra={"error": describe_exception(send_error)}
                 )
