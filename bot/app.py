@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import requests
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity
@@ -19,7 +20,9 @@ from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine
-from bot.runtime import Runtime, build_runtime, describe_exception
+from bot.logs import describe_exception
+from bot.privacy.retention import retention_rules
+from bot.runtime import Runtime, build_runtime
 from bot.teams import tenant_of
 from scheduler.jobs import build_scheduler
 
@@ -92,17 +95,31 @@ async def messages(request: web.Request) -> web.StreamResponse:
     activity, reason = parse_activity(body)
     if activity is None:
         return problem(400, reason or "Not an activity.")
+    runtime = request.app[RUNTIME_KEY]
+    adapter = request.app[ADAPTER_KEY]
+    try:
+        authenticated = await adapter.bot_framework_authentication.authenticate_request(
+            activity, request.headers.get("Authorization", "")
+        )
+    except (OSError, requests.RequestException) as error:
+        reference = uuid.uuid4().hex[:8].upper()
+        log.error(
+            "auth.metadata_unreachable",
+            extra={"correlation_id": reference, "error": describe_exception(error)},
+        )
+        return problem(503, f"Cannot verify tokens right now (ref {reference}).")
+    except Exception as error:  # noqa: BLE001 - botbuilder raises bare Exception for bad tokens
+        log.warning("auth.refused", extra={"error": describe_exception(error)})
+        return problem(401, "Missing or invalid Bot Framework token.")
+    # Only an authenticated caller learns whether its tenant is served.
     if settings.allowed_tenants and tenant_of(activity) not in settings.allowed_tenants:
         log.warning("request.foreign_tenant", extra={"activity_type": activity.type})
         return problem(403, "This bot does not serve that organisation.")
-    runtime = request.app[RUNTIME_KEY]
-    adapter = request.app[ADAPTER_KEY]
-    auth_header = request.headers.get("Authorization", "")
     try:
-        invoke_response = await adapter.process_activity(auth_header, activity, runtime.bot.on_turn)
-    except PermissionError:
-        return problem(401, "Missing or invalid Bot Framework token.")
-    except Exception as error:  # noqa: BLE001 - outside the turn: auth metadata, connector
+        invoke_response = await adapter.process_activity(
+            authenticated, activity, runtime.bot.on_turn
+        )
+    except Exception as error:  # noqa: BLE001 - outside the turn: the connector, the database
         reference = uuid.uuid4().hex[:8].upper()
         log.error(
             "request.failed",
@@ -182,7 +199,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
             runtime = build_runtime(settings, db)
             app[RUNTIME_KEY] = runtime
             app[ADAPTER_KEY] = build_adapter(settings, runtime.on_turn_error)
-            scheduler = build_scheduler(settings, runtime.sessions)
+            audit = runtime.privacy.audit
+            rules = retention_rules(settings, audit)
+            scheduler = build_scheduler(runtime.sessions, rules, audit)
             scheduler.start()
             try:
                 yield

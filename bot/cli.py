@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot.cli_privacy import add_commands
 from bot.config import Settings
 from bot.logs import configure_logging
+from bot.privacy.keys import KeyConfigError, load_keys
 
 log = logging.getLogger("bot.cli")
 
@@ -36,6 +38,11 @@ def _serve(args: argparse.Namespace) -> int:
     problems = settings.production_problems()
     if problems:
         print(f"edi-bot: cannot start in production mode: {'; '.join(problems)}", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        load_keys(settings)
+    except KeyConfigError as error:
+        print(f"edi-bot: cannot start: {error}", file=sys.stderr)  # noqa: T201
         return 2
     if settings.development_mode:
         log.warning(
@@ -101,12 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply every migration not yet applied")
     db_commands.add_parser("current", help="show the schema revision (exit 1 if behind)")
     db.set_defaults(handler=_db)
+
+    add_commands(commands, _settings)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `edi-bot` command line."""
     args = build_parser().parse_args(argv)
+    if args.command in ("keys", "roles", "audit", "retention"):
+        configure_logging("WARNING")
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -48,14 +48,36 @@ class Settings(BaseSettings):
         default=256 * 1024, ge=4096, description="Largest accepted request body on /api/messages"
     )
     content_dir: Path = DEFAULT_CONTENT_DIR
-    state_ttl_days: int = Field(
-        default=30, ge=1, description="Unfinished conversations are forgotten after this many days"
-    )
     turn_attempts: int = Field(
         default=3, ge=1, le=10, description="Retries of a turn that lost a race on its state"
     )
+    encryption_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated KEYID:BASE64 AES-256 keys; the first encrypts, all decrypt",
+    )
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(""), description="BASE64 key (32+ bytes) for keyed pseudonyms (HMAC)"
+    )
+    keys_file: Path = Field(
+        default=Path("var/keys.json"),
+        description="Development mode only: where locally generated keys are kept",
+    )
+    bootstrap_admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Entra object ids or UPNs who always hold the admin role",
+    )
+    openid_metadata_url: str | None = Field(
+        default=None,
+        description="Override of the Bot Framework OpenID metadata URL (sovereign clouds, tests)",
+    )
+    retention_drafts_days: int = Field(
+        default=30, ge=1, description="Unfinished conversations (drafts) are deleted after this"
+    )
+    retention_audit_years: int = Field(
+        default=7, ge=1, description="Audit entries are deleted this many years after writing"
+    )
 
-    @field_validator("allowed_tenants", mode="before")
+    @field_validator("allowed_tenants", "bootstrap_admins", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
         if isinstance(value, str):
@@ -92,4 +114,8 @@ class Settings(BaseSettings):
             problems.append("EDI_ALLOWED_TENANTS must list the tenant ids the bot serves")
         if self.is_sqlite:
             problems.append("EDI_DATABASE_URL must point at PostgreSQL (postgresql+asyncpg://...)")
+        if not self.encryption_keys.get_secret_value():
+            problems.append("EDI_ENCRYPTION_KEYS is required (edi-bot keys generate makes one)")
+        if not self.pseudonym_key.get_secret_value():
+            problems.append("EDI_PSEUDONYM_KEY is required (edi-bot keys generate makes one)")
         return problems

@@ -59,6 +59,7 @@ class MenuEntry:
     words: tuple[str, ...]
     title: str
     description: str
+    role: str | None = None
 
 
 class Content:
@@ -96,6 +97,7 @@ class Content:
                 words=tuple(str(word) for word in item.get("words", [])),
                 title=str(item["title"]),
                 description=str(item["description"]),
+                role=str(item["role"]) if item.get("role") else None,
             )
             for item in self.menu["entries"]
         ]

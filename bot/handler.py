@@ -19,6 +19,7 @@ from botbuilder.core import (
     MessageFactory,
     TurnContext,
 )
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapter import ReplyBuffer
 from bot.content import Content, MenuEntry
 from bot.db import repo_references
+from bot.logs import describe_exception, sensitive
+from bot.privacy.audit import AuditLog
+from bot.privacy.roles import Role, RoleChecker
 from bot.storage import StateConflictError, current_session, unit_of_work
 from bot.teams import card_message, is_personal, normalise_command, person_of, reference_of
 
@@ -44,6 +48,11 @@ class Feature:
     entry: MenuEntry
     dialog: Dialog
 
+    @property
+    def role(self) -> Role | None:
+        """The role a person needs for this feature, if any."""
+        return Role(self.entry.role) if self.entry.role else None
+
 
 class EdiBot(ActivityHandler):
     """Routes each activity: shell commands, the active dialog, feature commands, or help."""
@@ -55,6 +64,8 @@ class EdiBot(ActivityHandler):
         sessions: async_sessionmaker[AsyncSession],
         content: Content,
         features: list[Feature],
+        roles: RoleChecker,
+        audit: AuditLog,
         turn_attempts: int = 3,
     ) -> None:
         super().__init__()
@@ -63,7 +74,10 @@ class EdiBot(ActivityHandler):
         self._content = content
         self._texts = content.texts
         self._features = features
+        self._roles = roles
+        self._audit = audit
         self._attempts = turn_attempts
+        self._role_of_dialog = {f.dialog.id: f.role for f in features if f.role is not None}
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._by_word: dict[str, Feature] = {}
         self._titles: dict[str, str] = {}
@@ -77,6 +91,7 @@ class EdiBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Run the turn in one transaction, retrying it when it lost a race on its state."""
+        sensitive(turn_context.activity.text, turn_context.activity.value)
         buffer = ReplyBuffer(turn_context)
         for attempt in range(1, self._attempts + 1):
             buffer.start()
@@ -134,11 +149,20 @@ class EdiBot(ActivityHandler):
             await self.send_welcome(turn_context)
             return
         if active is not None:
+            needed = self._role_of_dialog.get(active.id)
+            if needed is not None and not await self._holds(turn_context, needed):
+                # The role was taken away mid-conversation: stop, and say why.
+                await dialog_context.cancel_all_dialogs()
+                await self._refuse(turn_context, needed, active.id)
+                return
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
         feature = self._by_word.get(command)
         if feature is not None:
+            if feature.role is not None and not await self._holds(turn_context, feature.role):
+                await self._refuse(turn_context, feature.role, feature.dialog.id)
+                return
             await dialog_context.begin_dialog(feature.dialog.id)
             return
         await self._say(turn_context, "shell.stale_card" if from_card else "shell.not_understood")
@@ -206,16 +230,56 @@ class EdiBot(ActivityHandler):
     # ---- what the bot says ------------------------------------------------------------------
 
     async def send_welcome(self, turn_context: TurnContext) -> None:
-        """The welcome card: what the bot can do, each entry a button."""
+        """The welcome card: what the bot can do for this person, each entry a button."""
         menu = self._content.menu
+        entries = [
+            feature.entry
+            for feature in self._features
+            if feature.role is None or await self._holds(turn_context, feature.role)
+        ]
         card = self._content.card(
-            "welcome",
-            title=menu["title"],
-            intro=menu["intro"],
-            tips=menu["tips"],
-            entries=[feature.entry for feature in self._features],
+            "welcome", title=menu["title"], intro=menu["intro"], tips=menu["tips"], entries=entries
         )
         await turn_context.send_activity(card_message(card))
+
+    # ---- roles -------------------------------------------------------------------------------
+
+    async def _holds(self, turn_context: TurnContext, role: Role) -> bool:
+        """Whether the sender holds `role`, decided here on the server from stored grants."""
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if person is None or session is None:
+            return False
+
+        async def upn() -> str | None:
+            if not (turn_context.activity.service_url or "").startswith(("https://", "http://")):
+                return None
+            try:
+                member = await TeamsInfo.get_member(
+                    turn_context, turn_context.activity.from_property.id
+                )
+            except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based grant
+                log.warning("roles.upn_lookup_failed", extra={"error": describe_exception(error)})
+                return None
+            return getattr(member, "user_principal_name", None)
+
+        return await self._roles.holds(session, person=person, role=role, lookup_upn=upn)
+
+    async def _refuse(self, turn_context: TurnContext, role: Role, what: str) -> None:
+        log.warning("access.refused", extra={"role": role.value, "feature": what})
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if session is not None:
+            actor = f"teams:{person.tenant_id}/{person.aad_object_id}" if person else "unknown"
+            await self._audit.append(
+                session,
+                actor=actor,
+                action="access.refused",
+                object_type="feature",
+                object_id=what,
+                detail={"role_needed": role.value},
+            )
+        await self._say(turn_context, "shell.not_allowed", role=role.value.replace("_", " "))
 
     async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
         await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 import uuid
 from dataclasses import dataclass
 
@@ -15,25 +14,14 @@ from bot.config import Settings
 from bot.content import Content
 from bot.db.engine import create_sessionmaker
 from bot.handler import EdiBot, Feature
-from bot.storage import SqlStorage
+from bot.logs import describe_exception
+from bot.privacy.core import PrivacyCore, build_privacy
+from bot.status import BotStatus, collect_status
+from bot.storage import SqlStorage, current_session
 from dialogs.about_edi import AboutEdiDialog
+from dialogs.admin_status import AdminStatusDialog
 
 log = logging.getLogger(__name__)
-
-
-def describe_exception(error: BaseException) -> str:
-    """Exception types and where they were raised, never their messages.
-
-    Messages can quote what a person typed (int("...") does), so they stay out of logs.
-    """
-    parts: list[str] = []
-    current: BaseException | None = error
-    while current is not None and len(parts) < 5:
-        frames = traceback.extract_tb(current.__traceback__)[-6:]
-        where = " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in frames)
-        parts.append(f"{type(current).__qualname__} at {where or 'unknown'}")
-        current = current.__cause__ or current.__context__
-    return " | caused by ".join(parts)
 
 
 @dataclass
@@ -46,6 +34,7 @@ class Runtime:
     storage: SqlStorage
     conversation_state: ConversationState
     content: Content
+    privacy: PrivacyCore
     bot: EdiBot
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
@@ -81,16 +70,29 @@ class Runtime:
 def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     """Wire storage, state, content, dialogs and the bot for `engine`."""
     sessions = create_sessionmaker(engine)
-    storage = SqlStorage(engine, sessions)
+    privacy = build_privacy(settings)
+    storage = SqlStorage(engine, sessions, privacy.cipher)
     conversation_state = ConversationState(storage)
     content = Content(settings.content_dir)
+
+    async def status() -> BotStatus:
+        session = current_session()
+        if session is None:
+            raise RuntimeError("bot status is only collected inside a turn")
+        return await collect_status(session, active_key_id=privacy.cipher.active_id)
+
     entries = {entry.command: entry for entry in content.menu_entries()}
-    features = [Feature(entries[AboutEdiDialog.COMMAND], AboutEdiDialog(content))]
+    features = [
+        Feature(entries[AboutEdiDialog.COMMAND], AboutEdiDialog(content)),
+        Feature(entries[AdminStatusDialog.COMMAND], AdminStatusDialog(content, status)),
+    ]
     bot = EdiBot(
         conversation_state=conversation_state,
         sessions=sessions,
         content=content,
         features=features,
+        roles=privacy.roles,
+        audit=privacy.audit,
         turn_attempts=settings.turn_attempts,
     )
     return Runtime(
@@ -100,5 +102,6 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         storage=storage,
         conversation_state=conversation_state,
         content=content,
+        privacy=privacy,
         bot=bot,
     )

@@ -1,9 +1,12 @@
-"""Bot state in the database: a botbuilder `Storage` of JSON documents with e-tags.
+"""Bot state in the database: a botbuilder `Storage` of encrypted JSON documents with e-tags.
 
 Every document read carries its e-tag, and botbuilder's `BotState` writes back the very
 dict it read, so a write from a turn that started before another replica's turn finished
 is refused (`StateConflictError`) instead of silently overwriting it. A write inside a
 `UnitOfWork` joins that transaction, so a turn's state and its domain writes commit together.
+
+Documents hold answers people are still giving (a report half written), so each is sealed
+with AES-GCM and bound to its key: a document copied to another conversation won't open.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import BotStateDocument, utcnow
+from bot.privacy.crypto import FieldCipher, Sealed
 
 ETAG_KEY = "e_tag"
 WILDCARD = "*"
@@ -56,14 +60,19 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
             _current_session.reset(token)
 
 
-def _encode(item: object) -> str:
+def state_context(key: str) -> str:
+    """The associated data a state document is sealed with: its own key."""
+    return f"bot_state:{key}"
+
+
+def _to_json(item: object) -> str:
     flat = Pickler().flatten(item)
     if isinstance(flat, dict):
         flat.pop(ETAG_KEY, None)
     return json.dumps(flat, separators=(",", ":"))
 
 
-def _decode(document: str, etag: str) -> Any:
+def _from_json(document: str, etag: str) -> Any:
     item = Unpickler().restore(json.loads(document))
     if isinstance(item, dict):
         item[ETAG_KEY] = etag
@@ -87,10 +96,16 @@ def _set_etag(item: object, etag: str) -> None:
 class SqlStorage(Storage):
     """botbuilder `Storage` on SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+    ) -> None:
         super().__init__()
         self._engine = engine
         self._sessions = sessions
+        self._cipher = cipher
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -100,15 +115,24 @@ class SqlStorage(Storage):
         wanted = list(keys)
         if not wanted:
             return {}
-        query = select(BotStateDocument.key, BotStateDocument.document, BotStateDocument.etag)
-        query = query.where(BotStateDocument.key.in_(wanted))
+        query = select(
+            BotStateDocument.key,
+            BotStateDocument.document,
+            BotStateDocument.key_id,
+            BotStateDocument.etag,
+        ).where(BotStateDocument.key.in_(wanted))
         session = current_session()
         if session is not None:
             rows = (await session.execute(query)).all()
         else:
             async with self._sessions() as own:
                 rows = (await own.execute(query)).all()
-        return {key: _decode(document, etag) for key, document, etag in rows}
+        return {key: self._open(key, doc, key_id, etag) for key, doc, key_id, etag in rows}
+
+    def _open(self, key: str, document: str, key_id: str | None, etag: str) -> Any:
+        if key_id is not None:
+            document = self._cipher.open(Sealed(key_id, document), context=state_context(key))
+        return _from_json(document, etag)
 
     async def write(self, changes: dict[str, Any]) -> None:
         """Store each change; refuse one whose e-tag is stale. All or nothing."""
@@ -143,7 +167,8 @@ class SqlStorage(Storage):
             if expected == "":
                 raise ValueError(f"SqlStorage.write(): empty e-tag for {key!r}")
             etag = uuid.uuid4().hex
-            await self._write_one(session, key, _encode(item), expected, etag)
+            sealed = self._cipher.seal(_to_json(item), context=state_context(key))
+            await self._write_one(session, key, sealed, expected, etag)
             new_etags[key] = etag
         # Only after every write succeeded: hand the new e-tags back to the caller's objects,
         # so a second save in the same turn is not mistaken for a stale one.
@@ -151,23 +176,24 @@ class SqlStorage(Storage):
             _set_etag(changes[key], etag)
 
     async def _write_one(
-        self, session: AsyncSession, key: str, document: str, expected: str | None, etag: str
+        self, session: AsyncSession, key: str, sealed: Sealed, expected: str | None, etag: str
     ) -> None:
         now = utcnow()
+        document, key_id = sealed.token, sealed.key_id
         if expected is None or expected == WILDCARD:
             upsert = self._insert(BotStateDocument).values(
-                key=key, document=document, etag=etag, updated_at=now
+                key=key, document=document, key_id=key_id, etag=etag, updated_at=now
             )
             upsert = upsert.on_conflict_do_update(
                 index_elements=[BotStateDocument.key],
-                set_={"document": document, "etag": etag, "updated_at": now},
+                set_={"document": document, "key_id": key_id, "etag": etag, "updated_at": now},
             )
             await session.execute(upsert)
             return
         guarded = (
             update(BotStateDocument)
             .where(BotStateDocument.key == key, BotStateDocument.etag == expected)
-            .values(document=document, etag=etag, updated_at=now)
+            .values(document=document, key_id=key_id, etag=etag, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if (await session.execute(guarded)).rowcount == 1:  # type: ignore[attr-defined]
@@ -175,7 +201,7 @@ class SqlStorage(Storage):
         # No row with that e-tag: either the document is gone (write it afresh, as
         # botbuilder's MemoryStorage does) or another writer changed it first (conflict).
         fresh = self._insert(BotStateDocument).values(
-            key=key, document=document, etag=etag, updated_at=now
+            key=key, document=document, key_id=key_id, etag=etag, updated_at=now
         )
         fresh = fresh.on_conflict_do_nothing(index_elements=[BotStateDocument.key])
         if (await session.execute(fresh)).rowcount != 1:  # type: ignore[attr-defined]

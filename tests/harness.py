@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -15,8 +16,14 @@ from bot.runtime import Runtime, build_runtime
 from tests.teams import TeamsUser
 
 
+TEST_ENCRYPTION_KEYS = "ktest1:" + base64.b64encode(bytes(range(32))).decode()
+TEST_PSEUDONYM_KEY = base64.b64encode(bytes(range(32, 64))).decode()
+
+
 def dev_settings(**values: Any) -> Settings:
-    """Development-mode settings from keyword values only (no .env file, no EDI_ variables)."""
+    """Development-mode settings from keyword values (no .env file), with fixed test keys."""
+    values.setdefault("encryption_keys", TEST_ENCRYPTION_KEYS)
+    values.setdefault("pseudonym_key", TEST_PSEUDONYM_KEY)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

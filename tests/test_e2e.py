@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY, create_app
 from bot.config import Settings
-from bot.db import repo_references
+from bot.db import migrate, repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.repo_references import PersonKey
 from bot.logs import configure_logging
@@ -335,13 +335,16 @@ async def test_health_and_readiness(service: Service, engine: AsyncEngine) -> No
     assert await service.get("/healthz") == (200, {"status": "alive"})
     assert await service.get("/readyz") == (
         200,
-        {"status": "ready", "database": "ok", "schema": "0001"},
+        {"status": "ready", "database": "ok", "schema": migrate.head_revision()},
     )
     async with engine.begin() as connection:
         await connection.execute(text("DELETE FROM alembic_version"))
     status, body = await service.get("/readyz")
     assert status == 503
-    assert body == {"status": "not ready", "database": "ok", "schema": None, "expected": "0001"}
+    assert body == {
+        "status": "not ready", "database": "ok", "schema": None,
+        "expected": migrate.head_revision(),
+    }
 
 
 # ---- durability ------------------------------------------------------------------------------

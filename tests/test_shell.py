@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.handler import MAX_TEXT_CHARS
+from bot.privacy.crypto import Sealed
 from bot.storage import current_session
 from dialogs.about_edi import AboutEdiDialog
 from tests.cards import buttons, visible_text
@@ -105,9 +106,12 @@ async def test_huge_text_is_refused_politely_and_the_dialog_survives(chat: BotHa
 async def test_dialog_state_is_kept_in_the_database(chat: BotHarness, engine: AsyncEngine) -> None:
     await chat.say("about")
     async with engine.connect() as connection:
-        rows = (await connection.execute(text("SELECT key, document FROM bot_state"))).all()
-    assert [key for key, _ in rows] == [f"msteams/conversations/{chat.user.conversation_id}"]
-    assert AboutEdiDialog.__name__ in rows[0][1]
+        rows = (await connection.execute(text("SELECT key, document, key_id FROM bot_state"))).all()
+    assert [key for key, _, _ in rows] == [f"msteams/conversations/{chat.user.conversation_id}"]
+    key, document, key_id = rows[0]
+    assert AboutEdiDialog.__name__ not in document  # encrypted at rest
+    opened = chat.runtime.privacy.cipher.open(Sealed(key_id, document), context=f"bot_state:{key}")
+    assert AboutEdiDialog.__name__ in opened
 
 
 async def test_a_turn_that_loses_a_race_is_rerun_and_only_its_winner_speaks(

@@ -11,12 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
+from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.keys import load_keys
 from bot.storage import SqlStorage, StateConflictError, purge_state_older_than, unit_of_work
+from tests.harness import dev_settings
 
 
 @pytest.fixture
-def storage(engine: AsyncEngine) -> SqlStorage:
-    return SqlStorage(engine, create_sessionmaker(engine))
+def cipher() -> FieldCipher:
+    return FieldCipher(load_keys(dev_settings()))
+
+
+@pytest.fixture
+def storage(engine: AsyncEngine, cipher: FieldCipher) -> SqlStorage:
+    return SqlStorage(engine, create_sessionmaker(engine), cipher)
 
 
 @pytest.mark.parametrize(
@@ -118,16 +126,43 @@ async def test_writes_inside_a_unit_of_work_vanish_when_it_fails(
     assert (await storage.read(["conv/1"]))["conv/1"]["step"] == 1
 
 
-async def test_document_is_stored_as_json_without_its_etag(
+async def test_documents_are_unreadable_in_the_database_and_bound_to_their_key(
+    storage: SqlStorage, engine: AsyncEngine, cipher: FieldCipher
+) -> None:
+    await storage.write({"conv/1": {"answer": "my manager shouted at me"}})
+    async with engine.connect() as connection:
+        document, key_id = (
+            await connection.execute(
+                text("SELECT document, key_id FROM bot_state WHERE key = 'conv/1'")
+            )
+        ).one()
+    assert key_id == "ktest1"
+    assert "manager" not in document
+    assert "answer" not in document
+    assert '"answer":"my manager shouted at me"' in cipher.open(
+        Sealed(key_id, document), context="bot_state:conv/1"
+    )
+    # Copied into another conversation's row, the ciphertext will not open.
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
+                 "SELECT 'conv/2', document, key_id, etag, updated_at FROM bot_state "
+                 "WHERE key = 'conv/1'")
+        )
+    with pytest.raises(DecryptionError):
+        await storage.read(["conv/2"])
+
+
+async def test_documents_written_before_encryption_still_read(
     storage: SqlStorage, engine: AsyncEngine
 ) -> None:
-    await storage.write({"conv/1": {"answer": "blue"}})
-    async with engine.connect() as connection:
-        document = (
-            await connection.execute(text("SELECT document FROM bot_state WHERE key = 'conv/1'"))
-        ).scalar_one()
-    assert '"answer":"blue"' in document
-    assert "e_tag" not in document
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
+                 "VALUES ('old', :document, NULL, 'e1', CURRENT_TIMESTAMP)"),
+            {"document": '{"step":4}'},
+        )
+    assert (await storage.read(["old"]))["old"] == {"step": 4, "e_tag": "e1"}
 
 
 async def test_purge_removes_only_documents_older_than_the_cutoff(

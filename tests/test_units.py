@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR, AppType
 from bot.content import MAX_CARD_BYTES, Content, ContentError
-from bot.runtime import describe_exception
+from bot.logs import describe_exception
 from bot.teams import normalise_command
 from tests.harness import dev_settings
 

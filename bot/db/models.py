@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,7 +23,10 @@ class BotStateDocument(Base):
     __tablename__ = "bot_state"
 
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    # Encrypted JSON (base64 of nonce + ciphertext); key_id names the key that sealed it.
+    # Rows written before encryption arrived have key_id NULL and plain JSON until rewritten.
     document: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     etag: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -49,3 +52,41 @@ class ConversationReferenceRecord(Base):
         UniqueConstraint("tenant_id", "aad_object_id", name="uq_conversation_references_person"),
         Index("ix_conversation_references_status", "status"),
     )
+
+
+class RoleGrant(Base):
+    """One person holding one privileged role, named by Entra object id or by UPN."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    role: Mapped[str] = mapped_column(String(32))
+    aad_object_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    upn: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    granted_by: Mapped[str] = mapped_column(String(256))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_role_grants_role_aad", "role", "aad_object_id"),
+        Index("ix_role_grants_role_upn", "role", "upn"),
+    )
+
+
+class AuditEntry(Base):
+    """One privileged action; `hash` chains it to the entry before (see bot/privacy/audit.py)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    object_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))

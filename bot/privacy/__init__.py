@@ -1,0 +1,1 @@
+"""The privacy core: keys, field encryption, pseudonyms, roles, audit, retention."""

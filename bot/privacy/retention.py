@@ -1,0 +1,72 @@
+"""Retention: how long each kind of data is kept, applied by one purge.
+
+Each rule deletes what is due and the purge writes the counts (never contents) to the audit
+log. Features that add a kind of data add a rule here (incident reports: 6 years after
+closure; adjustment needs: the day after the event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.models import utcnow
+from bot.privacy.audit import AuditLog
+from bot.storage import purge_state_older_than, unit_of_work
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """One kind of data, its policy in words, and how to delete what is past it."""
+
+    kind: str
+    policy: str
+    purge: Callable[[AsyncSession, datetime], Awaitable[int]]
+
+
+def retention_rules(settings: Settings, audit: AuditLog) -> list[RetentionRule]:
+    """Every rule in force, from settings."""
+
+    async def drafts(session: AsyncSession, now: datetime) -> int:
+        return await purge_state_older_than(
+            session, now - timedelta(days=settings.retention_drafts_days)
+        )
+
+    async def audit_entries(session: AsyncSession, now: datetime) -> int:
+        years = settings.retention_audit_years
+        return await audit.purge_before(session, now - timedelta(days=365 * years + years // 4))
+
+    return [
+        RetentionRule(
+            "drafts",
+            f"unfinished conversations, {settings.retention_drafts_days} days after last use",
+            drafts,
+        ),
+        RetentionRule(
+            "audit",
+            f"audit entries, {settings.retention_audit_years} years after writing",
+            audit_entries,
+        ),
+    ]
+
+
+async def purge(
+    sessions: async_sessionmaker[AsyncSession],
+    rules: list[RetentionRule],
+    audit: AuditLog,
+    *,
+    actor: str = "system:retention",
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Apply every rule in one transaction; audit the counts. Safe to run twice."""
+    moment = now or utcnow()
+    counts: dict[str, int] = {}
+    async with unit_of_work(sessions) as session:
+        for rule in rules:
+            counts[rule.kind] = await rule.purge(session, moment)
+        await audit.append(session, actor=actor, action="retention.purge", detail=counts)
+    return counts
