@@ -27,6 +27,7 @@ from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     BotFrameworkAuthentication,
+    ChannelValidation,
     ClaimsIdentity,
     ConnectorFactory,
 )
@@ -172,18 +173,23 @@ class _BotFrameworkConfig:
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str
-    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
 
 
-def build_authentication(settings: Settings, *, openid_metadata_url: str | None = None) -> Any:
-    """Bot Framework authentication from settings; off (anonymous) in development mode."""
+def build_authentication(settings: Settings) -> Any:
+    """Bot Framework authentication from settings; off (anonymous) in development mode.
+
+    `EDI_OPENID_METADATA_URL` replaces where channel tokens' signing keys are fetched from. Setting
+    any endpoint through the configuration would switch botbuilder to its "parameterized"
+    code path, which validates differently; ChannelValidation's own override (process-wide)
+    keeps the public-cloud behaviour and changes only the URL.
+    """
+    ChannelValidation.open_id_metadata_endpoint = settings.openid_metadata_url
     config = _BotFrameworkConfig(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password.get_secret_value(),
         # botbuilder's "auth disabled" case exists only for the MultiTenant credential factory.
         APP_TYPE="MultiTenant" if settings.development_mode else str(settings.app_type),
         APP_TENANTID=settings.app_tenant_id,
-        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=openid_metadata_url,
     )
     return ReusingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(config))
 

@@ -101,6 +101,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
         authenticated = await adapter.bot_framework_authentication.authenticate_request(
             activity, request.headers.get("Authorization", "")
         )
+    except PermissionError as error:  # an OSError too: must come first
+        log.warning("auth.refused", extra={"error": describe_exception(error)})
+        return problem(401, "Missing or invalid Bot Framework token.")
     except (OSError, requests.RequestException) as error:
         reference = uuid.uuid4().hex[:8].upper()
         log.error(

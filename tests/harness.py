@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from tests.teams import TeamsUser
 
-
 TEST_ENCRYPTION_KEYS = "ktest1:" + base64.b64encode(bytes(range(32))).decode()
 TEST_PSEUDONYM_KEY = base64.b64encode(bytes(range(32, 64))).decode()
 

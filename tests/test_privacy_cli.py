@@ -1,0 +1,124 @@
+"""`edi-bot keys|roles|audit|retention` as an operator runs them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.engine import create_sessionmaker
+from bot.db.models import utcnow
+from bot.privacy.keys import parse_encryption_keys, parse_pseudonym_key
+from bot.storage import SqlStorage
+from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY
+from tests.test_privacy import KEY_A, cipher_for
+from tests.test_process import _env, run_cli
+
+
+def env_for(database_url: str, keys: str = TEST_ENCRYPTION_KEYS) -> dict[str, str]:
+    return _env(
+        EDI_DATABASE_URL=database_url,
+        EDI_ENCRYPTION_KEYS=keys,
+        EDI_PSEUDONYM_KEY=TEST_PSEUDONYM_KEY,
+    )
+
+
+async def test_keys_generate_prints_settings_that_load(tmp_path: object) -> None:
+    code, out, _ = await run_cli("keys", "generate", env=_env())
+    assert code == 0
+    values = dict(line.split("=", 1) for line in out.splitlines() if not line.startswith("#"))
+    keys, active = parse_encryption_keys(values["EDI_ENCRYPTION_KEYS"])
+    assert len(keys[active]) == 32
+    assert len(parse_pseudonym_key(values["EDI_PSEUDONYM_KEY"])) == 32
+
+
+async def test_commands_refuse_an_old_schema(database_url: str) -> None:
+    assert await run_cli("roles", "list", env=env_for(database_url)) == (
+        2,
+        "edi-bot: the database schema is behind; run `edi-bot db upgrade` first\n",
+        "",
+    )
+
+
+async def test_roles_grant_list_revoke_are_audited(engine: AsyncEngine, database_url: str) -> None:
+    env = env_for(database_url)
+    assert (await run_cli("roles", "grant", "hr", "Pat.Lee@council.example", env=env))[:2] == (
+        0,
+        "Pat.Lee@council.example now holds the hr role\n",
+    )
+    assert (await run_cli("roles", "grant", "hr", "pat.lee@council.example", env=env))[1] == (
+        "pat.lee@council.example already held the hr role\n"
+    )
+    code, out, _ = await run_cli("roles", "list", env=env)
+    assert code == 0
+    assert out.startswith("hr            pat.lee@council.example (by UPN: binds when they next")
+    assert (await run_cli("roles", "grant", "wizard", "x", env=env))[:2] == (
+        2,
+        "edi-bot: unknown role 'wizard'; choose one of: admin, hr, case_handler, "
+        "organiser, action_lead\n",
+    )
+    assert (await run_cli("roles", "revoke", "hr", "pat.lee@council.example", env=env))[:2] == (
+        0,
+        "pat.lee@council.example no longer holds the hr role\n",
+    )
+    code, out, _ = await run_cli("audit", "show", env=env)
+    actions = [line.split()[4] for line in out.splitlines()]
+    assert actions == ["roles.grant", "roles.revoke"]
+    assert "cli:" in out
+    assert await run_cli("audit", "verify", env=env) == (0, "audit chain intact: 2 entries\n", "")
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE audit_log SET detail = '{}' WHERE id = 1"))
+    assert await run_cli("audit", "verify", env=env) == (
+        1,
+        "audit chain BROKEN (1 problems in 2 entries):\n  entry #1 was altered\n",
+        "",
+    )
+
+
+async def test_keys_rotate_shows_progress_and_status_says_when_a_key_can_go(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    storage = SqlStorage(engine, create_sessionmaker(engine), cipher_for(KEY_A))
+    for n in range(3):
+        await storage.write({f"conv/{n}": {"answer": n}})
+    env = env_for(database_url, keys=f"{TEST_ENCRYPTION_KEYS},{KEY_A}")
+    code, out, _ = await run_cli("keys", "status", env=env)
+    assert out.splitlines()[1:] == [
+        "bot_state.document: kA: 3",
+        "3 values are not on the active key: run `edi-bot keys rotate`",
+    ]
+    code, out, _ = await run_cli("keys", "rotate", "--batch-size", "2", env=env)
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            "re-encrypting under key ktest1 in batches of 2",
+            "bot_state.document: 2 of 3 re-encrypted",
+            "bot_state.document: 3 of 3 re-encrypted",
+            "bot_state.document: 3 re-encrypted, 0 skipped",
+        ],
+    )
+    code, out, _ = await run_cli("keys", "status", env=env)
+    assert out.splitlines()[1:] == [
+        "bot_state.document: ktest1: 3",
+        "no value uses kA any more: it can be removed from settings",
+    ]
+
+
+async def test_retention_purge_now(engine: AsyncEngine, database_url: str) -> None:
+    storage = SqlStorage(engine, create_sessionmaker(engine), cipher_for(TEST_ENCRYPTION_KEYS))
+    await storage.write({"stale": {"n": 1}, "fresh": {"n": 2}})
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE bot_state SET updated_at = :t WHERE key = 'stale'"),
+            {"t": utcnow() - timedelta(days=45)},
+        )
+    code, out, _ = await run_cli("retention", "purge", env=env_for(database_url))
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            "rule drafts: unfinished conversations, 30 days after last use",
+            "rule audit: audit entries, 7 years after writing",
+            "deleted: drafts 1, audit 0",
+        ],
+    )
