@@ -176,7 +176,7 @@ async def test_a_correctly_signed_token_is_accepted_and_the_reply_is_authorised(
         pytest.param(
             lambda o, url: jwt.encode(
                 {"iss": ISSUER, "aud": APP_ID, "serviceurl": url, "exp": int(time.time()) + 60},
-                "shared-secret",
+                "a-shared-secret-of-at-least-32-bytes!",
                 algorithm="HS256",
                 headers={"kid": o.kid},
             ),
