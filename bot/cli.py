@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `edi-bot` command line."""
     args = build_parser().parse_args(argv)
-    if args.command in ("keys", "roles", "audit", "retention"):
+    if args.command in ("keys", "roles", "audit", "retention", "person"):
         configure_logging("WARNING")
     try:
         return int(args.handler(args))

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -288,3 +290,66 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     retention_sub.add_parser("purge", help="delete everything past its retention").set_defaults(
         handler=runner(retention_purge)
     )
+    add_person_commands(commands, runner)
+
+
+# ---- a person's data (subject access and erasure) ----------------------------------------
+
+
+async def person_export(ctx: Context, args: argparse.Namespace) -> int:
+    """Everything held about one person, as JSON (for a subject access request)."""
+    from bot.people import export_person
+
+    async with unit_of_work(ctx.sessions) as session:
+        found = await export_person(
+            session, ctx.privacy, tenant_id=args.tenant, aad_object_id=args.aad_object_id
+        )
+        await ctx.privacy.audit.append(
+            session,
+            actor=actor(),
+            action="person.export",
+            object_type="pseudonym",
+            object_id=found["pseudonym"],
+            detail={"sections": sorted(found)},
+        )
+    say(json.dumps(found, indent=2, default=str))
+    return 0
+
+
+async def person_erase(ctx: Context, args: argparse.Namespace) -> int:
+    """Delete what is held about one person; the audit keeps only counts and a pseudonym."""
+    from bot.people import erase_person
+
+    if not args.yes:
+        say("this deletes the person's data for good; run again with --yes to confirm")
+        return 2
+    async with unit_of_work(ctx.sessions) as session:
+        counts, pseudonym = await erase_person(
+            session, ctx.privacy, tenant_id=args.tenant, aad_object_id=args.aad_object_id
+        )
+        await ctx.privacy.audit.append(
+            session,
+            actor=actor(),
+            action="person.erase",
+            object_type="pseudonym",
+            object_id=pseudonym,
+            detail=counts,
+        )
+    say("deleted: " + ", ".join(f"{kind} {count:,}" for kind, count in counts.items()))
+    return 0
+
+
+def add_person_commands(commands: argparse._SubParsersAction, runner: Any) -> None:  # type: ignore[type-arg]
+    """Register `edi-bot person export|erase`."""
+    person = commands.add_parser("person", help="one person's data: export, erase")
+    person_sub = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+    for name, handler, text in (
+        ("export", person_export, "print everything held about a person, as JSON"),
+        ("erase", person_erase, "delete everything held about a person"),
+    ):
+        parser = person_sub.add_parser(name, help=text)
+        parser.add_argument("aad_object_id", help="the person's Entra object id")
+        parser.add_argument("--tenant", required=True, help="the person's tenant id")
+        if name == "erase":
+            parser.add_argument("--yes", action="store_true", help="confirm the deletion")
+        parser.set_defaults(handler=runner(handler))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.config import Settings
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
+from bot.db.repo_references import PersonKey
 from bot.privacy.keys import parse_encryption_keys, parse_pseudonym_key
 from bot.storage import SqlStorage
-from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY
+from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY, BotHarness
 from tests.test_privacy import KEY_A, cipher_for
 from tests.test_process import _env, run_cli
 
@@ -122,3 +125,49 @@ async def test_retention_purge_now(engine: AsyncEngine, database_url: str) -> No
             "deleted: drafts 1, audit 0",
         ],
     )
+
+
+async def test_a_person_can_be_exported_and_erased(
+    engine: AsyncEngine, database_url: str, settings: Settings
+) -> None:
+    chat = BotHarness(settings, engine)
+    await chat.send(chat.user.installed(chat.SERVICE_URL))
+    await chat.say("about")  # an unfinished conversation
+    env = env_for(database_url)
+    user = chat.user
+    await run_cli("roles", "grant", "organiser", user.aad_object_id, env=env)
+
+    code, out, _ = await run_cli(
+        "person", "export", user.aad_object_id, "--tenant", user.tenant_id, env=env
+    )
+    exported = json.loads(out)
+    assert code == 0
+    assert exported["pseudonym"] == chat.runtime.privacy.pseudonyms.of(
+        PersonKey(user.tenant_id, user.aad_object_id)
+    )
+    assert [r["conversation_id"] for r in exported["conversation_references"]] == [
+        user.conversation_id
+    ]
+    [state] = exported["unfinished_conversations"]
+    assert "AboutEdiDialog" in state["unfinished_conversation"]  # decrypted for the person
+    assert [g["role"] for g in exported["roles"]] == ["organiser"]
+
+    assert (
+        await run_cli("person", "erase", user.aad_object_id, "--tenant", user.tenant_id, env=env)
+    )[:2] == (2, "this deletes the person's data for good; run again with --yes to confirm\n")
+    code, out, err = await run_cli(
+        "person", "erase", user.aad_object_id, "--tenant", user.tenant_id, "--yes", env=env
+    )
+    assert (code, out) == (
+        0,
+        "deleted: unfinished_conversations 1, conversation_references 1, roles 1\n",
+    ), err
+    code, out, _ = await run_cli(
+        "person", "export", user.aad_object_id, "--tenant", user.tenant_id, env=env
+    )
+    after = json.loads(out)
+    assert after["conversation_references"] == after["unfinished_conversations"] == []
+    assert after["roles"] == []
+    code, out, _ = await run_cli("audit", "show", env=env)
+    assert "person.erase pseudonym:" + exported["pseudonym"] in out
+    assert user.aad_object_id not in out.split("person.erase")[1]

@@ -1,0 +1,115 @@
+"""One person's data across every table: what a subject access request or an erasure needs.
+
+Each feature that stores something about a person adds it to both functions here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AuditEntry, BotStateDocument, ConversationReferenceRecord, RoleGrant
+from bot.db.repo_references import PersonKey
+from bot.privacy.core import PrivacyCore
+from bot.privacy.crypto import Sealed
+from bot.storage import state_context
+
+
+async def _conversation_keys(session: AsyncSession, person: PersonKey) -> list[str]:
+    table = ConversationReferenceRecord
+    rows = await session.execute(
+        select(table.conversation_id).where(
+            table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
+        )
+    )
+    return [f"msteams/conversations/{conversation_id}" for (conversation_id,) in rows]
+
+
+async def export_person(
+    session: AsyncSession, privacy: PrivacyCore, *, tenant_id: str, aad_object_id: str
+) -> dict[str, Any]:
+    """Everything held about the person, decrypted, as plain data."""
+    person = PersonKey(tenant_id, aad_object_id)
+    table = ConversationReferenceRecord
+    references = (
+        await session.execute(
+            select(table).where(
+                table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
+            )
+        )
+    ).scalars()
+    states = []
+    keys = await _conversation_keys(session, person)
+    if keys:
+        rows = await session.execute(select(BotStateDocument).where(BotStateDocument.key.in_(keys)))
+        for row in rows.scalars():
+            document = row.document
+            if row.key_id is not None:
+                document = privacy.cipher.open(
+                    Sealed(row.key_id, document), context=state_context(row.key)
+                )
+            states.append(
+                {
+                    "conversation": row.key,
+                    "updated_at": row.updated_at,
+                    "unfinished_conversation": document,
+                }
+            )
+    grants = (
+        await session.execute(
+            select(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
+        )
+    ).scalars()
+    actor = f"teams:{person.tenant_id}/{person.aad_object_id}"
+    acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == actor))
+    return {
+        "pseudonym": privacy.pseudonyms.of(person),
+        "conversation_references": [
+            {
+                "conversation_id": r.conversation_id,
+                "service_url": r.service_url,
+                "status": r.status,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+            }
+            for r in references
+        ],
+        "unfinished_conversations": states,
+        "roles": [
+            {"role": g.role, "granted_at": g.granted_at, "granted_by": g.granted_by} for g in grants
+        ],
+        "audited_actions": [
+            {"at": e.at, "action": e.action, "object_type": e.object_type} for e in acted.scalars()
+        ],
+    }
+
+
+async def erase_person(
+    session: AsyncSession, privacy: PrivacyCore, *, tenant_id: str, aad_object_id: str
+) -> tuple[dict[str, int], str]:
+    """Delete the person's data; returns counts per kind and their pseudonym (for the audit).
+
+    Audit entries of things the person did in a privileged role are kept: the audit log is
+    the council's record of who exercised access, and deleting from it would break the chain.
+    """
+    person = PersonKey(tenant_id, aad_object_id)
+    keys = await _conversation_keys(session, person)
+    counts: dict[str, int] = {}
+    result = await session.execute(
+        delete(BotStateDocument).where(BotStateDocument.key.in_(keys or [""]))
+    )
+    counts["unfinished_conversations"] = int(result.rowcount)  # type: ignore[attr-defined]
+    table = ConversationReferenceRecord
+    result = await session.execute(
+        delete(table).where(
+            table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
+        )
+    )
+    counts["conversation_references"] = int(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.execute(
+        delete(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
+    )
+    counts["roles"] = int(result.rowcount)  # type: ignore[attr-defined]
+    return counts, privacy.pseudonyms.of(person)
