@@ -107,7 +107,12 @@ class EdiBot(ActivityHandler):
             except BaseException:
                 buffer.discard()
                 raise
-            await buffer.flush()
+            try:
+                await buffer.flush()
+            except Exception as error:  # noqa: BLE001 - the turn itself succeeded
+                # The state is committed and correct; only the replies did not reach Teams.
+                # Resetting the conversation (the error handler's job) would lose real work.
+                log.error("turn.replies_undelivered", extra={"error": describe_exception(error)})
             return
         await turn_context.send_activity(self._texts("shell.crossed"))
 

@@ -342,7 +342,9 @@ async def test_health_and_readiness(service: Service, engine: AsyncEngine) -> No
     status, body = await service.get("/readyz")
     assert status == 503
     assert body == {
-        "status": "not ready", "database": "ok", "schema": None,
+        "status": "not ready",
+        "database": "ok",
+        "schema": None,
         "expected": migrate.head_revision(),
     }
 

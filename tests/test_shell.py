@@ -156,3 +156,18 @@ async def test_a_retried_attempt_starts_as_not_yet_responded(chat: BotHarness) -
     buffer.start()
     assert not context.responded
     assert chat.adapter.sent == []
+
+
+async def test_replies_that_fail_after_the_commit_do_not_reset_the_conversation(
+    chat: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.say("about")
+
+    async def connector_down(context, activities):  # type: ignore[no-untyped-def]
+        raise ConnectionError("connector unreachable")
+
+    monkeypatch.setattr(chat.adapter, "_record", connector_down)
+    assert await chat.say("duty") == []  # nothing reached Teams, and no apology was sent
+    monkeypatch.undo()
+    # The turn's state was committed: the dialog moved on to "anything else?".
+    assert "Who does what" in only(await chat.say("who"))

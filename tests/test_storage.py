@@ -145,9 +145,11 @@ async def test_documents_are_unreadable_in_the_database_and_bound_to_their_key(
     # Copied into another conversation's row, the ciphertext will not open.
     async with engine.begin() as connection:
         await connection.execute(
-            text("INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
-                 "SELECT 'conv/2', document, key_id, etag, updated_at FROM bot_state "
-                 "WHERE key = 'conv/1'")
+            text(
+                "INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
+                "SELECT 'conv/2', document, key_id, etag, updated_at FROM bot_state "
+                "WHERE key = 'conv/1'"
+            )
         )
     with pytest.raises(DecryptionError):
         await storage.read(["conv/2"])
@@ -158,8 +160,10 @@ async def test_documents_written_before_encryption_still_read(
 ) -> None:
     async with engine.begin() as connection:
         await connection.execute(
-            text("INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
-                 "VALUES ('old', :document, NULL, 'e1', CURRENT_TIMESTAMP)"),
+            text(
+                "INSERT INTO bot_state (key, document, key_id, etag, updated_at) "
+                "VALUES ('old', :document, NULL, 'e1', CURRENT_TIMESTAMP)"
+            ),
             {"document": '{"step":4}'},
         )
     assert (await storage.read(["old"]))["old"] == {"step": 4, "e_tag": "e1"}
