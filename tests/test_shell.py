@@ -163,7 +163,7 @@ async def test_replies_that_fail_after_the_commit_do_not_reset_the_conversation(
 ) -> None:
     await chat.say("about")
 
-    async def connector_down(context, activities):  # type: ignore[no-untyped-def]
+    async def connector_down(context, activities):
         raise ConnectionError("connector unreachable")
 
     monkeypatch.setattr(chat.adapter, "_record", connector_down)
