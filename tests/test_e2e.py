@@ -23,6 +23,8 @@ from bot.db import migrate, repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.repo_references import PersonKey
 from bot.logs import configure_logging
+from bot.privacy.roles import Role, grant_role
+from bot.storage import unit_of_work
 from tests.cards import visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -451,29 +453,40 @@ async def test_a_failing_turn_apologises_with_a_reference_and_resets_without_log
 
 
 async def test_no_log_line_contains_what_people_typed_or_tapped(
-    service: Service, connector: StandInConnector
+    service: Service, connector: StandInConnector, engine: AsyncEngine
 ) -> None:
     stream = io.StringIO()
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     configure_logging("DEBUG", "json", stream=stream)
+    staff, admin = TeamsUser(), TeamsUser()
+    async with unit_of_work(create_sessionmaker(engine)) as session:
+        await grant_role(
+            session, role=Role.ADMIN, person=admin.aad_object_id, tenant_id=None, granted_by="test"
+        )
     try:
-        user = TeamsUser()
-        for said in [
-            "hi",
-            "about",
-            SECRET,
-            {"choice": "duty", "note": SECRET},
-            "who",
-            SECRET,
-            "cancel",
-            SECRET,
-            {"command": SECRET},
+        # Every conversation that exists, with distinctive text at each step.
+        for user, said in [
+            (staff, "hi"),
+            (staff, "about"),
+            (staff, SECRET),
+            (staff, {"choice": "duty", "note": SECRET}),
+            (staff, "who"),
+            (staff, SECRET),
+            (staff, "cancel"),
+            (staff, SECRET),
+            (staff, {"command": SECRET}),
+            (staff, "status"),  # refused: not an admin
+            (admin, "status"),
+            (admin, SECRET),
+            (admin, {"command": "status", "comment": SECRET}),
         ]:
             await converse(service, connector, user, said)
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+    shown = [visible_text(r) for r in connector.replies(admin.conversation_id)]
+    assert sum("Bot status" in text for text in shown) == 2  # the admin path really ran
     logged = stream.getvalue()
     assert "request" in logged  # logging was on, at DEBUG
     assert "Zebra-7319" not in logged
