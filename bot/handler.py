@@ -185,12 +185,21 @@ class EdiBot(ActivityHandler):
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        """Welcome a person when the bot joins their personal chat."""
+        """Welcome a person when the bot joins their personal chat (or welcome them back)."""
         bot_id = getattr(turn_context.activity.recipient, "id", None)
         if any(getattr(member, "id", None) == bot_id for member in members_added or []):
             await self._remember(turn_context)
-            if is_personal(turn_context.activity):
+            if not is_personal(turn_context.activity):
+                return
+            dialog_context = await self._dialogs.create_context(turn_context)
+            active = dialog_context.active_dialog
+            if active is None:
                 await self.send_welcome(turn_context)
+                return
+            # Mid-conversation (a reinstall, or the chat reopened): pick up where we were
+            # rather than show a menu whose buttons would land in the waiting question.
+            await self._say(turn_context, "shell.welcome_back", activity=self._title(active.id))
+            await dialog_context.reprompt_dialog()
 
     async def on_members_removed_activity(
         self, members_removed: list[ChannelAccount], turn_context: TurnContext

@@ -38,7 +38,7 @@ from bot.adapter import send_or_hold
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import build_runtime
 
 WIDTH = 78
 INDENT = "  "
@@ -824,21 +824,6 @@ def _read(ask: InputFn, prompt: str) -> str:
             signal.signal(signal.SIGINT, previous)
 
 
-async def _unfinished(runtime: Runtime, chat: TerminalChat) -> bool:
-    """True when this person's conversation has a dialog waiting for an answer."""
-    probe = TurnContext(chat.adapter, chat.activity(ActivityTypes.message))
-    key = runtime.conversation_state.get_storage_key(probe)
-    document = (await runtime.storage.read([key])).get(key)
-    if not isinstance(document, dict):
-        return False
-    for value in document.values():
-        stack = value.get("dialog_stack") if isinstance(value, dict) else None
-        stack = stack if stack is not None else getattr(value, "dialog_stack", None)
-        if stack:
-            return True
-    return False
-
-
 def _tenant(settings: Settings) -> str:
     """The tenant the chat claims: the app's own, else one the service serves."""
     return settings.app_tenant_id or next(iter(settings.allowed_tenants), "") or "terminal"
@@ -887,13 +872,8 @@ async def run_chat(
         )
         try:
             out.write(_banner(settings, user))
-            if await _unfinished(runtime, chat):
-                out.write(
-                    f"\n{INDENT}Welcome back, {user}. We were in the middle of something: answer\n"
-                    f"{INDENT}where you left off, type cancel to stop it, or menu for the menu.\n"
-                )
-            else:
-                await chat.open()
+            # As Teams does when the chat is opened; the bot welcomes, or welcomes back.
+            await chat.open()
             await _loop(chat, ask, out)
             out.write("Goodbye.\n")
             out.flush()

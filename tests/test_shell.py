@@ -171,3 +171,15 @@ async def test_replies_that_fail_after_the_commit_do_not_reset_the_conversation(
     monkeypatch.undo()
     # The turn's state was committed: the dialog moved on to "anything else?".
     assert "Who does what" in only(await chat.say("who"))
+
+
+async def test_reopening_the_chat_mid_dialog_picks_up_where_it_was(chat: BotHarness) -> None:
+    await chat.say("about")
+    await chat.say("duty")
+    replies = await chat.send(chat.user.bot_added(chat.SERVICE_URL))
+    assert [visible_text(r).splitlines()[0] for r in replies] == [
+        "Welcome back. We were in the middle of “About EDI”: carry on where you left off, "
+        "type **cancel** to stop it, or **menu** for the menu.",
+        "The Public Sector Equality Duty",  # the question it was waiting on, asked again
+    ]
+    assert "Who does what" in only(await chat.say("who"))

@@ -698,7 +698,8 @@ async def test_a_new_session_carries_on_where_the_last_one_stopped(settings: Set
 
     _, second = await chat_session(settings, "Sam Patel", "duty", "/quit")
     banner = second.split(PROMPT, 1)[0]
-    assert "Welcome back, Sam Patel." in banner
+    assert "Welcome back. We were in the middle of “About EDI”" in banner
+    assert "What would you like to know about?" in banner  # the waiting question, again
     assert "Hello, I'm the EDI bot" not in banner
     reply = after(second, "duty")
     assert "The Public Sector Equality Duty" in reply
@@ -765,7 +766,7 @@ async def test_output_going_away_ends_the_chat_without_losing_the_conversation(
     assert "What would you like to know about?" not in out.getvalue()
     # The turn committed; only its printing failed, so the dialog is still waiting.
     _, transcript = await chat_session(settings, "Sam Patel", "duty", "/quit")
-    assert "Welcome back, Sam Patel." in transcript
+    assert "Welcome back. We were in the middle of “About EDI”" in transcript
     assert "The Public Sector Equality Duty" in after(transcript, "duty")
 
 
