@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine
+from tests.connector import StandInConnector
 from tests.harness import dev_settings
 
 POSTGRES_URL = os.environ.get(
@@ -159,6 +160,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield db
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[StandInConnector]:
+    """A stand-in Bot Connector on a loopback port; put its `url` on activities."""
+    stand_in = await StandInConnector().start()
+    try:
+        yield stand_in
+    finally:
+        await stand_in.stop()
 
 
 @pytest.fixture

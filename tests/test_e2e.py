@@ -71,15 +71,6 @@ async def stop_service(service: Service) -> None:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[StandInConnector]:
-    stand_in = await StandInConnector().start()
-    try:
-        yield stand_in
-    finally:
-        await stand_in.stop()
-
-
-@pytest.fixture
 async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
     running = await start_service(settings, engine)
     try:

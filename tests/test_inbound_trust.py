@@ -101,15 +101,6 @@ def openid() -> Iterator[OpenIdStandIn]:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[StandInConnector]:
-    stand_in = await StandInConnector().start()
-    try:
-        yield stand_in
-    finally:
-        await stand_in.stop()
-
-
-@pytest.fixture
 async def production(
     database_url: str,
     engine: AsyncEngine,

@@ -7,11 +7,9 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.db import migrate
 from tests.cards import visible_text
@@ -100,15 +98,6 @@ class Server:
             http.post(f"{self.base}/api/messages", json=activity) as response,
         ):
             return response.status
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[StandInConnector]:
-    stand_in = await StandInConnector().start()
-    try:
-        yield stand_in
-    finally:
-        await stand_in.stop()
 
 
 async def test_production_mode_refuses_to_start_with_a_one_line_reason(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ async def test_a_retried_attempt_starts_as_not_yet_responded(chat: BotHarness) -
     buffer.discard()
     buffer.start()
     assert not context.responded
-    assert chat.adapter.sent == []
+    assert chat.sent == []
 
 
 async def test_replies_that_fail_after_the_commit_do_not_reset_the_conversation(
@@ -166,7 +166,7 @@ async def test_replies_that_fail_after_the_commit_do_not_reset_the_conversation(
     async def connector_down(context, activities):
         raise ConnectionError("connector unreachable")
 
-    monkeypatch.setattr(chat.adapter, "_record", connector_down)
+    monkeypatch.setattr(chat.adapter, "_send", connector_down)
     assert await chat.say("duty") == []  # nothing reached Teams, and no apology was sent
     monkeypatch.undo()
     # The turn's state was committed: the dialog moved on to "anything else?".
