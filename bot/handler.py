@@ -8,8 +8,12 @@ run again on the fresh state (up to `turn_attempts` times), so nothing is applie
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from botbuilder.core import (
@@ -27,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapter import ReplyBuffer
 from bot.content import Content, MenuEntry
 from bot.db import repo_references
+from bot.db.repo_references import PersonKey
 from bot.logs import describe_exception, sensitive
 from bot.privacy.audit import AuditLog
 from bot.privacy.roles import Role, RoleChecker
@@ -78,6 +83,7 @@ class EdiBot(ActivityHandler):
         self._audit = audit
         self._attempts = turn_attempts
         self._role_of_dialog = {f.dialog.id: f.role for f in features if f.role is not None}
+        self._known_references: OrderedDict[PersonKey, bytes] = OrderedDict()
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._by_word: dict[str, Feature] = {}
         self._titles: dict[str, str] = {}
@@ -107,6 +113,7 @@ class EdiBot(ActivityHandler):
             except BaseException:
                 buffer.discard()
                 raise
+            self._committed(turn_context)
             try:
                 await buffer.flush()
             except Exception as error:  # noqa: BLE001 - the turn itself succeeded
@@ -176,7 +183,7 @@ class EdiBot(ActivityHandler):
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         """The bot was installed (or reinstalled) for someone: store where to reach them."""
-        await self._remember(turn_context)
+        await self._remember(turn_context, always=True)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         """The bot was uninstalled: never message that person proactively again."""
@@ -315,7 +322,7 @@ class EdiBot(ActivityHandler):
                     return chosen
         return _UNREADABLE
 
-    async def _remember(self, turn_context: TurnContext) -> None:
+    async def _remember(self, turn_context: TurnContext, *, always: bool = False) -> None:
         activity = turn_context.activity
         person = person_of(activity)
         service_url = activity.service_url or ""
@@ -326,19 +333,43 @@ class EdiBot(ActivityHandler):
         session = current_session()
         if session is None:
             return
+        reference = reference_of(activity)
+        # Stored references almost never change, and writing one on every message was a
+        # twelfth of a turn's CPU: skip it when this process stored the same one today.
+        # (Daily, so a reference deleted elsewhere, e.g. by erasure, comes back within a day.)
+        digest = hashlib.sha256(
+            f"{date.today().isoformat()}|{json.dumps(reference, sort_keys=True)}".encode()
+        ).digest()
+        if not always and self._known_references.get(person) == digest:
+            return
         await repo_references.upsert_reference(
             session,
             person=person,
             conversation_id=activity.conversation.id,
             service_url=service_url,
-            reference=reference_of(activity),
+            reference=reference,
         )
+        turn_context.turn_state[_STORED_REFERENCE] = (person, digest)
+
+    def _committed(self, turn_context: TurnContext) -> None:
+        """What a committed turn stored may now be relied on."""
+        stored = turn_context.turn_state.pop(_STORED_REFERENCE, None)
+        if stored is not None:
+            person, digest = stored
+            self._known_references[person] = digest
+            self._known_references.move_to_end(person)
+            while len(self._known_references) > _KNOWN_REFERENCES_MAX:
+                self._known_references.popitem(last=False)
 
     async def _forget(self, turn_context: TurnContext) -> None:
         person = person_of(turn_context.activity)
+        if person is not None:
+            self._known_references.pop(person, None)
         session = current_session()
         if person is not None and session is not None:
             await repo_references.mark_gone(session, person=person)
 
 
 _UNREADABLE = object()
+_STORED_REFERENCE = "edi.stored_reference"
+_KNOWN_REFERENCES_MAX = 50_000

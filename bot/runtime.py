@@ -17,7 +17,7 @@ from bot.handler import EdiBot, Feature
 from bot.logs import describe_exception
 from bot.privacy.core import PrivacyCore, build_privacy
 from bot.status import BotStatus, collect_status
-from bot.storage import SqlStorage, current_session
+from bot.storage import SqlConversationState, SqlStorage, current_session
 from dialogs.about_edi import AboutEdiDialog
 from dialogs.admin_status import AdminStatusDialog
 
@@ -72,7 +72,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     sessions = create_sessionmaker(engine)
     privacy = build_privacy(settings)
     storage = SqlStorage(engine, sessions, privacy.cipher)
-    conversation_state = ConversationState(storage)
+    conversation_state = SqlConversationState(storage)
     content = Content(settings.content_dir)
 
     async def status() -> BotStatus:

@@ -183,3 +183,23 @@ async def test_reopening_the_chat_mid_dialog_picks_up_where_it_was(chat: BotHarn
         "The Public Sector Equality Duty",  # the question it was waiting on, asked again
     ]
     assert "Who does what" in only(await chat.say("who"))
+
+
+async def test_a_turn_that_changes_nothing_writes_nothing(
+    chat: BotHarness, engine: AsyncEngine
+) -> None:
+    async def stored() -> list[tuple[str, str]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT key, etag FROM bot_state"))
+            return [(key, etag) for key, etag in rows]
+
+    await chat.say("hi")
+    first = await stored()  # botbuilder records an empty dialog stack on first contact
+    await chat.say("hi")
+    assert await stored() == first
+    await chat.say("about")
+    [(key, etag)] = await stored()
+    await chat.tap(["not", "a", "command"])  # answered, but the dialog is untouched
+    assert await stored() == [(key, etag)]
+    await chat.say("duty")
+    assert (await stored())[0][1] != etag
