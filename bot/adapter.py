@@ -5,6 +5,9 @@ Two things differ from a stock `CloudAdapter`:
 * Connector and user-token clients are built once per service URL and reused. botbuilder
   builds two fresh msrest clients per turn, and each build rescans a 999 x 500 retry table
   (most of a bare echo bot's CPU); reuse also keeps HTTP connections alive.
+* Those connector clients post replies through `bot.replies` (JSON built without msrest, one
+  shared aiohttp session) instead of msrest and `requests` in a thread pool; every other
+  connector call is msrest's as before. `EdiCloudAdapter.close()` closes that session.
 * While a turn's database transaction is open, replies are held back (`ReplyBuffer`) and
   sent only after it commits, so a turn that loses a race on its state and is retried never
   leaves a reply from the losing attempt behind.
@@ -33,6 +36,7 @@ from botframework.connector.auth import (
 )
 
 from bot.config import Settings
+from bot.replies import ReplySender, use_reply_sender
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +102,24 @@ async def send_or_hold(
 
 
 class _ReusingConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, app_id: str, cache: OrderedDict[Any, Any]) -> None:
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        app_id: str,
+        cache: OrderedDict[Any, Any],
+        replies: ReplySender,
+    ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._cache = cache
+        self._replies = replies
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         key = (self._app_id, service_url, audience)
         client = self._cache.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
+            use_reply_sender(client, self._replies)
             self._cache[key] = client
             if len(self._cache) > _CLIENT_CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -117,10 +129,13 @@ class _ReusingConnectorFactory(ConnectorFactory):
 
 
 class ReusingBotFrameworkAuthentication(BotFrameworkAuthentication):
-    """Delegates authentication unchanged; reuses the msrest clients it hands out."""
+    """Delegates authentication unchanged; reuses the connector clients it hands out."""
 
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    def __init__(
+        self, inner: BotFrameworkAuthentication, replies: ReplySender | None = None
+    ) -> None:
         self._inner = inner
+        self.replies = replies if replies is not None else ReplySender()
         self._connectors: OrderedDict[Any, Any] = OrderedDict()
         self._token_clients: dict[str, Any] = {}
 
@@ -135,7 +150,10 @@ class ReusingBotFrameworkAuthentication(BotFrameworkAuthentication):
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = _ReusingConnectorFactory(
-                result.connector_factory, self._app_id(result.claims_identity), self._connectors
+                result.connector_factory,
+                self._app_id(result.claims_identity),
+                self._connectors,
+                self.replies,
             )
         return result
 
@@ -146,7 +164,9 @@ class ReusingBotFrameworkAuthentication(BotFrameworkAuthentication):
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         inner = self._inner.create_connector_factory(claims_identity)
-        return _ReusingConnectorFactory(inner, self._app_id(claims_identity), self._connectors)
+        return _ReusingConnectorFactory(
+            inner, self._app_id(claims_identity), self._connectors, self.replies
+        )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:
         app_id = self._app_id(claims_identity)
@@ -175,7 +195,7 @@ class _BotFrameworkConfig:
     APP_TENANTID: str
 
 
-def build_authentication(settings: Settings) -> Any:
+def build_authentication(settings: Settings, replies: ReplySender | None = None) -> Any:
     """Bot Framework authentication from settings; off (anonymous) in development mode.
 
     `EDI_OPENID_METADATA_URL` replaces where channel tokens' signing keys are fetched from. Setting
@@ -191,11 +211,18 @@ def build_authentication(settings: Settings) -> Any:
         APP_TYPE="MultiTenant" if settings.development_mode else str(settings.app_type),
         APP_TENANTID=settings.app_tenant_id,
     )
-    return ReusingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(config))
+    inner = ConfigurationBotFrameworkAuthentication(config)
+    return ReusingBotFrameworkAuthentication(inner, replies)
 
 
 class EdiCloudAdapter(CloudAdapter):
     """`CloudAdapter` whose sends respect the turn's reply buffer."""
+
+    async def close(self) -> None:
+        """Close the HTTP session replies are posted on; call it on application cleanup."""
+        authentication = self.bot_framework_authentication
+        if isinstance(authentication, ReusingBotFrameworkAuthentication):
+            await authentication.replies.close()
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]

@@ -210,6 +210,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
                 yield
             finally:
                 scheduler.shutdown(wait=False)
+                await app[ADAPTER_KEY].close()
         finally:
             if own_engine:
                 await db.dispose()

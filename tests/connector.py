@@ -8,6 +8,7 @@ assert what a person would have seen.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +26,20 @@ class Received:
     conversation_id: str
     activity: dict[str, Any]
     authorization: str | None
+    raw_path: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    reply_id: str = ""  # the id the stand-in answered with
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Refused:
+    """One call the stand-in answered with an error status (see `fail_next`)."""
+
+    method: str
+    path: str
+    status: int
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -32,6 +47,8 @@ class StandInConnector:
     """Records replies per conversation; `url` is the serviceUrl to put on activities."""
 
     received: list[Received] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _by_conversation: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
@@ -60,8 +77,21 @@ class StandInConnector:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        """Answer the next `times` calls with `status` (and `headers`) without recording them."""
+        self._failures.extend([(status, dict(headers or {}))] * times)
+
     async def _record(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self._failures:
+            status, headers = self._failures.pop(0)
+            self.refused.append(Refused(request.method, request.path, status))
+            # A body a careless client might echo into its logs or exception messages.
+            return web.json_response(
+                {"error": {"code": "Refused", "message": "SECRET-BODY-TEXT"}},
+                status=status,
+                headers=headers,
+            )
         conversation_id = request.match_info["conversation_id"]
         item = Received(
             method=request.method,
@@ -69,13 +99,16 @@ class StandInConnector:
             conversation_id=conversation_id,
             activity=body,
             authorization=request.headers.get("Authorization"),
+            raw_path=request.raw_path,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            reply_id=uuid.uuid4().hex,
         )
         assert self._changed is not None
         async with self._changed:
             self.received.append(item)
             self._by_conversation[conversation_id].append(item)
             self._changed.notify_all()
-        return web.json_response({"id": uuid.uuid4().hex})
+        return web.json_response({"id": item.reply_id})
 
     async def _deleted(self, request: web.Request) -> web.Response:
         return web.Response(status=200)
@@ -103,4 +136,6 @@ class StandInConnector:
     def forget(self) -> None:
         """Clear what was recorded."""
         self.received.clear()
+        self.refused.clear()
+        self._failures.clear()
         self._by_conversation.clear()
