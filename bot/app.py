@@ -24,6 +24,7 @@ from bot.logs import describe_exception
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
 from bot.teams import tenant_of
+from bot.wire import from_wire
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
     if "text" in body and body["text"] is not None and not isinstance(body["text"], str):
         return None, "Activity text is not a string."
     try:
-        activity = Activity().deserialize(body)
+        activity = from_wire(Activity, body)
     except Exception:  # noqa: BLE001 - msrest raises many types for malformed fields
         return None, "Activity fields have the wrong shape."
     if not activity.conversation or not activity.conversation.id:

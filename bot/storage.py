@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import BotStateDocument, utcnow
 from bot.privacy.crypto import FieldCipher, Sealed
+from bot.wire import register_model_handler
 
 ETAG_KEY = "e_tag"
 WILDCARD = "*"
@@ -129,6 +130,7 @@ class SqlStorage(Storage):
         self._sessions = sessions
         self._cipher = cipher
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        register_model_handler()
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         """Documents for the keys that exist, each with its current e-tag."""
