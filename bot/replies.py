@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import requests.utils
 from botbuilder.schema import ResourceResponse
 from botframework.connector import models as connector_models
 from botframework.connector.aio.operations_async import ConversationsOperations
@@ -219,14 +220,17 @@ class ReplySender:
         self._backoff = backoff
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     def _client_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            # trust_env: honour HTTPS_PROXY/NO_PROXY as `requests` did.
+            # Not trust_env: aiohttp would then re-read the proxy variables and stat ~/.netrc
+            # (in a worker thread) on every request, a tenth of a turn. Proxies are resolved
+            # once per host instead (`_proxy_for`), as `requests` resolves them.
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
-                trust_env=True,
+                trust_env=False,
                 connector=aiohttp.TCPConnector(ssl=_ssl_context()),
             )
             self._loop = loop
@@ -253,11 +257,14 @@ class ReplySender:
             if bearer is not None:
                 sent["Authorization"] = f"Bearer {bearer}"
         target = URL(url, encoded=True)
+        proxy = self._proxy_for(target)
         attempts = 0
         while True:
             attempts += 1
             try:
-                async with self._client_session().post(target, data=data, headers=sent) as answer:
+                async with self._client_session().post(
+                    target, data=data, headers=sent, proxy=proxy
+                ) as answer:
                     status = answer.status
                     payload = await answer.read()  # read fully, so the connection is reused
                     retry_after = answer.headers.get("Retry-After")
@@ -281,6 +288,14 @@ class ReplySender:
                     raise ReplyNotDelivered(status, attempts)
                 log.info("reply.retry", extra={"status": status, "delay_s": round(delay, 2)})
             await asyncio.sleep(delay)
+
+    def _proxy_for(self, url: URL) -> str | None:
+        """The proxy HTTPS_PROXY/HTTP_PROXY name for this host (none if NO_PROXY covers it)."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxies:
+            found = requests.utils.get_environ_proxies(str(url.with_path("/")))
+            self._proxies[key] = found.get(url.scheme) or found.get("all")
+        return self._proxies[key]
 
     def _delay(self, attempts: int, retry_after: str | None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up."""

@@ -554,3 +554,20 @@ async def test_a_closed_sender_opens_a_new_session_when_used_again(
     await client.conversations.send_to_conversation("a:1x", message_to("a:1x", "after"))
 
     assert [c.activity["text"] for c in connector.received] == ["before", "after"]
+
+
+def test_proxies_come_from_the_environment_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from yarl import URL
+
+    from bot.replies import ReplySender
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.council.example:8080")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    sender = ReplySender()
+    teams = URL("https://smba.trafficmanager.net/uk/v3/conversations/a/activities")
+    assert sender._proxy_for(teams) == "http://proxy.council.example:8080"
+    assert sender._proxy_for(URL("http://127.0.0.1:9/v3/conversations/a/activities")) is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert sender._proxy_for(teams) == "http://proxy.council.example:8080"  # read once
