@@ -58,6 +58,8 @@ class Server:
             EDI_PORT=str(self.port),
             EDI_HOST="127.0.0.1",
             EDI_LOG_LEVEL="INFO",
+            # Development keys, generated on first start and kept across the restart.
+            EDI_KEYS_FILE=str(log_path.parent / "keys.json"),
         )
         self._log_path = log_path
         self.process: asyncio.subprocess.Process | None = None
