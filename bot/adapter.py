@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -240,4 +240,4 @@ def build_adapter(settings: Settings, on_error: ErrorHandler) -> EdiCloudAdapter
     return adapter
 
 
-__all__ = ["BotAdapter", "EdiCloudAdapter", "ReplyBuffer", "build_adapter", "send_or_hold"]
+__all__ = ["EdiCloudAdapter", "ReplyBuffer", "build_adapter", "send_or_hold"]
