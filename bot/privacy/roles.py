@@ -135,16 +135,26 @@ class RoleChecker:
         if role is Role.ADMIN and aad in self._boot_ids:
             return True
         in_tenant = or_(RoleGrant.tenant_id.is_(None), RoleGrant.tenant_id == person.tenant_id)
-        by_id = select(RoleGrant.id).where(
-            RoleGrant.role == role.value, RoleGrant.aad_object_id == aad, in_tenant
-        )
-        if (await session.execute(by_id.limit(1))).first() is not None:
+        # One query answers both "granted to this object id?" and "any grant still waiting
+        # to be bound by UPN?": matching grants sort first.
+        first = (
+            await session.execute(
+                select(RoleGrant.aad_object_id)
+                .where(
+                    RoleGrant.role == role.value,
+                    or_(
+                        and_(RoleGrant.aad_object_id == aad, in_tenant),
+                        RoleGrant.aad_object_id.is_(None),
+                    ),
+                )
+                .order_by(RoleGrant.aad_object_id.is_(None))
+                .limit(1)
+            )
+        ).first()
+        if first is not None and first[0] is not None:
             return True
-        pending = select(RoleGrant.id).where(
-            and_(RoleGrant.role == role.value, RoleGrant.aad_object_id.is_(None))
-        )
         upn_admin_possible = role is Role.ADMIN and bool(self._boot_upns)
-        has_pending = (await session.execute(pending.limit(1))).first() is not None
+        has_pending = first is not None
         if lookup_upn is None or not (has_pending or upn_admin_possible):
             return False
         upn = (await lookup_upn() or "").lower()
