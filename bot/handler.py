@@ -133,6 +133,14 @@ class EdiBot(ActivityHandler):
         if submitted is _UNREADABLE:
             await self._say(turn_context, "shell.unreadable_card")
             return
+        if submitted is _TOO_BIG:
+            await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
+            return
+        if submitted is _FORM:
+            # A form's inputs are for the dialog that sent the form; it reads activity.value.
+            activity.text = ""
+            await self._route(turn_context, "", from_card=True)
+            return
         if isinstance(submitted, str):
             # A card button says what a person could have typed: treat it the same way.
             activity.text = submitted
@@ -153,6 +161,10 @@ class EdiBot(ActivityHandler):
                 return
             await dialog_context.cancel_all_dialogs()
             await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+            discard = getattr(self._dialogs.find_dialog(active.id), "discard_draft", None)
+            if discard is not None:
+                # "cancel" means throw it away; "menu" only steps aside (the draft is kept).
+                await discard(turn_context)
             return
         if command in MENU_WORDS:
             if active is not None:
@@ -312,10 +324,16 @@ class EdiBot(ActivityHandler):
 
     @staticmethod
     def _read_card(value: Any) -> str | object | None:
-        """What a card submission asks for: a command or choice as text; None if no card."""
+        """What a card submission asks for: a command or choice as text, a form for the
+        active dialog (`{"form": name, ...inputs}`), or None if there is no card."""
         if value is None:
             return None
         if isinstance(value, dict):
+            if len(json.dumps(value, ensure_ascii=False)) > MAX_TEXT_CHARS * 2:
+                return _TOO_BIG
+            form = value.get("form")
+            if isinstance(form, str) and form.strip():
+                return _FORM
             for key in ("command", "choice"):
                 chosen = value.get(key)
                 if isinstance(chosen, str) and chosen.strip():
@@ -371,5 +389,7 @@ class EdiBot(ActivityHandler):
 
 
 _UNREADABLE = object()
+_FORM = object()
+_TOO_BIG = object()
 _STORED_REFERENCE = "edi.stored_reference"
 _KNOWN_REFERENCES_MAX = 50_000

@@ -90,3 +90,8 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))
+
+
+# Each feature's tables live in their own module; importing them here puts them in
+# Base.metadata (the schema Alembic's migrations are compared against).
+from bot.db import models_declarations, models_incidents, models_outbox  # noqa: E402, F401
