@@ -20,12 +20,19 @@ from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine
+from bot.declarations.review import ReviewPrompter
 from bot.logs import describe_exception
+from bot.outbox import build_worker
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
 from bot.teams import tenant_of
 from bot.wire import from_wire
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import (
+    add_bulletin_jobs,
+    add_declaration_jobs,
+    add_incident_jobs,
+    build_scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +213,33 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
             audit = runtime.privacy.audit
             rules = retention_rules(settings, audit)
             scheduler = build_scheduler(runtime.sessions, rules, audit)
+            add_incident_jobs(
+                scheduler,
+                runtime.sessions,
+                runtime.incidents,
+                minutes=settings.incident_sweep_minutes,
+            )
+            add_declaration_jobs(
+                scheduler,
+                runtime.sessions,
+                ReviewPrompter(
+                    content=runtime.content,
+                    pseudonyms=runtime.privacy.pseudonyms,
+                    outbox=runtime.outbox,
+                    after_days=settings.declaration_review_days,
+                ),
+            )
+            add_bulletin_jobs(scheduler, runtime.bulletins)
             scheduler.start()
+            worker = None
+            if settings.outbox_worker:
+                worker = build_worker(settings, runtime.outbox, runtime.sessions)
+                worker.start()
             try:
                 yield
             finally:
+                if worker is not None:
+                    await worker.stop()
                 scheduler.shutdown(wait=False)
                 await app[ADAPTER_KEY].close()
         finally:

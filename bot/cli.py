@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot import cli_bulletin, cli_cases, cli_outbox
 from bot.cli_privacy import add_commands
 from bot.config import Settings
 from bot.logs import configure_logging
@@ -125,13 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(handler=_db)
 
     add_commands(commands, _settings)
+    cli_outbox.add_commands(commands, _settings)
+    cli_bulletin.add_commands(commands, _settings)
+    cli_cases.add_commands(commands, _settings)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `edi-bot` command line."""
     args = build_parser().parse_args(argv)
-    if args.command in ("keys", "roles", "audit", "retention", "person"):
+    quiet = ("keys", "roles", "audit", "retention", "person", "bulletin", "outbox", "cases")
+    if args.command in quiet:
         configure_logging("WARNING")
     try:
         return int(args.handler(args))

@@ -76,6 +76,61 @@ class Settings(BaseSettings):
     retention_audit_years: int = Field(
         default=7, ge=1, description="Audit entries are deleted this many years after writing"
     )
+    retention_incidents_years: int = Field(
+        default=6, ge=1, description="Closed incident reports are deleted this many years after"
+    )
+    incident_sweep_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description="How often new anonymous reports are announced to case handlers, and "
+        "deadline reminders are checked",
+    )
+    outbox_worker: bool = Field(
+        default=True, description="Run the outbox worker inside `edi-bot serve`"
+    )
+    outbox_rate_per_second: float = Field(
+        default=30.0,
+        gt=0,
+        le=50,
+        description="Proactive sends per second per process (Teams allows 50 per app per tenant)",
+    )
+    outbox_concurrency: int = Field(
+        default=8, ge=1, le=100, description="Proactive sends in flight at once per process"
+    )
+    outbox_batch_size: int = Field(
+        default=200, ge=1, le=5000, description="Deliveries a worker claims at a time"
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0, ge=5, description="How long a claim lasts before another worker may take it"
+    )
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Attempts per delivery before it is marked failed"
+    )
+    outbox_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles per attempt, with jitter"
+    )
+    outbox_backoff_max_seconds: float = Field(
+        default=600.0, gt=0, description="Longest retry delay (Retry-After is honoured as sent)"
+    )
+    outbox_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often an idle worker looks for due deliveries"
+    )
+    outbox_send_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Time allowed for one POST to the Bot Connector"
+    )
+    retention_outbox_days: int = Field(
+        default=90, ge=1, description="Finished proactive messages are deleted after this"
+    )
+    retention_bulletin_months: int = Field(
+        default=24, ge=1, description="Bulletin reach and feedback are deleted after this"
+    )
+
+    declaration_review_days: int = Field(
+        default=365,
+        ge=30,
+        description="People are prompted to review their equality information this long after",
+    )
 
     @field_validator("allowed_tenants", "bootstrap_admins", mode="before")
     @classmethod

@@ -60,6 +60,8 @@ class MenuEntry:
     title: str
     description: str
     role: str | None = None
+    # Reached from a card's button only (e.g. "add to report"): not listed on the menu.
+    hidden: bool = False
 
 
 class Content:
@@ -98,6 +100,7 @@ class Content:
                 title=str(item["title"]),
                 description=str(item["description"]),
                 role=str(item["role"]) if item.get("role") else None,
+                hidden=bool(item.get("hidden", False)),
             )
             for item in self.menu["entries"]
         ]

@@ -268,7 +268,8 @@ class EdiBot(ActivityHandler):
         entries = [
             feature.entry
             for feature in self._features
-            if feature.role is None or await self._holds(turn_context, feature.role)
+            if not feature.entry.hidden
+            and (feature.role is None or await self._holds(turn_context, feature.role))
         ]
         card = self._content.card(
             "welcome", title=menu["title"], intro=menu["intro"], tips=menu["tips"], entries=entries

@@ -33,6 +33,10 @@ _QUIET_LIBRARIES = (
     "aiohttp.access",
     "apscheduler",
     "alembic.runtime.migration",
+    # At INFO and below SQLAlchemy logs every statement's parameters: ids, sealed values.
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",  # logs each operation with its arguments at DEBUG
 )
 
 

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bulletins.service import erase_bulletin_data, export_bulletin_data
 from bot.db.models import AuditEntry, BotStateDocument, ConversationReferenceRecord, RoleGrant
+from bot.db.models_incidents import IncidentReport
+from bot.db.models_outbox import OutboxDelivery, OutboxMessage
 from bot.db.repo_references import PersonKey
+from bot.declarations import export_declaration, withdraw_declaration
+from bot.incidents import export_reports, unlink_reporter
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import Sealed
 from bot.storage import state_context
@@ -64,6 +69,14 @@ async def export_person(
     ).scalars()
     actor = f"teams:{person.tenant_id}/{person.aad_object_id}"
     acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == actor))
+    deliveries = await session.execute(
+        select(OutboxMessage.kind, OutboxMessage.subject, OutboxDelivery.status)
+        .add_columns(OutboxDelivery.sent_at, OutboxDelivery.updated_at)
+        .join(OutboxMessage, OutboxMessage.id == OutboxDelivery.message_id)
+        .join(table, table.id == OutboxDelivery.reference_id)
+        .where(table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id)
+        .order_by(OutboxDelivery.id)
+    )
     return {
         "pseudonym": privacy.pseudonyms.of(person),
         "conversation_references": [
@@ -80,9 +93,22 @@ async def export_person(
         "roles": [
             {"role": g.role, "granted_at": g.granted_at, "granted_by": g.granted_by} for g in grants
         ],
+        "incident_reports": await export_reports(
+            session, privacy.cipher, privacy.pseudonyms.of(person)
+        ),
+        "equality_declaration": await export_declaration(
+            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
+        ),
         "audited_actions": [
             {"at": e.at, "action": e.action, "object_type": e.object_type} for e in acted.scalars()
         ],
+        "proactive_messages": [
+            {"kind": k, "about": subject, "status": status, "sent_at": sent, "updated_at": at}
+            for k, subject, status, sent, at in deliveries
+        ],
+        "bulletin": await export_bulletin_data(
+            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
+        ),
     }
 
 
@@ -102,6 +128,13 @@ async def erase_person(
     )
     counts["unfinished_conversations"] = int(result.rowcount)  # type: ignore[attr-defined]
     table = ConversationReferenceRecord
+    mine = select(table.id).where(
+        table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
+    )
+    result = await session.execute(
+        delete(OutboxDelivery).where(OutboxDelivery.reference_id.in_(mine.scalar_subquery()))
+    )
+    counts["proactive_messages"] = int(result.rowcount)  # type: ignore[attr-defined]
     result = await session.execute(
         delete(table).where(
             table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
@@ -112,4 +145,18 @@ async def erase_person(
         delete(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
     )
     counts["roles"] = int(result.rowcount)  # type: ignore[attr-defined]
+    counts["incident_reports_unlinked"] = await unlink_reporter(
+        session, privacy.pseudonyms.of(person)
+    )
+    result = await session.execute(
+        update(IncidentReport)
+        .where(IncidentReport.assigned_to == f"teams:{person.tenant_id}/{person.aad_object_id}")
+        .values(assigned_to=None)
+    )
+    counts["cases_unassigned"] = int(result.rowcount)  # type: ignore[attr-defined]
+    declaration = await withdraw_declaration(session, pseudonym=privacy.pseudonyms.of(person))
+    counts["equality_declaration_rows"] = sum(declaration.values())
+    counts["bulletin_rows"] = await erase_bulletin_data(
+        session, pseudonym=privacy.pseudonyms.of(person)
+    )
     return counts, privacy.pseudonyms.of(person)

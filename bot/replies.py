@@ -175,9 +175,13 @@ def _object(item: Any) -> Any:
 class ReplyNotDelivered(Exception):
     """The Bot Connector did not take a reply; says the status code, never the body."""
 
-    def __init__(self, status: int | None, attempts: int, reason: str = "") -> None:
+    def __init__(
+        self, status: int | None, attempts: int, reason: str = "", retry_after: str | None = None
+    ) -> None:
         self.status = status
         self.attempts = attempts
+        self.reason = reason  # the exception class when the connector was not reached
+        self.retry_after = retry_after  # the connector's Retry-After header, if it sent one
         if status is not None:
             what = f"answered HTTP {status}"
         else:
@@ -285,7 +289,7 @@ class ReplySender:
                     return _resource(payload)
                 delay = self._delay(attempts, retry_after) if status in _RETRYABLE else None
                 if delay is None:
-                    raise ReplyNotDelivered(status, attempts)
+                    raise ReplyNotDelivered(status, attempts, retry_after=retry_after)
                 log.info("reply.retry", extra={"status": status, "delay_s": round(delay, 2)})
             await asyncio.sleep(delay)
 

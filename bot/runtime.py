@@ -10,16 +10,25 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapter import ReplyBuffer
+from bot.bulletins.service import BulletinService
 from bot.config import Settings
 from bot.content import Content
 from bot.db.engine import create_sessionmaker
+from bot.declarations import build_declaration_service
 from bot.handler import EdiBot, Feature
+from bot.incidents import Incidents
 from bot.logs import describe_exception
+from bot.outbox import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
 from bot.status import BotStatus, collect_status
 from bot.storage import SqlConversationState, SqlStorage, current_session
 from dialogs.about_edi import AboutEdiDialog
 from dialogs.admin_status import AdminStatusDialog
+from dialogs.bulletin import BulletinDialog
+from dialogs.cases import CasesDialog
+from dialogs.check_report import AddToReportDialog, CheckReportDialog
+from dialogs.declaration import DRAFT_PROPERTY, DeclarationDialog
+from dialogs.report_incident import ReportIncidentDialog
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,9 @@ class Runtime:
     content: Content
     privacy: PrivacyCore
     bot: EdiBot
+    outbox: Outbox
+    bulletins: BulletinService
+    incidents: Incidents
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """The one error handler: log a reference, tell the person, reset the conversation."""
@@ -74,6 +86,17 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     storage = SqlStorage(engine, sessions, privacy.cipher)
     conversation_state = SqlConversationState(storage)
     content = Content(settings.content_dir)
+    outbox = Outbox(privacy.cipher)
+    bulletins = BulletinService(content=content, outbox=outbox, privacy=privacy, sessions=sessions)
+    bulletin_dialog = BulletinDialog(content, bulletins)
+    incidents = Incidents(
+        content=content,
+        cipher=privacy.cipher,
+        audit=privacy.audit,
+        pseudonyms=privacy.pseudonyms,
+        outbox=outbox,
+        token_key=privacy.keys.pseudonym,
+    )
 
     async def status() -> BotStatus:
         session = current_session()
@@ -85,6 +108,28 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     features = [
         Feature(entries[AboutEdiDialog.COMMAND], AboutEdiDialog(content)),
         Feature(entries[AdminStatusDialog.COMMAND], AdminStatusDialog(content, status)),
+        Feature(
+            entries[ReportIncidentDialog.COMMAND],
+            ReportIncidentDialog(
+                content,
+                incidents,
+                conversation_state.create_property("IncidentDraft"),
+                draft_days=settings.retention_drafts_days,
+            ),
+        ),
+        Feature(entries[CheckReportDialog.COMMAND], CheckReportDialog(content, incidents)),
+        Feature(entries[AddToReportDialog.COMMAND], AddToReportDialog(content, incidents)),
+        Feature(entries[CasesDialog.COMMAND], CasesDialog(content, incidents)),
+        Feature(
+            entries[DeclarationDialog.COMMAND],
+            DeclarationDialog(
+                content,
+                build_declaration_service(content, privacy),
+                conversation_state.create_property(DRAFT_PROPERTY),
+                draft_days=settings.retention_drafts_days,
+            ),
+        ),
+        Feature(bulletin_dialog.menu_entry(entries[BulletinDialog.COMMAND]), bulletin_dialog),
     ]
     bot = EdiBot(
         conversation_state=conversation_state,
@@ -104,4 +149,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         content=content,
         privacy=privacy,
         bot=bot,
+        outbox=outbox,
+        bulletins=bulletins,
+        incidents=incidents,
     )

@@ -206,7 +206,9 @@ class SqlStorage(Storage):
     async def _write_one(
         self, session: AsyncSession, key: str, sealed: Sealed, expected: str | None, etag: str
     ) -> None:
-        now = utcnow()
+        # The day only: retention needs no more, and a precise time of a conversation's last
+        # turn could be lined up with an anonymous report's submission.
+        now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         document, key_id = sealed.token, sealed.key_id
         if expected is None or expected == WILDCARD:
             upsert = self._insert(BotStateDocument).values(

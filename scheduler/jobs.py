@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bulletins.service import BulletinService
+from bot.declarations.review import ReviewPrompter, ReviewRun
+from bot.incidents import Incidents
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
+from bot.storage import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +48,116 @@ def build_scheduler(
         misfire_grace_time=3600,
     )
     return scheduler
+
+
+async def incident_sweep(
+    sessions: async_sessionmaker[AsyncSession], incidents: Incidents
+) -> dict[str, int]:
+    """Announce new anonymous reports to case handlers; remind and escalate deadlines.
+    Safe to repeat: each alert and reminder is recorded on its report when it is queued."""
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    async with unit_of_work(sessions) as session:
+        counts = await incidents.sweep(session, today=today)
+    log.info("job.incident_sweep", extra=counts)
+    return counts
+
+
+def add_incident_jobs(
+    scheduler: AsyncIOScheduler,
+    sessions: async_sessionmaker[AsyncSession],
+    incidents: Incidents,
+    *,
+    minutes: int,
+) -> None:
+    """Register the incident sweep, every `minutes` (on the hour when that divides it)."""
+    scheduler.add_job(
+        incident_sweep,
+        "interval",
+        id="incident_sweep",
+        minutes=minutes,
+        kwargs={"sessions": sessions, "incidents": incidents},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=minutes * 60,
+    )
+
+
+async def declaration_review_prompts(
+    sessions: async_sessionmaker[AsyncSession], prompter: ReviewPrompter
+) -> ReviewRun:
+    """Queue the yearly "check your equality information" prompt for everyone due.
+
+    Safe to repeat and to run on two replicas at once: the people prompted are marked in the
+    same transaction, whose rows the other run waits for, and then finds nobody due.
+    """
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    async with unit_of_work(sessions) as session:
+        run = await prompter.run(session, today=today)
+    log.info(
+        "job.declaration_review_prompts",
+        extra={"due": run.due, "prompted": run.prompted, "unreachable": run.unreachable},
+    )
+    return run
+
+
+def add_declaration_jobs(
+    scheduler: AsyncIOScheduler,
+    sessions: async_sessionmaker[AsyncSession],
+    prompter: ReviewPrompter,
+) -> None:
+    """Register the review prompt: the first Monday of each month, 10:00 Europe/London.
+
+    Monthly rather than daily, so each message goes to everyone who became due that month
+    and its recipients cannot be matched one by one with declaration dates.
+    """
+    scheduler.add_job(
+        declaration_review_prompts,
+        "cron",
+        id="declaration_review_prompts",
+        day="1st mon",
+        hour=10,
+        minute=0,
+        kwargs={"sessions": sessions, "prompter": prompter},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
+
+
+async def bulletin_publish(bulletins: BulletinService) -> str | None:
+    """Publish this month's bulletin if today is its day (see `BulletinService.publish_due`).
+
+    Safe to repeat and to run on two replicas at once: a month is published once, whoever
+    records it first; the rest find it published and queue nothing.
+    """
+    result = await bulletins.publish_due()
+    if result is None:
+        return None
+    log.info(
+        "job.bulletin_publish",
+        extra={"month": result.month, "queued": result.queued, "already": result.already},
+    )
+    return result.month
+
+
+def bulletin_trigger() -> CronTrigger:
+    """09:00 Europe/London, Monday to Friday (bank holidays are skipped by the job itself)."""
+    return CronTrigger(day_of_week="mon-fri", hour=9, minute=0, timezone=TIMEZONE)
+
+
+def add_bulletin_jobs(scheduler: AsyncIOScheduler, bulletins: BulletinService) -> None:
+    """Register the bulletin: each working day at 09:00 it publishes a month's bulletin on
+    its publish date (by default the first working day of the month), or the first working
+    day after if the file arrived late or the service was down."""
+    scheduler.add_job(
+        bulletin_publish,
+        bulletin_trigger(),
+        id="bulletin_publish",
+        kwargs={"bulletins": bulletins},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )

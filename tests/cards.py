@@ -18,6 +18,8 @@ def _walk(elements: list[Any], out: list[str]) -> None:
             continue
         if element.get("type") == "TextBlock":
             out.append(str(element.get("text", "")))
+        if element.get("type") == "FactSet":
+            out.extend(f"{f.get('title')}: {f.get('value')}" for f in element.get("facts", []))
         _walk(element.get("items", []), out)
         for column in element.get("columns", []):
             _walk(column.get("items", []), out)
@@ -46,7 +48,11 @@ def buttons(activity: Any) -> list[tuple[str, Any]]:
     """(title, data) of every Action.Submit on the reply's cards."""
     found: list[tuple[str, Any]] = []
     for card in cards(activity):
-        for action in card.get("actions", []):
+        actions = list(card.get("actions", []))
+        for element in card.get("body", []):
+            if isinstance(element, dict) and element.get("type") == "ActionSet":
+                actions.extend(element.get("actions", []))
+        for action in actions:
             if action.get("type") == "Action.Submit":
                 found.append((action.get("title"), action.get("data")))
     return found

@@ -49,6 +49,9 @@ class StandInConnector:
     received: list[Received] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _conversation_failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     _by_conversation: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
@@ -81,10 +84,21 @@ class StandInConnector:
         """Answer the next `times` calls with `status` (and `headers`) without recording them."""
         self._failures.extend([(status, dict(headers or {}))] * times)
 
+    def fail_conversation(
+        self,
+        conversation_id: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next `times` calls to one conversation with `status` (and `headers`)."""
+        self._conversation_failures[conversation_id].extend([(status, dict(headers or {}))] * times)
+
     async def _record(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if self._failures:
-            status, headers = self._failures.pop(0)
+        aimed = self._conversation_failures.get(request.match_info["conversation_id"])
+        if aimed or self._failures:
+            status, headers = aimed.pop(0) if aimed else self._failures.pop(0)
             self.refused.append(Refused(request.method, request.path, status))
             # A body a careless client might echo into its logs or exception messages.
             return web.json_response(
@@ -138,4 +152,5 @@ class StandInConnector:
         self.received.clear()
         self.refused.clear()
         self._failures.clear()
+        self._conversation_failures.clear()
         self._by_conversation.clear()

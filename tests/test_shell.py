@@ -31,7 +31,12 @@ def only(replies: list[Any]) -> str:
 async def test_greetings_and_help_show_the_welcome_card(chat: BotHarness, word: str) -> None:
     replies = await chat.say(word)
     assert "Hello, I'm the EDI bot" in only(replies)
-    assert buttons(replies[0]) == [("About EDI", {"command": "about"})]
+    shown = buttons(replies[0])
+    assert shown[0] == ("About EDI", {"command": "about"})
+    assert ("Report a hate incident", {"command": "report"}) in shown
+    titles = [title for title, _ in shown]
+    # Role-only entries need the role; button-only entries are never listed.
+    assert not {"Bot status", "Incident cases", "Add to a report"} & set(titles)
     assert "type **cancel** at any time" in visible_text(replies[0])
 
 

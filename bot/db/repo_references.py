@@ -102,3 +102,12 @@ async def get_reference(session: AsyncSession, *, person: PersonKey) -> StoredRe
         reference=json.loads(row.reference),
         status="gone" if row.status == "gone" else "active",
     )
+
+
+async def active_people(session: AsyncSession) -> list[PersonKey]:
+    """Everyone the bot can currently reach proactively (an active personal-chat reference)."""
+    table = ConversationReferenceRecord
+    rows = await session.execute(
+        select(table.tenant_id, table.aad_object_id).where(table.status == "active")
+    )
+    return [PersonKey(tenant_id, aad_object_id) for tenant_id, aad_object_id in rows]

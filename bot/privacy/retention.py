@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import utcnow
+from bot.db.repo_bulletins import purge_before as purge_bulletin_data_before
+from bot.incidents import purge_closed_before
+from bot.outbox import purge_finished_before
 from bot.privacy.audit import AuditLog
 from bot.storage import purge_state_older_than, unit_of_work
 
@@ -40,6 +43,21 @@ def retention_rules(settings: Settings, audit: AuditLog) -> list[RetentionRule]:
         years = settings.retention_audit_years
         return await audit.purge_before(session, now - timedelta(days=365 * years + years // 4))
 
+    async def incident_reports(session: AsyncSession, now: datetime) -> int:
+        years = settings.retention_incidents_years
+        cutoff = now - timedelta(days=365 * years + years // 4)
+        return await purge_closed_before(session, cutoff.date())
+
+    async def bulletin_feedback(session: AsyncSession, now: datetime) -> int:
+        months = now.year * 12 + now.month - 1 - settings.retention_bulletin_months
+        cutoff = f"{months // 12:04d}-{months % 12 + 1:02d}"
+        return await purge_bulletin_data_before(session, month=cutoff)
+
+    async def outbox_messages(session: AsyncSession, now: datetime) -> int:
+        return await purge_finished_before(
+            session, now - timedelta(days=settings.retention_outbox_days)
+        )
+
     return [
         RetentionRule(
             "drafts",
@@ -50,6 +68,24 @@ def retention_rules(settings: Settings, audit: AuditLog) -> list[RetentionRule]:
             "audit",
             f"audit entries, {settings.retention_audit_years} years after writing",
             audit_entries,
+        ),
+        RetentionRule(
+            "incidents",
+            f"hate-incident reports, their messages and history, "
+            f"{settings.retention_incidents_years} years after the case was closed",
+            incident_reports,
+        ),
+        RetentionRule(
+            "bulletin",
+            f"bulletin reach, reactions and comments, {settings.retention_bulletin_months} "
+            "months after the bulletin's month",
+            bulletin_feedback,
+        ),
+        RetentionRule(
+            "outbox",
+            f"proactive messages and who they went to, {settings.retention_outbox_days} days "
+            "after queueing once nothing is left to send",
+            outbox_messages,
         ),
     ]
 

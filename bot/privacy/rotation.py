@@ -11,10 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bulletins.service import comment_context
 from bot.db.models import BotStateDocument
+from bot.db.models_bulletins import BulletinFeedback
+from bot.db.models_declarations import DeclarationDescription
+from bot.db.models_incidents import IncidentMessage, IncidentReport
+from bot.db.models_outbox import OutboxMessage
+from bot.db.repo_declarations import description_context
+from bot.outbox import payload_context
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.storage import state_context, unit_of_work
 
@@ -39,6 +46,48 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
         key_id=BotStateDocument.__table__.c.key_id,
         context=state_context,
     ),
+    EncryptedColumn(
+        name="outbox_messages.payload",
+        primary_key=OutboxMessage.__table__.c.id,
+        value=OutboxMessage.__table__.c.payload,
+        key_id=OutboxMessage.__table__.c.key_id,
+        context=payload_context,
+    ),
+    EncryptedColumn(
+        name="bulletin_feedback.comment",
+        primary_key=BulletinFeedback.__table__.c.id,
+        value=BulletinFeedback.__table__.c.comment,
+        key_id=BulletinFeedback.__table__.c.comment_key_id,
+        context=comment_context,
+    ),
+    EncryptedColumn(
+        name="incident_reports.details",
+        primary_key=IncidentReport.__table__.c.reference,
+        value=IncidentReport.__table__.c.details,
+        key_id=IncidentReport.__table__.c.details_key,
+        context=lambda reference: f"incident_reports.details:{reference}",
+    ),
+    EncryptedColumn(
+        name="incident_reports.reporter",
+        primary_key=IncidentReport.__table__.c.reference,
+        value=IncidentReport.__table__.c.reporter,
+        key_id=IncidentReport.__table__.c.reporter_key,
+        context=lambda reference: f"incident_reports.reporter:{reference}",
+    ),
+    EncryptedColumn(
+        name="incident_messages.body",
+        primary_key=IncidentMessage.__table__.c.id,
+        value=IncidentMessage.__table__.c.body,
+        key_id=IncidentMessage.__table__.c.body_key,
+        context=lambda message_id: f"incident_messages.body:{message_id}",
+    ),
+    EncryptedColumn(
+        name="declaration_descriptions.text",
+        primary_key=DeclarationDescription.__table__.c.id,
+        value=DeclarationDescription.__table__.c.text,
+        key_id=DeclarationDescription.__table__.c.key_id,
+        context=description_context,
+    ),
 ]
 
 
@@ -57,7 +106,11 @@ async def key_usage(session: AsyncSession) -> dict[str, dict[str, int]]:
     """For each encrypted column: how many values each key id holds ("none" = not yet sealed)."""
     usage: dict[str, dict[str, int]] = {}
     for column in ENCRYPTED_COLUMNS:
-        rows = await session.execute(select(column.key_id, func.count()).group_by(column.key_id))
+        rows = await session.execute(
+            select(column.key_id, func.count())
+            .where(column.value.is_not(None))
+            .group_by(column.key_id)
+        )
         usage[column.name] = {str(kid or "none"): int(count) for kid, count in rows}
     return usage
 
@@ -73,7 +126,11 @@ async def rotate(
     results = []
     for column in ENCRYPTED_COLUMNS:
         result = RotationResult(column.name)
-        stale = or_(column.key_id.is_(None), column.key_id != cipher.active_id)
+        # A NULL value (an optional encrypted column left empty) has nothing to re-encrypt.
+        stale = and_(
+            column.value.is_not(None),
+            or_(column.key_id.is_(None), column.key_id != cipher.active_id),
+        )
         async with sessions() as session:
             total = (await session.execute(select(func.count()).where(stale))).scalar() or 0
         cursor: Any = None

@@ -1,0 +1,1030 @@
+"""Hate-incident reports: a draft becomes a report, reporters follow up, handlers run cases.
+
+What identifies a reporter (see docs/incidents.md):
+- anonymous: nothing. No id, name or pseudonym; the report keeps dates, not times; no audit
+  entry is written for the submission and the handlers' alert goes out with the next sweep
+  rather than at the moment of submission, so neither can be lined up with the chat's
+  activity. Follow-up needs the reference and the passphrase shown once.
+- confidential / named: the identity sealed in `reporter` (handlers only) and a keyed
+  pseudonym to recognise the reporter when they check their report.
+
+Handlers' every look at a case and every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import calendar
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Content
+from bot.db.models import ConversationReferenceRecord, utcnow
+from bot.db.models_incidents import IncidentEvent, IncidentMessage, IncidentReport
+from bot.db.repo_references import PersonKey
+from bot.privacy.audit import AuditLog
+from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.roles import Role, list_grants
+
+log = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0 or 1
+MODES = ("anonymous", "confidential", "named")
+OPEN_STATUSES = ("new", "acknowledged", "in_progress")
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+# ---- references and passphrases ---------------------------------------------------------------
+
+
+def new_reference() -> str:
+    """Eight characters that can be read aloud without confusion: ABCD-EFGH."""
+    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def find_reference(text: str) -> str | None:
+    """The reference in what someone typed ("abcd efgh", "ABCD-EFGH"), or None."""
+    for candidate in re.findall(r"[A-Za-z0-9]{4}[\s\-]?[A-Za-z0-9]{4}", text or ""):
+        raw = re.sub(r"[\s\-]", "", candidate).upper()
+        if len(raw) == 8 and all(ch in REFERENCE_ALPHABET for ch in raw):
+            return f"{raw[:4]}-{raw[4:]}"
+    return None
+
+
+def new_passphrase(words: Sequence[str]) -> str:
+    """Four common words and a number, e.g. "otter-candle-summit-plum-42" (about 39 bits;
+    guessing is also limited by attempts and a cool-down per report)."""
+    chosen = [secrets.choice(words) for _ in range(4)]
+    return "-".join([*chosen, f"{secrets.randbelow(90) + 10}"])
+
+
+def normalise_passphrase(text: str) -> str:
+    """How a passphrase is compared: lower case, words joined by single hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
+
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_passphrase(passphrase: str) -> str:
+    """scrypt with a random salt, as "scrypt$salt$hash" (base64)."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(normalise_passphrase(passphrase).encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def passphrase_matches(passphrase: str, stored: str) -> bool:
+    """Whether `passphrase` is the one `stored` was made from."""
+    try:
+        scheme, salt, expected = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            normalise_passphrase(passphrase).encode(), salt=base64.b64decode(salt), **_SCRYPT
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, base64.b64decode(expected))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has no such day)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# ---- the answer lists -----------------------------------------------------------------------
+
+
+class Taxonomy:
+    """The answer lists and limits in content/incidents.yaml."""
+
+    SINGLE = ("location", "perpetrator", "frequency", "possible_crime")
+    MULTI = ("motivations", "kinds")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.limits: dict[str, int] = {k: int(v) for k, v in data["limits"].items()}
+        details = data["details"]
+        self._labels: dict[str, dict[str, str]] = {
+            name: {str(o["id"]): str(o["label"]) for o in details[name]["options"]}
+            for name in (*self.SINGLE, *self.MULTI)
+        }
+        self._labels["mode"] = {o["id"]: o["label"] for o in data["modes"]["options"]}
+        self._labels["relationship"] = {
+            o["id"]: o["label"] for o in data["relationships"]["options"]
+        }
+        cases = data["cases"]
+        self._labels["risk"] = {o["id"]: o["label"] for o in cases["risk"]}
+        self._labels["classification"] = {o["id"]: o["label"] for o in cases["classification"]}
+        self._labels["outcome"] = {o["id"]: o["label"] for o in cases["outcomes"]}
+        self.outcome_needs: dict[str, str] = {
+            o["id"]: o["needs"] for o in cases["outcomes"] if o.get("needs")
+        }
+
+    def codes(self, name: str) -> list[str]:
+        """The codes of one list, in order."""
+        return list(self._labels[name])
+
+    def valid(self, name: str, code: object) -> bool:
+        """Whether `code` is on the list `name`."""
+        return isinstance(code, str) and code in self._labels[name]
+
+    def label(self, name: str, code: str | None) -> str:
+        """The words for a code (the code itself if the list no longer has it)."""
+        if code is None:
+            return ""
+        return self._labels[name].get(code, code)
+
+    def labels(self, name: str, codes: Iterable[str]) -> str:
+        """Several codes' words, joined."""
+        return "; ".join(self.label(name, code) for code in codes)
+
+
+# ---- what the service works with ------------------------------------------------------------
+
+
+class Enqueuer(Protocol):
+    """The outbox, as far as reports need it (bot/outbox.py)."""
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        recipients: Iterable[PersonKey],
+        activity: dict[str, Any],
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone using the bot: where Teams says they are, and the name Teams shows."""
+
+    key: PersonKey
+    name: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them."""
+        return f"teams:{self.key.tenant_id}/{self.key.aad_object_id}"
+
+
+class ReportError(ValueError):
+    """A draft that cannot become a report, with a sentence for the person."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the reporter is given: the reference, and the passphrase if anonymous."""
+
+    reference: str
+    passphrase: str | None
+    received_on: date
+
+
+@dataclass
+class CaseView:
+    """A report as a handler or its reporter sees it (decrypted)."""
+
+    report: IncidentReport
+    narrative: str
+    occurred_approx: str
+    impact: str
+    reporter: dict[str, str] | None
+    messages: list[tuple[str, date, str]] = field(default_factory=list)
+    events: list[IncidentEvent] = field(default_factory=list)
+
+
+NOT_FOUND = "not_found"
+LOCKED = "locked"
+
+
+def card_activity(card: dict[str, Any], summary: str) -> dict[str, Any]:
+    """A wire-format message carrying one Adaptive Card (with a text summary for
+    notifications and clients that cannot show cards)."""
+    return {
+        "type": "message",
+        "summary": summary,
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+    }
+
+
+class Incidents:
+    """Reports and cases, in the caller's transaction."""
+
+    def __init__(
+        self,
+        *,
+        content: Content,
+        cipher: FieldCipher,
+        audit: AuditLog,
+        pseudonyms: Any,
+        outbox: Enqueuer | None,
+        token_key: bytes,
+    ) -> None:
+        self.content = content
+        self.taxonomy = Taxonomy(content.data("incidents"))
+        self._cipher = cipher
+        self._audit = audit
+        self._pseudonyms = pseudonyms
+        self._outbox = outbox
+        self._token_key = hashlib.sha256(b"edi-bot incident follow-up\x00" + token_key).digest()
+        self._words: list[str] = list(content.data("passphrase_words")["words"])
+
+    @property
+    def words(self) -> dict[str, Any]:
+        """The sentences and labels of content/incidents.yaml."""
+        return self.taxonomy.data
+
+    # ---- sealing --------------------------------------------------------------------------
+
+    def _seal(self, value: dict[str, Any], context: str) -> Sealed:
+        return self._cipher.seal(json.dumps(value, ensure_ascii=False), context=context)
+
+    def _open(self, token: str, key_id: str, context: str) -> dict[str, Any]:
+        opened: dict[str, Any] = json.loads(
+            self._cipher.open(Sealed(key_id, token), context=context)
+        )
+        return opened
+
+    # ---- submitting -----------------------------------------------------------------------
+
+    def check_draft(self, draft: dict[str, Any]) -> None:
+        """Raise ReportError unless `draft` can be submitted as it stands."""
+        tax = self.taxonomy
+        if draft.get("mode") not in MODES:
+            raise ReportError("Please choose how you'd like to report.")
+        if not tax.valid("relationship", draft.get("relationship")):
+            raise ReportError("Please say who this happened to.")
+        narrative = str(draft.get("narrative") or "").strip()
+        if not narrative:
+            raise ReportError("Please describe what happened before submitting.")
+        if len(narrative) > tax.limits["narrative_chars"]:
+            raise ReportError("The description is too long; please shorten it.")
+        for name in Taxonomy.MULTI:
+            if any(not tax.valid(name, code) for code in draft.get(name) or []):
+                raise ReportError("Some details aren't on the current lists; please edit them.")
+        for name in Taxonomy.SINGLE:
+            code = draft.get(name)
+            if code is not None and not tax.valid(name, code):
+                raise ReportError("Some details aren't on the current lists; please edit them.")
+
+    async def submit(
+        self,
+        session: AsyncSession,
+        draft: dict[str, Any],
+        *,
+        reporter: Person | None,
+        today: date,
+    ) -> Submitted:
+        """Store the report. An anonymous draft stores nothing about `reporter`."""
+        self.check_draft(draft)
+        mode = draft["mode"]
+        anonymous = mode == "anonymous"
+        if not anonymous and reporter is None:
+            raise ReportError("A confidential or named report needs to know who you are.")
+        reference = await self._unused_reference(session)
+        limits = self.taxonomy.limits
+        occurred = draft.get("occurred_on")
+        details = {
+            "narrative": str(draft["narrative"]).strip(),
+            "occurred_approx": str(draft.get("occurred_approx") or "").strip(),
+            "impact": str(draft.get("impact") or "").strip(),
+        }
+        sealed_details = self._seal(details, f"incident_reports.details:{reference}")
+        report = IncidentReport(
+            reference=reference,
+            mode=mode,
+            relationship=draft["relationship"],
+            received_on=today,
+            motivations=",".join(draft.get("motivations") or []),
+            kinds=",".join(draft.get("kinds") or []),
+            location=draft.get("location"),
+            perpetrator=draft.get("perpetrator"),
+            frequency=draft.get("frequency"),
+            possible_crime=draft.get("possible_crime"),
+            occurred_on=date.fromisoformat(occurred) if occurred else None,
+            details=sealed_details.token,
+            details_key=sealed_details.key_id,
+            wants_contact=bool(draft.get("wants_contact")) and not anonymous,
+            consent_monitoring=bool(draft.get("consent_monitoring")),
+            consent_police=bool(draft.get("consent_police")),
+            consent_hr=bool(draft.get("consent_hr")),
+            status="new",
+            acknowledge_by=today + timedelta(days=limits["acknowledge_days"]),
+            feedback_by=add_months(today, limits["feedback_months"]),
+            failed_attempts=0,
+            reminders_sent="",
+            version=1,
+            updated_at=utcnow().replace(hour=0, minute=0, second=0, microsecond=0),
+        )
+        passphrase = None
+        if anonymous:
+            passphrase = new_passphrase(self._words)
+            report.passphrase_hash = await asyncio.to_thread(hash_passphrase, passphrase)
+        else:
+            assert reporter is not None
+            who = {
+                "tenant_id": reporter.key.tenant_id,
+                "aad_object_id": reporter.key.aad_object_id,
+                "name": reporter.name,
+            }
+            sealed = self._seal(who, f"incident_reports.reporter:{reference}")
+            report.reporter, report.reporter_key = sealed.token, sealed.key_id
+            report.reporter_pseudonym = self._pseudonyms.of(reporter.key)
+        session.add(report)
+        await session.flush()
+        if not anonymous:
+            await self._audit.append(
+                session,
+                actor="reporter",
+                action="incident.submitted",
+                object_type="incident",
+                object_id=reference,
+                detail={"mode": mode},
+            )
+            await self._alert_handlers(session, report)
+        # Never the reference or anything else about the report in the logs.
+        log.info("incident.submitted", extra={"mode": mode})
+        return Submitted(reference, passphrase, today)
+
+    async def _unused_reference(self, session: AsyncSession) -> str:
+        while True:
+            reference = new_reference()
+            taken = await session.execute(
+                select(IncidentReport.id).where(IncidentReport.reference == reference)
+            )
+            if taken.first() is None:
+                return reference
+
+    # ---- reading a report -----------------------------------------------------------------
+
+    async def view(self, session: AsyncSession, report: IncidentReport) -> CaseView:
+        """The report decrypted, with its messages and history."""
+        details = self._open(
+            report.details, report.details_key, f"incident_reports.details:{report.reference}"
+        )
+        reporter = None
+        if report.reporter is not None and report.reporter_key is not None:
+            reporter = self._open(
+                report.reporter,
+                report.reporter_key,
+                f"incident_reports.reporter:{report.reference}",
+            )
+        view = CaseView(
+            report=report,
+            narrative=str(details.get("narrative", "")),
+            occurred_approx=str(details.get("occurred_approx", "")),
+            impact=str(details.get("impact", "")),
+            reporter=reporter,
+        )
+        rows = await session.execute(
+            select(IncidentMessage)
+            .where(IncidentMessage.report_id == report.id)
+            .order_by(IncidentMessage.id)
+        )
+        for message in rows.scalars():
+            try:
+                body = self._cipher.open(
+                    Sealed(message.body_key, message.body),
+                    context=f"incident_messages.body:{message.id}",
+                )
+            except DecryptionError:
+                body = "(this message could not be decrypted)"
+            view.messages.append((message.author, message.written_on, body))
+        events = await session.execute(
+            select(IncidentEvent)
+            .where(IncidentEvent.report_id == report.id)
+            .order_by(IncidentEvent.id)
+        )
+        view.events = list(events.scalars())
+        return view
+
+    async def by_reference(self, session: AsyncSession, reference: str) -> IncidentReport | None:
+        """The report with this reference, if any."""
+        rows = await session.execute(
+            select(IncidentReport).where(IncidentReport.reference == reference)
+        )
+        return rows.scalar_one_or_none()
+
+    async def find_for_reporter(
+        self,
+        session: AsyncSession,
+        reference: str,
+        *,
+        person: PersonKey | None,
+        passphrase: str | None,
+        now: datetime | None = None,
+    ) -> IncidentReport | str:
+        """The report if this person may see it; NOT_FOUND (also when it exists but is not
+        theirs, so references cannot be probed) or LOCKED after too many wrong passphrases."""
+        moment = now or utcnow()
+        report = await self.by_reference(session, reference)
+        if report is None:
+            return NOT_FOUND
+        if report.mode != "anonymous":
+            if person is not None and report.reporter_pseudonym == self._pseudonyms.of(person):
+                return report
+            return NOT_FOUND
+        locked_until = report.locked_until
+        if locked_until is not None:
+            if locked_until.tzinfo is None:
+                locked_until = locked_until.replace(tzinfo=moment.tzinfo)
+            if locked_until > moment:
+                return LOCKED
+        stored = report.passphrase_hash or ""
+        matches = False
+        if passphrase:
+            matches = await asyncio.to_thread(passphrase_matches, passphrase, stored)
+        if matches:
+            if report.failed_attempts:
+                report.failed_attempts, report.locked_until = 0, None
+            return report
+        if not passphrase:
+            return NOT_FOUND
+        limits = self.taxonomy.limits
+        report.failed_attempts += 1
+        if report.failed_attempts >= limits["passphrase_attempts"]:
+            report.failed_attempts = 0
+            report.locked_until = moment + timedelta(minutes=limits["cooldown_minutes"])
+            await session.flush()
+            return LOCKED
+        await session.flush()
+        return NOT_FOUND
+
+    # ---- follow-up cards --------------------------------------------------------------------
+
+    def followup_token(self, reference: str, *, now: float | None = None) -> str:
+        """A token for a card that adds information to `reference`, valid for a while.
+        The card carries it instead of the passphrase, and the bot keeps nothing."""
+        expires = int((now or time.time()) + 60 * self.taxonomy.limits["followup_card_minutes"])
+        message = f"{reference}|{expires}".encode()
+        mac = hmac.new(self._token_key, message, hashlib.sha256).hexdigest()[:32]
+        return f"{reference}|{expires}|{mac}"
+
+    def check_token(self, token: object, *, now: float | None = None) -> str | None:
+        """The reference a follow-up token is for, if it is genuine and unexpired."""
+        if not isinstance(token, str) or token.count("|") != 2:
+            return None
+        reference, expires, mac = token.split("|")
+        expected = hmac.new(
+            self._token_key, f"{reference}|{expires}".encode(), hashlib.sha256
+        ).hexdigest()[:32]
+        if not hmac.compare_digest(mac, expected) or not expires.isdigit():
+            return None
+        if int(expires) < (now or time.time()):
+            return None
+        return reference
+
+    async def add_message(
+        self, session: AsyncSession, report: IncidentReport, *, author: str, body: str, on: date
+    ) -> None:
+        """Store a message on the case, sealed."""
+        message = IncidentMessage(
+            report_id=report.id, author=author, written_on=on, body="", body_key=""
+        )
+        session.add(message)
+        await session.flush()
+        sealed = self._cipher.seal(body, context=f"incident_messages.body:{message.id}")
+        message.body, message.body_key = sealed.token, sealed.key_id
+        await session.flush()
+
+    async def reporter_adds(
+        self, session: AsyncSession, report: IncidentReport, text: str, *, today: date
+    ) -> None:
+        """More information from the reporter; the handler (or all handlers) is told."""
+        await self.add_message(session, report, author="reporter", body=text, on=today)
+        if report.status == "closed":
+            return
+        words = self.words["notify"]
+        activity = {
+            "type": "message",
+            "text": words["handler_info"].format(reference=report.reference),
+        }
+        if report.mode == "anonymous":
+            # Told at the next sweep, not now, like the alert for a new anonymous report.
+            self._mark(report, "info_pending")
+            return
+        await self._tell_handlers(session, report, activity, kind="incident.info")
+
+    # ---- notifications ----------------------------------------------------------------------
+
+    async def handlers(self, session: AsyncSession) -> list[PersonKey]:
+        """Every case handler the bot can reach (grants bound to an Entra object id)."""
+        grants = await list_grants(session, role=Role.CASE_HANDLER)
+        people: list[PersonKey] = []
+        unbound = [g.aad_object_id for g in grants if g.aad_object_id and not g.tenant_id]
+        for grant in grants:
+            if grant.aad_object_id and grant.tenant_id:
+                people.append(PersonKey(grant.tenant_id, grant.aad_object_id))
+        if unbound:
+            table = ConversationReferenceRecord
+            rows = await session.execute(
+                select(table.tenant_id, table.aad_object_id).where(table.aad_object_id.in_(unbound))
+            )
+            people.extend(PersonKey(t, a) for t, a in rows)
+        return list(dict.fromkeys(people))
+
+    def _assigned(self, report: IncidentReport) -> PersonKey | None:
+        if not report.assigned_to or "/" not in report.assigned_to:
+            return None
+        tenant, aad = report.assigned_to.removeprefix("teams:").split("/", 1)
+        return PersonKey(tenant, aad)
+
+    async def _tell_handlers(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        activity: dict[str, Any],
+        *,
+        kind: str,
+        everyone: bool = False,
+        dedupe_key: str | None = None,
+    ) -> None:
+        if self._outbox is None:
+            return
+        assigned = None if everyone else self._assigned(report)
+        recipients = [assigned] if assigned is not None else await self.handlers(session)
+        if not recipients:
+            log.warning("incident.no_handlers", extra={"kind": kind})
+            return
+        await self._outbox.enqueue(
+            session, kind=kind, recipients=recipients, activity=activity, dedupe_key=dedupe_key
+        )
+
+    async def _alert_handlers(self, session: AsyncSession, report: IncidentReport) -> None:
+        words = self.words["notify"]
+        tax = self.taxonomy
+        categories = (
+            "; ".join(
+                part
+                for part in (
+                    tax.labels("motivations", _codes(report.motivations)),
+                    tax.labels("kinds", _codes(report.kinds)),
+                )
+                if part
+            )
+            or "No categories given"
+        )
+        title = words["handler_new"].format(reference=report.reference)
+        body = words["handler_new_body"].format(
+            received=report.received_on.strftime("%-d %B %Y"), categories=categories
+        )
+        card = self.content.card(
+            "info",
+            heading=title,
+            paragraphs=[body],
+            bullets=[],
+            source=None,
+            question=None,
+            buttons=[
+                {
+                    "title": self.words["cases"]["open_button"].format(reference=report.reference),
+                    "data": {"command": "cases", "open": report.reference},
+                }
+            ],
+        )
+        self._mark(report, "alerted")
+        await self._tell_handlers(
+            session,
+            report,
+            card_activity(card, title),
+            kind="incident.alert",
+            everyone=True,
+            dedupe_key=f"incident.alert:{report.reference}",
+        )
+
+    async def tell_reporter(
+        self, session: AsyncSession, report: IncidentReport, text: str, *, kind: str
+    ) -> bool:
+        """Tell a confidential or named reporter in Teams; False when anonymous."""
+        if report.mode == "anonymous" or report.reporter is None or self._outbox is None:
+            return False
+        who = self._open(
+            report.reporter,
+            report.reporter_key or "",
+            f"incident_reports.reporter:{report.reference}",
+        )
+        person = PersonKey(who["tenant_id"], who["aad_object_id"])
+        await self._outbox.enqueue(
+            session, kind=kind, recipients=[person], activity={"type": "message", "text": text}
+        )
+        return True
+
+    @staticmethod
+    def _mark(report: IncidentReport, code: str) -> None:
+        sent = set(_codes(report.reminders_sent))
+        sent.add(code)
+        report.reminders_sent = ",".join(sorted(sent))
+
+    @staticmethod
+    def _unmark(report: IncidentReport, code: str) -> None:
+        report.reminders_sent = ",".join(c for c in _codes(report.reminders_sent) if c != code)
+
+    async def sweep(self, session: AsyncSession, *, today: date) -> dict[str, int]:
+        """Alerts for new anonymous reports and information, deadline reminders to the
+        assigned handler, and escalation to every handler when a deadline is missed."""
+        counts = {"alerts": 0, "reminders": 0, "escalations": 0}
+        limits = self.taxonomy.limits
+        words = self.words["notify"]
+        rows = await session.execute(
+            select(IncidentReport)
+            .where(IncidentReport.status.in_(OPEN_STATUSES))
+            .order_by(IncidentReport.id)
+        )
+        for report in rows.scalars():
+            sent = set(_codes(report.reminders_sent))
+            if "alerted" not in sent:
+                await self._alert_handlers(session, report)
+                counts["alerts"] += 1
+            if "info_pending" in sent:
+                self._unmark(report, "info_pending")
+                text = words["handler_info"].format(reference=report.reference)
+                await self._tell_handlers(
+                    session, report, {"type": "message", "text": text}, kind="incident.info"
+                )
+            deadlines = []
+            if report.acknowledged_on is None:
+                deadlines.append(
+                    ("acknowledge", report.acknowledge_by, limits["remind_days_before_acknowledge"])
+                )
+            if report.feedback_on is None:
+                deadlines.append(
+                    ("feedback", report.feedback_by, limits["remind_days_before_feedback"])
+                )
+            for name, due, notice in deadlines:
+                due_text = due.strftime("%-d %B %Y")
+                if today > due and f"{name}_escalated" not in sent:
+                    self._mark(report, f"{name}_escalated")
+                    text = words[f"escalate_{name}"].format(
+                        reference=report.reference, due=due_text
+                    )
+                    await self._tell_handlers(
+                        session,
+                        report,
+                        {"type": "message", "text": text},
+                        kind="incident.escalation",
+                        everyone=True,
+                    )
+                    counts["escalations"] += 1
+                elif today >= due - timedelta(days=notice) and f"{name}_reminded" not in sent:
+                    self._mark(report, f"{name}_reminded")
+                    text = words[f"remind_{name}"].format(reference=report.reference, due=due_text)
+                    await self._tell_handlers(
+                        session, report, {"type": "message", "text": text}, kind="incident.reminder"
+                    )
+                    counts["reminders"] += 1
+        return counts
+
+    # ---- case handling --------------------------------------------------------------------
+
+    async def open_cases(self, session: AsyncSession) -> list[IncidentReport]:
+        """Open cases, oldest first."""
+        rows = await session.execute(
+            select(IncidentReport)
+            .where(IncidentReport.status.in_(OPEN_STATUSES))
+            .order_by(IncidentReport.received_on, IncidentReport.id)
+        )
+        return list(rows.scalars())
+
+    async def all_cases(self, session: AsyncSession) -> list[IncidentReport]:
+        """Every case, newest first."""
+        rows = await session.execute(
+            select(IncidentReport).order_by(IncidentReport.received_on.desc(), IncidentReport.id)
+        )
+        return list(rows.scalars())
+
+    async def audit_access(
+        self, session: AsyncSession, *, actor: str, action: str, reference: str, **detail: Any
+    ) -> None:
+        """Record a handler's look at, or change to, a case."""
+        await self._audit.append(
+            session,
+            actor=actor,
+            role=Role.CASE_HANDLER.value,
+            action=action,
+            object_type="incident",
+            object_id=reference,
+            detail=detail,
+        )
+
+    async def _change(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        expected_version: int | None,
+        values: dict[str, Any],
+    ) -> bool:
+        """Apply `values` unless someone else changed the case since `expected_version`."""
+        version = report.version if expected_version is None else expected_version
+        changed = await session.execute(
+            update(IncidentReport)
+            .where(IncidentReport.id == report.id, IncidentReport.version == version)
+            .values(**values, version=version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(report)
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+    async def _event(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        what: str,
+        by: Person,
+        today: date,
+        note: str = "",
+    ) -> None:
+        session.add(
+            IncidentEvent(
+                report_id=report.id, happened_on=today, what=what, by_name=by.name, note=note
+            )
+        )
+        await session.flush()
+
+    async def acknowledge(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool:
+        """Mark the case acknowledged (and assign it to `by` if nobody has it)."""
+        values: dict[str, Any] = {"status": "acknowledged", "acknowledged_on": today}
+        if report.assigned_to is None:
+            values.update(assigned_to=by.actor, assigned_name=by.name)
+        if not await self._change(
+            session, report, expected_version=expected_version, values=values
+        ):
+            return False
+        await self._event(session, report, "acknowledged", by, today)
+        await self.audit_access(
+            session, actor=by.actor, action="incident.acknowledged", reference=report.reference
+        )
+        status = self.words["statuses"]["acknowledged"]
+        await self.tell_reporter(
+            session,
+            report,
+            self.words["notify"]["reporter_update"].format(
+                reference=report.reference, status=status
+            ),
+            kind="incident.reporter_update",
+        )
+        return True
+
+    async def take(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool:
+        """Assign the case to `by`."""
+        values = {"assigned_to": by.actor, "assigned_name": by.name}
+        if not await self._change(
+            session, report, expected_version=expected_version, values=values
+        ):
+            return False
+        await self._event(session, report, "assigned", by, today)
+        await self.audit_access(
+            session, actor=by.actor, action="incident.assigned", reference=report.reference
+        )
+        return True
+
+    async def triage(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        risk: str,
+        classification: str,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool:
+        """Record the risk to the reporter and whether it may be a crime."""
+        if not (
+            self.taxonomy.valid("risk", risk)
+            and self.taxonomy.valid("classification", classification)
+        ):
+            raise ReportError(self.words["cases"]["bad_choice"])
+        values: dict[str, Any] = {"risk": risk, "classification": classification}
+        if report.status in ("new", "acknowledged"):
+            values["status"] = "in_progress"
+            if report.acknowledged_on is None:
+                values["acknowledged_on"] = today
+        if not await self._change(
+            session, report, expected_version=expected_version, values=values
+        ):
+            return False
+        await self._event(
+            session, report, "triaged", by, today, note=f"risk {risk}, {classification}"
+        )
+        await self.audit_access(
+            session,
+            actor=by.actor,
+            action="incident.triaged",
+            reference=report.reference,
+            risk=risk,
+            classification=classification,
+        )
+        return True
+
+    async def message_reporter(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        text: str,
+        *,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool | None:
+        """Store a message for the reporter; None if the case changed meanwhile, else
+        whether the reporter was told in Teams (anonymous reporters see it when they check)."""
+        values: dict[str, Any] = {}
+        if report.feedback_on is None:
+            values["feedback_on"] = today
+        if not await self._change(
+            session, report, expected_version=expected_version, values=values
+        ):
+            return None
+        await self.add_message(session, report, author="handler", body=text, on=today)
+        await self._event(session, report, "messaged", by, today)
+        await self.audit_access(
+            session, actor=by.actor, action="incident.messaged", reference=report.reference
+        )
+        return await self.tell_reporter(
+            session,
+            report,
+            self.words["notify"]["reporter_message"].format(reference=report.reference),
+            kind="incident.reporter_message",
+        )
+
+    async def close(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        outcome: str,
+        note: str,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool:
+        """Close the case with an outcome; a referral needs the reporter's consent."""
+        words = self.words["cases"]
+        if not self.taxonomy.valid("outcome", outcome):
+            raise ReportError(words["bad_choice"])
+        needs = self.taxonomy.outcome_needs.get(outcome)
+        if needs and not getattr(report, needs):
+            raise ReportError(words["no_consent"])
+        values: dict[str, Any] = {"status": "closed", "outcome": outcome, "closed_on": today}
+        if report.feedback_on is None:
+            values["feedback_on"] = today
+        if report.acknowledged_on is None:
+            values["acknowledged_on"] = today
+        if not await self._change(
+            session, report, expected_version=expected_version, values=values
+        ):
+            return False
+        if note.strip():
+            await self.add_message(session, report, author="handler", body=note.strip(), on=today)
+        await self._event(session, report, "closed", by, today, note=outcome)
+        await self.audit_access(
+            session,
+            actor=by.actor,
+            action="incident.closed",
+            reference=report.reference,
+            outcome=outcome,
+        )
+        await self.tell_reporter(
+            session,
+            report,
+            self.words["notify"]["reporter_update"].format(
+                reference=report.reference, status=self.words["statuses"]["closed"]
+            ),
+            kind="incident.reporter_update",
+        )
+        return True
+
+    # ---- one person's data, and retention -------------------------------------------------
+
+    async def reports_of(self, session: AsyncSession, person: PersonKey) -> list[IncidentReport]:
+        """The confidential and named reports a person made (anonymous ones cannot be found)."""
+        rows = await session.execute(
+            select(IncidentReport).where(
+                IncidentReport.reporter_pseudonym == self._pseudonyms.of(person)
+            )
+        )
+        return list(rows.scalars())
+
+
+def _codes(text: str | None) -> list[str]:
+    return [code for code in (text or "").split(",") if code]
+
+
+def categories_of(report: IncidentReport) -> dict[str, list[str]]:
+    """The report's category codes, as lists."""
+    return {"motivations": _codes(report.motivations), "kinds": _codes(report.kinds)}
+
+
+async def purge_closed_before(session: AsyncSession, cutoff: date) -> int:
+    """Delete cases closed before `cutoff`, with their messages and history (retention)."""
+    old = select(IncidentReport.id).where(
+        IncidentReport.status == "closed", IncidentReport.closed_on < cutoff
+    )
+    ids = list((await session.execute(old)).scalars())
+    if not ids:
+        return 0
+    await session.execute(delete(IncidentMessage).where(IncidentMessage.report_id.in_(ids)))
+    await session.execute(delete(IncidentEvent).where(IncidentEvent.report_id.in_(ids)))
+    await session.execute(delete(IncidentReport).where(IncidentReport.id.in_(ids)))
+    return len(ids)
+
+
+async def export_reports(
+    session: AsyncSession, cipher: FieldCipher, pseudonym: str
+) -> list[dict[str, Any]]:
+    """A person's confidential and named reports, decrypted, for a subject access request.
+    (Anonymous reports are not linked to anyone, so they cannot be found or included.)"""
+    rows = await session.execute(
+        select(IncidentReport).where(IncidentReport.reporter_pseudonym == pseudonym)
+    )
+    reports = []
+    for report in rows.scalars():
+        details = json.loads(
+            cipher.open(
+                Sealed(report.details_key, report.details),
+                context=f"incident_reports.details:{report.reference}",
+            )
+        )
+        messages = await session.execute(
+            select(IncidentMessage)
+            .where(IncidentMessage.report_id == report.id)
+            .order_by(IncidentMessage.id)
+        )
+        reports.append(
+            {
+                "reference": report.reference,
+                "how_reported": report.mode,
+                "received_on": report.received_on,
+                "status": report.status,
+                "motivations": _codes(report.motivations),
+                "kinds": _codes(report.kinds),
+                "what_happened": details,
+                "messages": [
+                    {
+                        "from": m.author,
+                        "on": m.written_on,
+                        "text": cipher.open(
+                            Sealed(m.body_key, m.body), context=f"incident_messages.body:{m.id}"
+                        ),
+                    }
+                    for m in messages.scalars()
+                ],
+            }
+        )
+    return reports
+
+
+async def unlink_reporter(session: AsyncSession, pseudonym: str) -> int:
+    """Erasure: remove the reporter's identity from their reports. The cases themselves are
+    kept (the council may need them, e.g. for a crime or a claim) but no longer say who
+    reported them: they become as anonymous as an anonymous report."""
+    result = await session.execute(
+        update(IncidentReport)
+        .where(IncidentReport.reporter_pseudonym == pseudonym)
+        .values(
+            reporter=None,
+            reporter_key=None,
+            reporter_pseudonym=None,
+            wants_contact=False,
+            mode="anonymous",
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,382 @@
+"""The monthly bulletin end to end: the scheduled publish on the right day, delivery through
+the outbox over HTTP, feedback and unsubscribe from the card, the chat command, the CLI and
+a person's data; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import RUNTIME_KEY
+from bot.bulletins.calendar import LONDON
+from bot.config import DEFAULT_CONTENT_DIR, Settings
+from bot.db.models import utcnow
+from bot.db.models_bulletins import BulletinFeedback, BulletinReach
+from bot.people import erase_person, export_person
+from bot.privacy import rotation
+from bot.privacy.retention import purge, retention_rules
+from bot.runtime import Runtime
+from bot.storage import unit_of_work
+from tests.cards import buttons, cards, visible_text
+from tests.connector import StandInConnector
+from tests.harness import dev_settings
+from tests.teams import TeamsUser
+from tests.test_e2e import Service, converse, start_service, stop_service
+from tests.test_privacy_cli import env_for
+from tests.test_process import run_cli
+
+pytestmark = pytest.mark.e2e
+
+NOV_2 = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)  # the first working day of November
+DEC_1 = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """The real content (with the real November and December bulletins) in a scratch copy."""
+    target = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, target)
+    return target
+
+
+@pytest.fixture
+def bulletin_settings(database_url: str, content_dir: Path) -> Settings:
+    return dev_settings(
+        database_url=database_url, content_dir=content_dir, outbox_poll_seconds=0.05
+    )
+
+
+@pytest.fixture
+async def service(bulletin_settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
+    running = await start_service(bulletin_settings, engine)
+    try:
+        yield running
+    finally:
+        await stop_service(running)
+
+
+def runtime_of(service: Service) -> Runtime:
+    return service.runner.app[RUNTIME_KEY]
+
+
+async def staff(service: Service, connector: StandInConnector, count: int) -> list[TeamsUser]:
+    """People who installed the bot (so it holds a reference for each)."""
+    people = [TeamsUser(name=f"Person {n}") for n in range(count)]
+    for user in people:
+        status, _ = await service.post(user.installed(connector.url))
+        assert status == 201
+    return people
+
+
+async def received_bulletin(connector: StandInConnector, user: TeamsUser) -> dict[str, Any]:
+    [activity] = await connector.wait_for(user.conversation_id, 1)
+    return activity
+
+
+def feedback(month: str, rating: str, comment: str | None = None) -> dict[str, Any]:
+    """What the card's Useful / Not useful button sends (data + the comment input)."""
+    value: dict[str, Any] = {"command": "bulletin feedback", "bulletin": month, "rating": rating}
+    if comment is not None:
+        value["comment"] = comment
+    return value
+
+
+# ---- scheduled delivery ---------------------------------------------------------------------
+
+
+async def test_the_bulletin_goes_out_on_the_first_working_day_to_everyone_once(
+    service: Service, connector: StandInConnector
+) -> None:
+    people = await staff(service, connector, 3)
+    bulletins = runtime_of(service).bulletins
+    assert await bulletins.publish_due(NOV_2 - timedelta(days=1)) is None  # Sunday the 1st
+    assert connector.received == []
+    result = await bulletins.publish_due(NOV_2)
+    assert result is not None and (result.month, result.queued) == ("2026-11", 3)
+    for user in people:
+        activity = await received_bulletin(connector, user)
+        assert activity["summary"].startswith("November's EDI bulletin")
+        shown = visible_text(activity)
+        assert "Equality, diversity and inclusion bulletin\nNovember 2026" in shown
+        assert "Commitments the council has made" in shown
+        assert [title for title, _ in buttons(activity)] == [
+            "Useful",
+            "Not useful",
+            "Stop sending me the bulletin",
+        ]
+    # The job fires every working day; the month is never sent twice.
+    assert await bulletins.publish_due(NOV_2 + timedelta(days=1)) is None
+    status = await bulletins.status("2026-11")
+    assert status.issue is not None and status.issue.published_by == "system:scheduler"
+    assert len(connector.received) == 3
+
+
+async def test_a_bulletin_with_a_later_publish_date_waits_for_it(
+    service: Service, connector: StandInConnector, content_dir: Path
+) -> None:
+    path = content_dir / "bulletins" / "2026-11.md"
+    path.write_text(
+        path.read_text().replace("month: 2026-11\n", "month: 2026-11\npublish_date: 2026-11-04\n")
+    )
+    await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    assert await bulletins.publish_due(NOV_2) is None
+    assert await bulletins.publish_due(NOV_2 + timedelta(days=1)) is None
+    result = await bulletins.publish_due(NOV_2 + timedelta(days=2))
+    assert result is not None and result.queued == 1
+
+
+async def test_a_broken_bulletin_is_not_sent_and_nothing_crashes(
+    service: Service, connector: StandInConnector, content_dir: Path
+) -> None:
+    (content_dir / "bulletins" / "2026-11.md").write_text("---\ntitle: [oops\n---\n")
+    await staff(service, connector, 1)
+    assert await runtime_of(service).bulletins.publish_due(NOV_2) is None
+    assert connector.received == []
+
+
+# ---- feedback, unsubscribe and the chat command -------------------------------------------
+
+
+async def test_feedback_from_the_card_is_recorded_with_the_comment_sealed(
+    service: Service, connector: StandInConnector, engine: AsyncEngine
+) -> None:
+    reader, other = await staff(service, connector, 2)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    await received_bulletin(connector, other)
+
+    said = await converse(
+        service, connector, reader, feedback("2026-11", "useful", "More on disability, please")
+    )
+    assert said == (
+        "Thank you. I've recorded that you found the November 2026 bulletin useful. "
+        "Your comment has been passed on to the team, without your name."
+    )
+    said = await converse(service, connector, other, feedback("2026-11", "not_useful", ""))
+    assert said.startswith("Thank you. I've recorded that the November 2026 bulletin wasn't")
+    assert "comment" not in said
+
+    status = await bulletins.status("2026-11")
+    assert (status.feedback.useful, status.feedback.not_useful) == (1, 1)
+    assert (status.feedback.comments, status.feedback.reached) == (1, 2)
+    assert (status.deliveries.sent, status.deliveries.queued) == (2, 0)
+    assert await bulletins.comments("2026-11") == [("useful", "More on disability, please")]
+    async with engine.connect() as connection:
+        stored = (await connection.execute(select(BulletinFeedback.comment))).scalars().all()
+        pseudonyms = (await connection.execute(select(BulletinReach.pseudonym))).scalars().all()
+    assert not any("disability" in (value or "") for value in stored)
+    assert not {reader.aad_object_id, other.aad_object_id} & set(pseudonyms)
+
+    # Changing one's mind replaces the reaction and keeps the earlier comment.
+    await converse(service, connector, reader, feedback("2026-11", "not_useful"))
+    status = await bulletins.status("2026-11")
+    assert (status.feedback.useful, status.feedback.not_useful, status.feedback.comments) == (
+        0,
+        2,
+        1,
+    )
+
+
+async def test_odd_feedback_gets_a_clear_answer(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    await runtime_of(service).bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    unknown = "I couldn't find that bulletin. Type **bulletin** to see the latest one."
+    assert await converse(service, connector, reader, feedback("2026-12", "useful")) == unknown
+    assert await converse(service, connector, reader, feedback("11/2026", "useful")) == unknown
+    assert await converse(service, connector, reader, feedback("2026-11", "brilliant")) == unknown
+    too_long = await converse(service, connector, reader, feedback("2026-11", "useful", "x" * 1001))
+    assert too_long.startswith("That comment is longer than I can take (1,000 characters")
+    status = await runtime_of(service).bulletins.status("2026-11")
+    assert status.feedback.useful == 0
+
+
+async def test_unsubscribe_is_honoured_next_month_and_subscribe_restores_it(
+    service: Service, connector: StandInConnector
+) -> None:
+    leaver, stayer = await staff(service, connector, 2)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, leaver)
+    await received_bulletin(connector, stayer)
+
+    said = await converse(service, connector, leaver, {"command": "unsubscribe bulletin"})
+    assert said.startswith("Done: you won't be sent the monthly bulletin any more.")
+    [reply] = connector.replies(leaver.conversation_id)[-1:]
+    assert buttons(reply) == [("Send me the bulletin again", {"command": "subscribe bulletin"})]
+    assert (await converse(service, connector, leaver, "stop bulletins")).startswith(
+        "You're already not being sent the bulletin."
+    )
+
+    result = await bulletins.publish_due(DEC_1)
+    assert result is not None and (result.queued, result.unsubscribed) == (1, 1)
+    [_, december] = await connector.wait_for(stayer.conversation_id, 2)
+    assert "December 2026" in visible_text(december)
+    assert len(connector.replies(leaver.conversation_id)) == 3  # Nov + two answers only
+
+    # Still readable on demand, and back on the list with a word.
+    shown = await converse(service, connector, leaver, "bulletin")
+    assert "December 2026" in shown
+    assert (await converse(service, connector, leaver, "subscribe")).startswith(
+        "Done: you'll be sent the bulletin"
+    )
+
+
+async def test_bulletin_in_chat_shows_the_latest_or_says_there_is_none(
+    service: Service, connector: StandInConnector
+) -> None:
+    reader = TeamsUser()
+    assert await converse(service, connector, reader, "bulletin") == (
+        "No bulletin has been published yet. The bulletin comes out on the first working day "
+        "of each month."
+    )
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await bulletins.publish_due(DEC_1)
+    # Having messaged the bot, the reader is on the list: both months arrive.
+    before = len(await connector.wait_for(reader.conversation_id, 3))
+    assert "December 2026" in await converse(service, connector, reader, "latest bulletin")
+    [reply] = connector.replies(reader.conversation_id)[before:]
+    assert len(cards(reply)) == 1
+    # Opening it on demand counts as reach.
+    assert (await bulletins.status("2026-12")).feedback.reached == 1
+
+
+# ---- the command line -----------------------------------------------------------------------
+
+
+async def test_cli_validate_reports_every_problem_with_its_line(content_dir: Path) -> None:
+    broken = content_dir / "bulletins" / "2027-01.md"
+    broken.write_text("---\ntitle: x\nmonth: 2027-1\nsummary: y\n---\n# Heading\n")
+    # Validating reads only the content: no database is opened.
+    env = env_for("sqlite+aiosqlite:///nowhere/unused.db") | {"EDI_CONTENT_DIR": str(content_dir)}
+    code, out, err = await run_cli("bulletin", "validate", "2027-01", env=env)
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{broken}:3: month must be YYYY-MM, e.g. 2026-11 (got '2027-1')",
+        f"{broken}:6: use '## ' for section headings; the title comes from the front matter",
+        f"{broken}:6: the body needs at least one '## ' section",
+        "3 problem(s): fix them and validate again",
+    ]
+    code, out, _ = await run_cli("bulletin", "validate", "2026-11", env=env)
+    assert code == 0
+    assert "goes out Monday 02 November 2026 at 09:00 (Europe/London)" in out
+    code, _, err = await run_cli("bulletin", "validate", "November", env=env)
+    assert code == 2 and "a month is written YYYY-MM" in err
+
+
+async def test_cli_preview_publish_and_status(
+    engine: AsyncEngine,
+    database_url: str,
+    content_dir: Path,
+    bulletin_settings: Settings,
+    connector: StandInConnector,
+) -> None:
+    env = env_for(database_url) | {"EDI_CONTENT_DIR": str(content_dir)}
+    code, out, _ = await run_cli("bulletin", "preview", "2026-12", env=env)
+    assert code == 0
+    assert out.startswith("Notification: December's EDI bulletin")
+    assert "[1] Useful" in out and "[3] Stop sending me the bulletin" in out
+
+    future = content_dir / "bulletins" / "2099-01.md"
+    future.write_text(
+        (content_dir / "bulletins" / "2026-12.md").read_text().replace("2026-12", "2099-01")
+    )
+    code, out, _ = await run_cli("bulletin", "publish", "2099-01", env=env)
+    assert code == 2
+    assert "goes out by itself on Friday 02 January 2099 at 09:00; add --now" in out
+
+    running = await start_service(bulletin_settings, engine)
+    try:
+        people = await staff(running, connector, 2)
+        code, out, _ = await run_cli("bulletin", "publish", "2026-11", "--wait", env=env)
+        for user in people:
+            await received_bulletin(connector, user)
+        await converse(running, connector, people[0], feedback("2026-11", "useful", "Good"))
+    finally:
+        await stop_service(running)
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[1] == "2 people have the bot installed; 0 of them have unsubscribed"
+    assert lines[2].startswith("queued for 2 people (message ")
+    assert lines[-1] == "sent 2 of 2; queued 0, failed 0, gone 0"
+
+    assert (await run_cli("bulletin", "publish", "2026-11", env=env))[1].splitlines()[1] == (
+        "2026-11 was already published: 2 queued then; nothing new"
+    )
+    code, out, _ = await run_cli("bulletin", "status", "2026-11", env=env)
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "deliveries: queued 0, sent 2, failed 0, gone 0, unreachable 0",
+        "reached: 2 people (sent, or opened it in chat)",
+        "reactions: useful 1, not useful 0; comments 1",
+    ]
+    code, out, _ = await run_cli("bulletin", "comments", "2026-11", env=env)
+    assert (code, out) == (0, "[useful] Good\n")
+    assert (await run_cli("bulletin", "status", "2026-12", env=env))[
+        1
+    ] == "2026-12: not published\n"
+
+
+# ---- a person's data, retention, keys -----------------------------------------------------
+
+
+async def test_export_erase_retention_and_rotation_cover_bulletin_data(
+    service: Service, connector: StandInConnector, engine: AsyncEngine
+) -> None:
+    reader, other = await staff(service, connector, 2)
+    runtime = runtime_of(service)
+    await runtime.bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    await received_bulletin(connector, other)
+    await converse(service, connector, reader, feedback("2026-11", "useful", "Clear and short"))
+    await converse(service, connector, reader, "unsubscribe")
+    await converse(service, connector, other, feedback("2026-11", "useful", "Thanks"))
+
+    async with runtime.sessions() as session:
+        usage = await rotation.key_usage(session)
+    assert usage["bulletin_feedback.comment"] == {runtime.privacy.cipher.active_id: 2}
+
+    async with unit_of_work(runtime.sessions) as session:
+        found = await export_person(
+            session,
+            runtime.privacy,
+            tenant_id=reader.tenant_id,
+            aad_object_id=reader.aad_object_id,
+        )
+        held = found["bulletin"]
+        assert [r["month"] for r in held["sent_or_opened"]] == ["2026-11"]
+        assert held["feedback"][0]["comment"] == "Clear and short"
+        assert held["feedback"][0]["rating"] == "useful"
+        assert len(held["unsubscribed"]) == 1
+        counts, _ = await erase_person(
+            session,
+            runtime.privacy,
+            tenant_id=reader.tenant_id,
+            aad_object_id=reader.aad_object_id,
+        )
+    assert counts["bulletin_rows"] == 3
+    assert await runtime.bulletins.comments("2026-11") == [("useful", "Thanks")]
+
+    settings = runtime.settings
+    rules = retention_rules(settings, runtime.privacy.audit)
+    months = settings.retention_bulletin_months
+    counts = await purge(
+        runtime.sessions,
+        rules,
+        runtime.privacy.audit,
+        now=utcnow().replace(year=2026 + months // 12 + 1),
+    )
+    assert counts["bulletin"] == 2  # the other person's reach and feedback
+    assert (await runtime.bulletins.status("2026-11")).feedback.reached == 0

@@ -1,0 +1,631 @@
+"""Hate-incident reporting end to end: real HTTP in, replies at the stand-in connector,
+proactive messages through the outbox, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import RUNTIME_KEY
+from bot.config import Settings
+from bot.db.models import AuditEntry, BotStateDocument
+from bot.db.models_incidents import IncidentMessage, IncidentReport
+from bot.logs import configure_logging
+from bot.outbox import build_worker
+from bot.privacy.crypto import Sealed
+from bot.privacy.retention import purge, retention_rules
+from bot.privacy.roles import Role, grant_role
+from bot.runtime import Runtime
+from bot.storage import state_context, unit_of_work
+from tests.cards import buttons, cards, visible_text
+from tests.connector import StandInConnector
+from tests.harness import dev_settings
+from tests.teams import TeamsUser
+from tests.test_e2e import Service, start_service, stop_service
+from tests.test_privacy_cli import env_for
+from tests.test_process import run_cli
+
+pytestmark = pytest.mark.e2e
+
+NARRATIVE = "A visitor at County Hall shouted abuse about my headscarf at reception."
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # The outbox is drained explicitly below, so each test decides when messages go.
+    return dev_settings(database_url=database_url, outbox_worker=False)
+
+
+@pytest.fixture
+async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
+    running = await start_service(settings, engine)
+    try:
+        yield running
+    finally:
+        await stop_service(running)
+
+
+@dataclass
+class Chat:
+    """One member of staff talking to the bot over HTTP."""
+
+    service: Service
+    connector: StandInConnector
+    user: TeamsUser = field(default_factory=TeamsUser)
+    last: list[dict[str, Any]] = field(default_factory=list)
+
+    async def _post(self, activity: dict[str, Any]) -> str:
+        before = len(self.connector.replies(self.user.conversation_id))
+        status, _ = await self.service.post(activity)
+        assert status == 201
+        self.last = self.connector.replies(self.user.conversation_id)[before:]
+        return "\n".join(visible_text(reply) for reply in self.last)
+
+    async def say(self, words: str) -> str:
+        """Type a message; what the person then sees."""
+        return await self._post(self.user.message(words, self.connector.url))
+
+    async def tap(self, value: dict[str, Any]) -> str:
+        """Submit a card value."""
+        return await self._post(self.user.submit(value, self.connector.url))
+
+    def button(self, title: str) -> dict[str, Any]:
+        """The data of the button titled `title` on the last cards shown."""
+        for reply in self.last:
+            for shown, data in buttons(reply):
+                if shown == title:
+                    return dict(data)
+        raise AssertionError(f"no button {title!r} in {[b for r in self.last for b in buttons(r)]}")
+
+    async def press(self, title: str, **inputs: Any) -> str:
+        """Press a button on the last card, with the card's inputs filled as given."""
+        return await self.tap({**self.button(title), **inputs})
+
+    async def install(self) -> None:
+        status, _ = await self.service.post(self.user.installed(self.connector.url))
+        assert status == 201
+
+
+def runtime_of(service: Service) -> Runtime:
+    runtime: Runtime = service.runner.app[RUNTIME_KEY]
+    return runtime
+
+
+async def deliver(service: Service, settings: Settings) -> None:
+    """Run the outbox until it is empty, as the worker in `edi-bot serve` would."""
+    runtime = runtime_of(service)
+    await build_worker(settings, runtime.outbox, runtime.sessions).drain()
+
+
+async def sweep(service: Service, today: date) -> dict[str, int]:
+    """The scheduled sweep: alerts for anonymous reports, reminders, escalations."""
+    runtime = runtime_of(service)
+    async with unit_of_work(runtime.sessions) as session:
+        return await runtime.incidents.sweep(session, today=today)
+
+
+async def make_handler(service: Service, connector: StandInConnector, name: str) -> Chat:
+    chat = Chat(service, connector, TeamsUser(name=name))
+    await chat.install()
+    runtime = runtime_of(service)
+    async with unit_of_work(runtime.sessions) as session:
+        await grant_role(
+            session,
+            role=Role.CASE_HANDLER,
+            person=chat.user.aad_object_id,
+            tenant_id=chat.user.tenant_id,
+            granted_by="test",
+        )
+    return chat
+
+
+async def walk_to_review(chat: Chat, mode_title: str, *, who: str = "It happened to me") -> str:
+    """Report up to the review card: safety, mode, who, story, details, consent."""
+    seen = await chat.say("report")
+    assert "are you, or is anyone else, in danger right now?" in seen
+    seen = await chat.press("No, nobody is in danger now")
+    assert "How would you like to report?" in seen
+    seen = await chat.press(mode_title)
+    assert "Who did this happen to?" in seen
+    seen = await chat.press(who)
+    assert "In your own words, what happened?" in seen
+    seen = await chat.press("Next", narrative=NARRATIVE)
+    assert "A few more details" in seen
+    seen = await chat.press(
+        "Next",
+        motivations="religion,race",
+        kinds="verbal",
+        location="workplace",
+        perpetrator="public",
+        frequency="once",
+        occurred_on=(date.today() - timedelta(days=2)).isoformat(),
+        possible_crime="unsure",
+        impact="I felt unsafe at work.",
+    )
+    assert "Support and what happens next" in seen
+    seen = await chat.press("Next", consent_monitoring="true", consent_police="false")
+    assert "Check your report" in seen
+    return seen
+
+
+def receipt_value(seen: str, label: str) -> str:
+    for line in seen.splitlines():
+        if line.startswith(f"{label}: "):
+            return line.split(": ", 1)[1]
+    raise AssertionError(f"no {label} in {seen}")
+
+
+async def count(service: Service, table: type) -> int:
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar() or 0)
+
+
+# ---- the reporter's paths ---------------------------------------------------------------------
+
+
+async def test_danger_first_gives_emergency_numbers_and_stores_nothing(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await chat.say("report")
+    seen = await chat.press("Yes, someone is in danger")
+    assert "**999**" in seen and "**101**" in seen and "0800 138 1625" in seen
+    assert "Nothing has been recorded" in seen
+    assert await count(service, IncidentReport) == 0
+    # The conversation is over: the next message is not taken as an answer.
+    assert "Report a hate incident" in await chat.say("menu")
+    seen = await chat.say("report")
+    assert "in danger right now" in seen and "carry on" not in seen.lower()
+
+
+async def test_an_anonymous_report_leaves_no_trace_of_the_reporter(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
+    chat = Chat(service, connector, TeamsUser(name="Rosa Reporter"))
+    await chat.install()
+    await chat.say("hi")
+    runtime = runtime_of(service)
+    before = await snapshot(runtime)
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG", "json", stream=stream)
+    try:
+        seen = await walk_to_review(chat, "Anonymously")
+        assert NARRATIVE in seen
+        assert "Religion or belief; Race or ethnicity" in seen
+        seen = await chat.press("Submit my report")
+        reference = receipt_value(seen, "Your reference")
+        passphrase = receipt_value(seen, "Your passphrase")
+        assert "This is the only time the passphrase is shown" in seen
+        assert "Stop Hate UK" in seen and "Victim First" in seen  # "not sure" if a crime
+        assert "Black, Asian and Minority Ethnic Network" in seen
+        # Handlers hear of it at the next sweep, not at the moment it was sent.
+        await deliver(service, settings)
+        assert connector.replies(handler.user.conversation_id) == []
+        assert (await sweep(service, date.today()))["alerts"] == 1
+        await deliver(service, settings)
+        [alert] = connector.replies(handler.user.conversation_id)
+        assert f"New hate incident report {reference}" in visible_text(alert)
+        assert NARRATIVE not in json.dumps(alert)
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+
+    after = await snapshot(runtime)
+    identifiers = [
+        chat.user.aad_object_id,
+        chat.user.user_id,
+        chat.user.conversation_id,
+        chat.user.name,
+        chat.user.aad_object_id.replace("-", ""),
+    ]
+    # Every row the report added or changed is free of the reporter's identifiers...
+    changed = [row for table, rows in after.items() for row in rows - before.get(table, set())]
+    assert changed, "the report should have stored something"
+    for row in changed:
+        for identifier in identifiers:
+            assert identifier.lower() not in row.lower(), row
+    # ...except the conversation's own state row, which is keyed by the conversation; what
+    # it holds after submission says nothing about the report.
+    async with runtime.sessions() as session:
+        for state in (await session.execute(select(BotStateDocument))).scalars():
+            document = runtime.privacy.cipher.open(
+                Sealed(state.key_id or "", state.document), context=state_context(state.key)
+            )
+            for secret in (reference, passphrase, NARRATIVE, 'IncidentDraft": {'):
+                assert secret not in document
+        report = (await session.execute(select(IncidentReport))).scalar_one()
+        assert report.reporter is None and report.reporter_pseudonym is None
+        assert report.mode == "anonymous"
+        audit_actions = (await session.execute(select(AuditEntry.action))).scalars().all()
+        assert "incident.submitted" not in audit_actions
+    logs = stream.getvalue()
+    assert logs, "logging was captured"
+    for secret in [*identifiers, reference, passphrase, NARRATIVE]:
+        assert secret not in logs
+
+
+async def snapshot(runtime: Runtime) -> dict[str, set[str]]:
+    """Every row of every table except the conversation state, as text."""
+
+    def read(connection: Any) -> dict[str, set[str]]:
+        tables = {}
+        for name in inspect(connection).get_table_names():
+            if name in ("bot_state", "alembic_version"):
+                continue
+            rows = connection.execute(text(f'SELECT * FROM "{name}"')).mappings().all()
+            tables[name] = {json.dumps(dict(row), default=str, sort_keys=True) for row in rows}
+        return tables
+
+    async with runtime.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def test_a_confidential_report_runs_its_whole_case(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
+    chat = Chat(service, connector, TeamsUser(name="Rosa Reporter"))
+    await chat.install()
+    await walk_to_review(chat, "Confidentially")
+    seen = await chat.press("Submit my report")
+    reference = receipt_value(seen, "Your reference")
+    assert "Your passphrase" not in seen
+    assert "you'll hear back here in Teams" in seen
+
+    # The handler is told at once, with categories and no narrative.
+    await deliver(service, settings)
+    [alert] = connector.replies(handler.user.conversation_id)
+    assert "Religion or belief" in visible_text(alert)
+    assert NARRATIVE not in json.dumps(alert)
+
+    # The handler opens it from the notification's button.
+    handler.last = [alert]
+    seen = await handler.press(f"Open {reference}")
+    assert NARRATIVE in seen and "Rosa Reporter" in seen
+    assert "Consents to: monitoring project" in seen
+    seen = await handler.press("Acknowledge")
+    assert "Acknowledged. The reporter has been told." in seen
+    seen = await handler.press("Triage")
+    seen = await handler.press("Save", risk="medium", classification="incident")
+    assert "Triage recorded." in seen and "Risk: Medium" in seen
+    seen = await handler.press("Message the reporter")
+    seen = await handler.press("Save", body="Thank you for telling us. Can we talk on Monday?")
+    assert "Message saved. The reporter has been told." in seen
+
+    await deliver(service, settings)
+    updates = "\n".join(visible_text(r) for r in connector.replies(chat.user.conversation_id))
+    assert f"There's an update on your report {reference}: Acknowledged" in updates
+    assert f"You have a new message about your report {reference}" in updates
+
+    # The reporter reads the reply and answers, without a passphrase (it's theirs).
+    await chat.say("check report")
+    seen = await chat.say(reference)
+    assert "Status: Being looked into" in seen
+    assert "Can we talk on Monday?" in seen
+    seen = await chat.press("Send", note="Yes, Monday morning is fine.")
+    assert f"I've added that to report {reference}" in seen
+    await deliver(service, settings)
+    assert "New information on report" in visible_text(
+        connector.replies(handler.user.conversation_id)[-1]
+    )
+
+    # A referral the reporter did not agree to is not offered, and a forged one is refused.
+    seen = await handler.say(reference)
+    seen = await handler.press("Close the case")
+    offered = json.dumps(cards(handler.last[-1]))
+    assert "referred_police" not in offered and "referred_monitoring" in offered
+    seen = await handler.press("Save", outcome="referred_police", note="")
+    assert "did not agree to that referral" in seen
+    seen = await handler.press("Save", outcome="resolved", note="We met and agreed next steps.")
+    assert f"Case {reference} is closed." in seen
+    await deliver(service, settings)
+    assert f"{reference}: Closed" in visible_text(connector.replies(chat.user.conversation_id)[-1])
+
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        actions = (
+            (
+                await session.execute(
+                    select(AuditEntry.action).where(AuditEntry.object_id == reference)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert {"incident.submitted", "incident.viewed", "incident.acknowledged"} <= set(actions)
+    assert {"incident.triaged", "incident.messaged", "incident.closed"} <= set(actions)
+    # Everything free-text is sealed at rest.
+    async with runtime.engine.connect() as connection:
+        raw = json.dumps(
+            [list(r) for r in (await connection.execute(text("SELECT * FROM incident_reports")))],
+            default=str,
+        ) + json.dumps(
+            [list(r) for r in (await connection.execute(text("SELECT * FROM incident_messages")))],
+            default=str,
+        )
+    for plain in (NARRATIVE, "Rosa Reporter", "Monday morning", chat.user.aad_object_id):
+        assert plain not in raw
+
+
+async def test_a_named_report_cannot_be_read_by_someone_else(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "With my name", who="I saw it happen")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    other = Chat(service, connector, TeamsUser(name="Nosy Colleague"))
+    await other.say("check report")
+    seen = await other.say(reference)
+    assert "couldn't find a report with that reference that you can see" in seen
+    assert NARRATIVE not in seen
+
+
+async def test_cancel_deletes_the_draft_and_menu_keeps_it(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await chat.say("report")
+    await chat.press("No, nobody is in danger now")
+    await chat.press("Confidentially")
+    # Stepping aside keeps the draft; "continue my report" picks it up where it was.
+    assert "Hello, I'm the EDI bot" in await chat.say("menu")
+    seen = await chat.say("continue my report")
+    assert "Picking up where you left off." in seen and "Who did this happen to?" in seen
+    await chat.press("I saw it happen")
+    # "report" offers the choice.
+    await chat.say("menu")
+    seen = await chat.say("report")
+    assert "Would you like to carry on with it?" in seen
+    seen = await chat.press("Carry on")
+    assert "In your own words, what happened?" in seen
+    # Cancel throws it away.
+    seen = await chat.say("cancel")
+    assert "Your draft has been deleted. Nothing was sent." in seen
+    seen = await chat.say("report")
+    assert "in danger right now" in seen and "carry on" not in seen.lower()
+    assert await count(service, IncidentReport) == 0
+
+
+async def test_anonymous_follow_up_needs_the_passphrase_and_cools_down(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "Anonymously", who="I'm reporting for someone else")
+    seen = await chat.press("Submit my report")
+    reference = receipt_value(seen, "Your reference")
+    passphrase = receipt_value(seen, "Your passphrase")
+
+    # Without the passphrase, or with a wrong one: not found (nothing is revealed).
+    await chat.say("check report")
+    seen = await chat.press("Check", reference=reference.lower().replace("-", " "), passphrase="")
+    assert "couldn't find a report" in seen
+    seen = await chat.press("Check", reference=reference, passphrase="wrong-words-here-at-all-11")
+    assert "couldn't find a report" in seen
+    # With both on one typed line: the status, and a form to add more.
+    seen = await chat.say("check report")
+    seen = await chat.say(f"{reference} {passphrase.upper().replace('-', ' ')}")
+    assert f"Report {reference}" in seen and "Received, waiting to be acknowledged" in seen
+    send = chat.button("Send")
+    seen = await chat.press("Send", note="It happened again today.")
+    assert "I've added that" in seen
+    # The card cannot be replayed once its token has expired or been forged.
+    forged = {**send, "token": f"{reference}|99999999999|0000"}
+    assert "that card has expired" in await chat.tap({**forged, "note": "x"})
+
+    # Five wrong passphrases pause checking that report for everyone.
+    for _ in range(5):
+        await chat.say("check report")
+        await chat.say(f"{reference} not-the-right-passphrase-00")
+    await chat.say("check report")
+    seen = await chat.say(f"{reference} {passphrase}")
+    assert "checking it is paused for 30 minutes" in seen
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        messages = (
+            await session.execute(select(func.count()).select_from(IncidentMessage))
+        ).scalar()
+    assert messages == 1
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+async def test_bad_answers_get_clear_messages_and_lose_nothing(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await chat.say("report")
+    await chat.press("No, nobody is in danger now")
+    stale = chat.button("Confidentially")
+    await chat.press("Confidentially")
+    # An old card's button: told, and the current question is asked again.
+    seen = await chat.tap(stale)
+    assert "That button is from an earlier question" in seen and "Who did this happen to?" in seen
+    await chat.press("It happened to me")
+    seen = await chat.press("Next", narrative="   ")
+    assert "I didn't catch anything there" in seen
+    seen = await chat.say("x" * 6001)
+    assert "That's 6,001 characters; the limit is 6,000" in seen
+    seen = await chat.say(NARRATIVE)
+    assert "A few more details" in seen
+    future = (date.today() + timedelta(days=3)).isoformat()
+    seen = await chat.press("Next", occurred_on=future)
+    assert "The date can't be in the future" in seen
+    seen = await chat.press("Next", occurred_on="31/02/2026")
+    assert "I couldn't read that date" in seen
+    seen = await chat.press("Next", motivations="race,martian")
+    assert "isn't on the current list" in seen
+    skip = chat.button("Skip all of these")
+    seen = await chat.say("I'd rather type")
+    assert "Please use the card above" in seen
+    seen = await chat.tap(skip)
+    assert "Support and what happens next" in seen
+    seen = await chat.press("Next")
+    assert "Check your report" in seen and NARRATIVE in seen
+    submit = chat.button("Submit my report")
+    seen = await chat.tap(submit)
+    assert "Your reference" in seen
+    # Pressing Submit again: the card is out of date, and there is still one report.
+    seen = await chat.tap(submit)
+    assert "That button belongs to a conversation that has already finished" in seen
+    assert await count(service, IncidentReport) == 1
+
+
+async def test_people_without_the_role_cannot_handle_cases(
+    service: Service, connector: StandInConnector
+) -> None:
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "Confidentially")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    seen = await chat.say("cases")
+    assert "case handler" in seen.lower() and reference not in seen
+    seen = await chat.tap({"command": "cases", "open": reference})
+    assert NARRATIVE not in seen and "case handler" in seen.lower()
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        refused = (
+            await session.execute(select(func.count()).where(AuditEntry.action == "access.refused"))
+        ).scalar()
+    assert refused == 2
+
+
+# ---- deadlines ----------------------------------------------------------------------------
+
+
+async def test_deadline_reminders_then_escalation_to_every_handler(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    first = await make_handler(service, connector, "Casey Handler")
+    second = await make_handler(service, connector, "Drew Handler")
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "Confidentially")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    first.last = []
+    await first.say("cases")
+    await first.say(reference)
+    await first.press("Assign to me")
+    await deliver(service, settings)
+    connector.forget()
+
+    runtime = runtime_of(service)
+    async with unit_of_work(runtime.sessions) as session:
+        report = (await session.execute(select(IncidentReport))).scalar_one()
+        due = report.acknowledge_by
+    # Two days before: a reminder to the assigned handler only.
+    counts = await sweep(service, due - timedelta(days=2))
+    assert counts["reminders"] == 1 and counts["escalations"] == 0
+    await deliver(service, settings)
+    assert f"report {reference} must be acknowledged by" in visible_text(
+        connector.replies(first.user.conversation_id)[-1]
+    )
+    assert connector.replies(second.user.conversation_id) == []
+    # Again the same day: nothing new.
+    assert (await sweep(service, due - timedelta(days=1)))["reminders"] == 0
+    # Missed: every handler is told, once.
+    counts = await sweep(service, due + timedelta(days=1))
+    assert counts["escalations"] == 1
+    await deliver(service, settings)
+    for handler in (first, second):
+        assert "was due to be acknowledged" in visible_text(
+            connector.replies(handler.user.conversation_id)[-1]
+        )
+    assert (await sweep(service, due + timedelta(days=2)))["escalations"] == 0
+    # Acknowledging stops the acknowledgement reminders; feedback has its own.
+    async with unit_of_work(runtime.sessions) as session:
+        await session.execute(
+            update(IncidentReport).values(acknowledged_on=due, status="acknowledged")
+        )
+    counts = await sweep(service, report.feedback_by - timedelta(days=14))
+    assert counts == {"alerts": 0, "reminders": 1, "escalations": 0}
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+async def test_cases_on_the_command_line_are_audited(
+    service: Service, connector: StandInConnector, database_url: str, tmp_path: Path
+) -> None:
+    chat = Chat(service, connector, TeamsUser(name="Rosa Reporter"))
+    await walk_to_review(chat, "Confidentially")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    env = env_for(database_url)
+
+    code, out, _ = await run_cli("cases", "list", env=env)
+    assert code == 0
+    assert reference in out and "Religion or belief" in out and "1 case(s)." in out
+    code, out, _ = await run_cli("cases", "show", reference.lower(), env=env)
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["what_happened"] == NARRATIVE
+    assert shown["reporter"]["name"] == "Rosa Reporter"
+    assert (await run_cli("cases", "show", "ZZZZ-ZZZZ", env=env))[:2] == (
+        1,
+        "edi-bot: there is no case ZZZZ-ZZZZ\n",
+    )
+    assert (await run_cli("cases", "show", "nonsense", env=env))[0] == 2
+
+    out_file = tmp_path / "cases.json"
+    code, out, _ = await run_cli("cases", "export", "--out", str(out_file), env=env)
+    assert code == 0 and "1 of 1 cases read" in out
+    assert oct(out_file.stat().st_mode & 0o777) == "0o600"
+    assert json.loads(out_file.read_text())["cases"][0]["reference"] == reference
+    code, out, _ = await run_cli("cases", "export", "--out", str(out_file), env=env)
+    assert code == 2 and "exists" in out
+
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.actor).where(
+                    AuditEntry.action.in_(
+                        ["incident.listed", "incident.viewed", "incident.exported"]
+                    )
+                )
+            )
+        ).all()
+    assert sorted(action for action, _ in rows) == [
+        "incident.exported",
+        "incident.listed",
+        "incident.viewed",
+    ]
+    assert all(who.startswith("cli:") for _, who in rows)
+
+
+async def test_closed_cases_are_purged_six_years_after_closure(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    chat = Chat(service, connector)
+    for _ in range(2):
+        await walk_to_review(chat, "Anonymously")
+        await chat.press("Submit my report")
+    runtime = runtime_of(service)
+    today = date.today()
+    async with unit_of_work(runtime.sessions) as session:
+        first, second = (await session.execute(select(IncidentReport))).scalars().all()
+        await runtime.incidents.add_message(
+            session, first, author="handler", body="Closing note", on=today
+        )
+        first.status, first.closed_on = "closed", today - timedelta(days=365 * 6 + 10)
+        second.status, second.closed_on = "closed", today - timedelta(days=365 * 5)
+        kept = second.reference
+    rules = retention_rules(settings, runtime.privacy.audit)
+    counts = await purge(runtime.sessions, rules, runtime.privacy.audit)
+    assert counts["incidents"] == 1
+    async with runtime.sessions() as session:
+        left = (await session.execute(select(IncidentReport.reference))).scalars().all()
+        messages = (await session.execute(select(func.count(IncidentMessage.id)))).scalar()
+    assert left == [kept] and messages == 0
