@@ -138,10 +138,13 @@ async def bulletin_status(ctx: Context, args: argparse.Namespace) -> int:
     )
     if status.deliveries.total:
         say(f"deliveries: {describe_counts(status.deliveries)}")
-    else:
+    elif issue.queued:
         say("deliveries: no longer held (outbox retention); reach below still counts them")
+    else:
+        say("deliveries: none (nobody had the bot installed when it was published)")
     feedback = status.feedback
-    say(f"reached: {feedback.reached:,} people (sent, or opened it in chat)")
+    people = "person" if feedback.reached == 1 else "people"
+    say(f"reached: {feedback.reached:,} {people} (sent, or opened it in chat)")
     say(
         f"reactions: useful {feedback.useful:,}, not useful {feedback.not_useful:,}; "
         f"comments {feedback.comments:,}"

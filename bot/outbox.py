@@ -10,13 +10,14 @@ Delivery guarantees (docs/outbox.md has the whole argument):
 * A claim is a lease (`claim_token`, `lease_until`) taken in one short transaction:
   `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every write transaction is
   `BEGIN IMMEDIATE`, so claims are serialised. Two workers never hold the same row.
-* Each outcome is written in its own transaction right after the connector answers, guarded
-  by the claim token. A worker that dies leaves its unsent rows claimed until the lease
-  expires; then another worker takes them. Nobody is missed.
-* The one window that cannot be closed from this side: the connector accepted a POST and
-  the worker died before its "sent" committed (milliseconds), or the POST timed out after
-  Teams received it. Those deliveries are sent again (at-least-once), at most
-  `EDI_OUTBOX_CONCURRENCY` per crashed worker. The Bot Connector API has no idempotency key.
+* Outcomes are written in batches (every `flush_seconds`, 50 ms, or 50 outcomes), each row
+  only if the writer still holds its claim. A worker that dies leaves its unsent rows claimed
+  until the lease expires; then another worker takes them. Nobody is missed.
+* The window that cannot be closed from this side: the connector accepted a POST and the
+  worker died before that outcome was written (at most ~50 ms of sends plus those in flight),
+  or the POST timed out after Teams received it. Those deliveries are sent again
+  (at-least-once). The Bot Connector API has no idempotency key. A stop or a cancellation
+  (shutdown) writes what was sent before giving up, so only a hard kill leaves that window.
 * A worker starts a send only while its lease has at least the send timeout left, so a lease
   never expires under a send in progress; what it could not start in time it releases.
 """
@@ -488,7 +489,11 @@ class RateLimiter:
                 wait = max(wait, self._started[0] + 1.0 - now)
             if wait <= 0:
                 self._started.append(now)
-                self._next = now + self._interval
+                # Keep to the schedule when a wake-up is a little late (sleep overshoots by a
+                # fraction of a millisecond each time, which would add up), but after a stall
+                # or an idle spell start afresh: sends resume at the rate, never in a burst.
+                on_time = now - self._next < self._interval
+                self._next = (self._next if on_time else now) + self._interval
                 return
             await self._sleep(wait)
 
@@ -645,6 +650,7 @@ class OutboxWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), self._policy.flush_seconds)
                 await recorder.flush()
+            await recorder.flush()  # whatever arrived during the last write
 
         flusher = asyncio.create_task(flush_regularly())
         try:

@@ -206,3 +206,11 @@ def test_the_trigger_fires_at_nine_london_time_either_side_of_the_clock_change()
     assert next_after(datetime(2026, 10, 22, 10, tzinfo=LONDON)) == datetime(
         2026, 10, 23, 8, tzinfo=UTC
     )
+
+
+def test_a_missing_month_says_so_plainly(tmp_path: Path) -> None:
+    with pytest.raises(BulletinError) as raised:
+        load_bulletin(tmp_path, "2027-02")
+    assert str(raised.value) == f"{tmp_path / '2027-02.md'}: no such file"
+    with pytest.raises(ValueError, match="a month is written YYYY-MM"):
+        load_bulletin(tmp_path, "Feb 2027")

@@ -70,7 +70,12 @@ class BulletinError(ValueError):
     def __init__(self, path: Path, problems: list[Problem]) -> None:
         self.path = path
         self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(f"{path}:{p.line}: {p.message}" for p in self.problems))
+        super().__init__(
+            "\n".join(
+                f"{path}:{p.line}: {p.message}" if p.line else f"{path}: {p.message}"
+                for p in self.problems
+            )
+        )
 
 
 @dataclass(frozen=True)
