@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,8 +36,10 @@ from bot.content import Content
 from bot.db.models import ConversationReferenceRecord, utcnow
 from bot.db.models_incidents import IncidentEvent, IncidentMessage, IncidentReport
 from bot.db.repo_references import PersonKey
+from bot.outbox import Outbox, card_activity, text_activity
 from bot.privacy.audit import AuditLog
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.pseudonym import Pseudonymiser
 from bot.privacy.roles import Role, list_grants
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0 or 1
 MODES = ("anonymous", "confidential", "named")
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 # ---- references and passphrases ---------------------------------------------------------------
@@ -160,21 +161,6 @@ class Taxonomy:
 # ---- what the service works with ------------------------------------------------------------
 
 
-class Enqueuer(Protocol):
-    """The outbox, as far as reports need it (bot/outbox.py)."""
-
-    async def enqueue(
-        self,
-        session: AsyncSession,
-        *,
-        kind: str,
-        recipients: Iterable[PersonKey],
-        activity: dict[str, Any],
-        dedupe_key: str | None = None,
-        not_before: datetime | None = None,
-    ) -> Any: ...
-
-
 @dataclass(frozen=True)
 class Person:
     """Someone using the bot: where Teams says they are, and the name Teams shows."""
@@ -218,16 +204,6 @@ NOT_FOUND = "not_found"
 LOCKED = "locked"
 
 
-def card_activity(card: dict[str, Any], summary: str) -> dict[str, Any]:
-    """A wire-format message carrying one Adaptive Card (with a text summary for
-    notifications and clients that cannot show cards)."""
-    return {
-        "type": "message",
-        "summary": summary,
-        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
-    }
-
-
 class Incidents:
     """Reports and cases, in the caller's transaction."""
 
@@ -237,8 +213,8 @@ class Incidents:
         content: Content,
         cipher: FieldCipher,
         audit: AuditLog,
-        pseudonyms: Any,
-        outbox: Enqueuer | None,
+        pseudonyms: Pseudonymiser,
+        outbox: Outbox | None,
         token_key: bytes,
     ) -> None:
         self.content = content
@@ -516,10 +492,7 @@ class Incidents:
         if report.status == "closed":
             return
         words = self.words["notify"]
-        activity = {
-            "type": "message",
-            "text": words["handler_info"].format(reference=report.reference),
-        }
+        activity = text_activity(words["handler_info"].format(reference=report.reference))
         if report.mode == "anonymous":
             # Told at the next sweep, not now, like the alert for a new anonymous report.
             self._mark(report, "info_pending")
@@ -607,7 +580,7 @@ class Incidents:
         await self._tell_handlers(
             session,
             report,
-            card_activity(card, title),
+            card_activity(card, summary=title),
             kind="incident.alert",
             everyone=True,
             dedupe_key=f"incident.alert:{report.reference}",
@@ -626,7 +599,7 @@ class Incidents:
         )
         person = PersonKey(who["tenant_id"], who["aad_object_id"])
         await self._outbox.enqueue(
-            session, kind=kind, recipients=[person], activity={"type": "message", "text": text}
+            session, kind=kind, recipients=[person], activity=text_activity(text)
         )
         return True
 
@@ -660,7 +633,7 @@ class Incidents:
                 self._unmark(report, "info_pending")
                 text = words["handler_info"].format(reference=report.reference)
                 await self._tell_handlers(
-                    session, report, {"type": "message", "text": text}, kind="incident.info"
+                    session, report, text_activity(text), kind="incident.info"
                 )
             deadlines = []
             if report.acknowledged_on is None:
@@ -681,7 +654,7 @@ class Incidents:
                     await self._tell_handlers(
                         session,
                         report,
-                        {"type": "message", "text": text},
+                        text_activity(text),
                         kind="incident.escalation",
                         everyone=True,
                     )
@@ -690,7 +663,7 @@ class Incidents:
                     self._mark(report, f"{name}_reminded")
                     text = words[f"remind_{name}"].format(reference=report.reference, due=due_text)
                     await self._tell_handlers(
-                        session, report, {"type": "message", "text": text}, kind="incident.reminder"
+                        session, report, text_activity(text), kind="incident.reminder"
                     )
                     counts["reminders"] += 1
         return counts
@@ -727,15 +700,22 @@ class Incidents:
             detail=detail,
         )
 
-    async def _change(
+    async def _record(
         self,
         session: AsyncSession,
         report: IncidentReport,
+        what: str,
         *,
+        by: Person,
+        today: date,
         expected_version: int | None,
         values: dict[str, Any],
+        note: str = "",
+        **detail: Any,
     ) -> bool:
-        """Apply `values` unless someone else changed the case since `expected_version`."""
+        """Apply a handler's change unless someone else changed the case since
+        `expected_version`; then add it to the case history and the audit log
+        (`incident.<what>`). False, with nothing written, if the case had moved on."""
         version = report.version if expected_version is None else expected_version
         changed = await session.execute(
             update(IncidentReport)
@@ -744,23 +724,18 @@ class Incidents:
             .execution_options(synchronize_session=False)
         )
         await session.refresh(report)
-        return bool(changed.rowcount)  # type: ignore[attr-defined]
-
-    async def _event(
-        self,
-        session: AsyncSession,
-        report: IncidentReport,
-        what: str,
-        by: Person,
-        today: date,
-        note: str = "",
-    ) -> None:
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            return False
         session.add(
             IncidentEvent(
                 report_id=report.id, happened_on=today, what=what, by_name=by.name, note=note
             )
         )
         await session.flush()
+        await self.audit_access(
+            session, actor=by.actor, action=f"incident.{what}", reference=report.reference, **detail
+        )
+        return True
 
     async def acknowledge(
         self,
@@ -775,14 +750,16 @@ class Incidents:
         values: dict[str, Any] = {"status": "acknowledged", "acknowledged_on": today}
         if report.assigned_to is None:
             values.update(assigned_to=by.actor, assigned_name=by.name)
-        if not await self._change(
-            session, report, expected_version=expected_version, values=values
+        if not await self._record(
+            session,
+            report,
+            "acknowledged",
+            by=by,
+            today=today,
+            expected_version=expected_version,
+            values=values,
         ):
             return False
-        await self._event(session, report, "acknowledged", by, today)
-        await self.audit_access(
-            session, actor=by.actor, action="incident.acknowledged", reference=report.reference
-        )
         status = self.words["statuses"]["acknowledged"]
         await self.tell_reporter(
             session,
@@ -804,16 +781,15 @@ class Incidents:
         expected_version: int | None = None,
     ) -> bool:
         """Assign the case to `by`."""
-        values = {"assigned_to": by.actor, "assigned_name": by.name}
-        if not await self._change(
-            session, report, expected_version=expected_version, values=values
-        ):
-            return False
-        await self._event(session, report, "assigned", by, today)
-        await self.audit_access(
-            session, actor=by.actor, action="incident.assigned", reference=report.reference
+        return await self._record(
+            session,
+            report,
+            "assigned",
+            by=by,
+            today=today,
+            expected_version=expected_version,
+            values={"assigned_to": by.actor, "assigned_name": by.name},
         )
-        return True
 
     async def triage(
         self,
@@ -837,22 +813,18 @@ class Incidents:
             values["status"] = "in_progress"
             if report.acknowledged_on is None:
                 values["acknowledged_on"] = today
-        if not await self._change(
-            session, report, expected_version=expected_version, values=values
-        ):
-            return False
-        await self._event(
-            session, report, "triaged", by, today, note=f"risk {risk}, {classification}"
-        )
-        await self.audit_access(
+        return await self._record(
             session,
-            actor=by.actor,
-            action="incident.triaged",
-            reference=report.reference,
+            report,
+            "triaged",
+            by=by,
+            today=today,
+            expected_version=expected_version,
+            values=values,
+            note=f"risk {risk}, {classification}",
             risk=risk,
             classification=classification,
         )
-        return True
 
     async def message_reporter(
         self,
@@ -869,15 +841,17 @@ class Incidents:
         values: dict[str, Any] = {}
         if report.feedback_on is None:
             values["feedback_on"] = today
-        if not await self._change(
-            session, report, expected_version=expected_version, values=values
+        if not await self._record(
+            session,
+            report,
+            "messaged",
+            by=by,
+            today=today,
+            expected_version=expected_version,
+            values=values,
         ):
             return None
         await self.add_message(session, report, author="handler", body=text, on=today)
-        await self._event(session, report, "messaged", by, today)
-        await self.audit_access(
-            session, actor=by.actor, action="incident.messaged", reference=report.reference
-        )
         return await self.tell_reporter(
             session,
             report,
@@ -908,20 +882,20 @@ class Incidents:
             values["feedback_on"] = today
         if report.acknowledged_on is None:
             values["acknowledged_on"] = today
-        if not await self._change(
-            session, report, expected_version=expected_version, values=values
+        if not await self._record(
+            session,
+            report,
+            "closed",
+            by=by,
+            today=today,
+            expected_version=expected_version,
+            values=values,
+            note=outcome,
+            outcome=outcome,
         ):
             return False
         if note.strip():
             await self.add_message(session, report, author="handler", body=note.strip(), on=today)
-        await self._event(session, report, "closed", by, today, note=outcome)
-        await self.audit_access(
-            session,
-            actor=by.actor,
-            action="incident.closed",
-            reference=report.reference,
-            outcome=outcome,
-        )
         await self.tell_reporter(
             session,
             report,
@@ -932,17 +906,6 @@ class Incidents:
         )
         return True
 
-    # ---- one person's data, and retention -------------------------------------------------
-
-    async def reports_of(self, session: AsyncSession, person: PersonKey) -> list[IncidentReport]:
-        """The confidential and named reports a person made (anonymous ones cannot be found)."""
-        rows = await session.execute(
-            select(IncidentReport).where(
-                IncidentReport.reporter_pseudonym == self._pseudonyms.of(person)
-            )
-        )
-        return list(rows.scalars())
-
 
 def _codes(text: str | None) -> list[str]:
     return [code for code in (text or "").split(",") if code]
@@ -951,6 +914,9 @@ def _codes(text: str | None) -> list[str]:
 def categories_of(report: IncidentReport) -> dict[str, list[str]]:
     """The report's category codes, as lists."""
     return {"motivations": _codes(report.motivations), "kinds": _codes(report.kinds)}
+
+
+# ---- retention, and one person's data -------------------------------------------------------
 
 
 async def purge_closed_before(session: AsyncSession, cutoff: date) -> int:

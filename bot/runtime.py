@@ -21,7 +21,7 @@ from bot.logs import describe_exception
 from bot.outbox import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
 from bot.status import BotStatus, collect_status
-from bot.storage import SqlConversationState, SqlStorage, current_session
+from bot.storage import SqlConversationState, SqlStorage, turn_session
 from dialogs.about_edi import AboutEdiDialog
 from dialogs.admin_status import AdminStatusDialog
 from dialogs.bulletin import BulletinDialog
@@ -99,10 +99,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     )
 
     async def status() -> BotStatus:
-        session = current_session()
-        if session is None:
-            raise RuntimeError("bot status is only collected inside a turn")
-        return await collect_status(session, active_key_id=privacy.cipher.active_id)
+        return await collect_status(turn_session(), active_key_id=privacy.cipher.active_id)
 
     entries = {entry.command: entry for entry in content.menu_entries()}
     features = [

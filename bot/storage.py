@@ -47,6 +47,15 @@ def current_session() -> AsyncSession | None:
     return _current_session.get()
 
 
+def turn_session() -> AsyncSession:
+    """The session of the unit of work this task is in; for code that only runs inside one
+    (a dialog step, a service called from it)."""
+    session = _current_session.get()
+    if session is None:
+        raise RuntimeError("this runs only inside a unit of work (a turn)")
+    return session
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One transaction shared by everything in the block; commits on success, else rolls back."""

@@ -15,18 +15,11 @@ from bot.content import Content
 from bot.db.models_incidents import IncidentReport
 from bot.incidents import Incidents, Person, ReportError, categories_of, find_reference
 from bot.privacy.roles import Role
-from bot.storage import current_session
+from bot.storage import turn_session
 from dialogs.incident_ui import card, choice_input, person, pick, said, text, text_input
 from dialogs.report_incident import today_in_london
 
 ACTIONS = ("acknowledge", "triage", "take", "message", "close", "back", "done")
-
-
-def _session() -> Any:
-    session = current_session()
-    if session is None:
-        raise RuntimeError("cases are handled inside a turn")
-    return session
 
 
 def _day(value: Any) -> str:
@@ -107,7 +100,7 @@ class CasesDialog(Dialog):
     # ---- showing ---------------------------------------------------------------------------
 
     async def _list(self, context: TurnContext, state: dict[str, Any]) -> None:
-        cases = await self._incidents.open_cases(_session())
+        cases = await self._incidents.open_cases(turn_session())
         tax = self._incidents.taxonomy
         sections = []
         for report in cases:
@@ -159,13 +152,13 @@ class CasesDialog(Dialog):
         self, dialog_context: DialogContext, state: dict[str, Any], reference: str
     ) -> DialogTurnResult:
         context = dialog_context.context
-        report = await self._incidents.by_reference(_session(), reference)
+        report = await self._incidents.by_reference(turn_session(), reference)
         if report is None:
             await context.send_activity(text(self._c["not_found"].format(reference=reference)))
             return Dialog.end_of_turn
         handler = self._handler(context)
         await self._incidents.audit_access(
-            _session(), actor=handler.actor, action="incident.viewed", reference=reference
+            turn_session(), actor=handler.actor, action="incident.viewed", reference=reference
         )
         state["reference"] = reference
         state.pop("awaiting", None)
@@ -174,7 +167,9 @@ class CasesDialog(Dialog):
 
     async def _show_current(self, dialog_context: DialogContext, state: dict[str, Any]) -> None:
         reference = state.get("reference")
-        report = await self._incidents.by_reference(_session(), reference) if reference else None
+        report = (
+            await self._incidents.by_reference(turn_session(), reference) if reference else None
+        )
         if report is None:
             await self._list(dialog_context.context, state)
             return
@@ -183,7 +178,7 @@ class CasesDialog(Dialog):
     async def _show(
         self, context: TurnContext, state: dict[str, Any], report: IncidentReport
     ) -> None:
-        view = await self._incidents.view(_session(), report)
+        view = await self._incidents.view(turn_session(), report)
         state["version"] = report.version
         tax = self._incidents.taxonomy
         c = self._c
@@ -287,7 +282,7 @@ class CasesDialog(Dialog):
         self, dialog_context: DialogContext, state: dict[str, Any], action: str
     ) -> DialogTurnResult:
         context = dialog_context.context
-        report = await self._incidents.by_reference(_session(), state["reference"])
+        report = await self._incidents.by_reference(turn_session(), state["reference"])
         if report is None:
             state.pop("reference", None)
             await self._list(context, state)
@@ -304,7 +299,7 @@ class CasesDialog(Dialog):
             if report.acknowledged_on:
                 await context.send_activity(text(c["already_acknowledged"]))
             elif await self._incidents.acknowledge(
-                _session(), report, by=handler, today=today, expected_version=version
+                turn_session(), report, by=handler, today=today, expected_version=version
             ):
                 told = c["told_no"] if report.mode == "anonymous" else c["told_yes"]
                 await context.send_activity(text(c["acknowledged"].format(told=told)))
@@ -314,7 +309,7 @@ class CasesDialog(Dialog):
             return Dialog.end_of_turn
         if action == "take":
             if await self._incidents.take(
-                _session(), report, by=handler, today=today, expected_version=version
+                turn_session(), report, by=handler, today=today, expected_version=version
             ):
                 await context.send_activity(text(c["taken"].format(reference=report.reference)))
             else:
@@ -371,7 +366,7 @@ class CasesDialog(Dialog):
         self, dialog_context: DialogContext, state: dict[str, Any], form: str, value: dict[str, Any]
     ) -> DialogTurnResult:
         context = dialog_context.context
-        report = await self._incidents.by_reference(_session(), state["reference"])
+        report = await self._incidents.by_reference(turn_session(), state["reference"])
         if report is None:
             await self._list(context, state)
             return Dialog.end_of_turn
@@ -384,7 +379,7 @@ class CasesDialog(Dialog):
         try:
             if action == "triage":
                 done = await self._incidents.triage(
-                    _session(),
+                    turn_session(),
                     report,
                     risk=str(value.get("risk") or ""),
                     classification=str(value.get("classification") or ""),
@@ -408,7 +403,7 @@ class CasesDialog(Dialog):
                     )
                     return Dialog.end_of_turn
                 told = await self._incidents.message_reporter(
-                    _session(), report, body, by=handler, today=today, expected_version=version
+                    turn_session(), report, body, by=handler, today=today, expected_version=version
                 )
                 done = told is not None
                 message = c["message_sent"].format(told=c["told_yes"] if told else c["told_no"])
@@ -416,7 +411,7 @@ class CasesDialog(Dialog):
                 note = value.get("note")
                 note = note.strip()[:limit] if isinstance(note, str) else ""
                 done = await self._incidents.close(
-                    _session(),
+                    turn_session(),
                     report,
                     outcome=str(value.get("outcome") or ""),
                     note=note,

@@ -15,19 +15,12 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 from bot.content import Content
 from bot.db.models_incidents import IncidentReport
 from bot.incidents import LOCKED, NOT_FOUND, Incidents, find_reference
-from bot.storage import current_session
+from bot.storage import turn_session
 from bot.teams import person_of
 from dialogs.incident_ui import card, said, text, text_input
 from dialogs.report_incident import today_in_london
 
 MAX_TRIES = 3
-
-
-def _session() -> Any:
-    session = current_session()
-    if session is None:
-        raise RuntimeError("reports are read inside a turn")
-    return session
 
 
 class CheckReportDialog(Dialog):
@@ -72,7 +65,7 @@ class CheckReportDialog(Dialog):
             await context.send_activity(text(words["hint"]))
             return Dialog.end_of_turn
         found = await self._incidents.find_for_reporter(
-            _session(),
+            turn_session(),
             reference,
             person=person_of(context.activity),
             passphrase=passphrase.lower() if isinstance(passphrase, str) else None,
@@ -113,7 +106,7 @@ class CheckReportDialog(Dialog):
 
     async def show(self, context: TurnContext, report: IncidentReport) -> None:
         """The report's status, messages, and a form to add information."""
-        view = await self._incidents.view(_session(), report)
+        view = await self._incidents.view(turn_session(), report)
         words = self._w["check"]
         lines = [
             f"**{words['from_handler'] if author == 'handler' else words['from_reporter']}**, "
@@ -183,7 +176,9 @@ class AddToReportDialog(Dialog):
         _, value = said(context)
         words = self._w["check"]
         reference = self._incidents.check_token(value.get("token"))
-        report = await self._incidents.by_reference(_session(), reference) if reference else None
+        report = (
+            await self._incidents.by_reference(turn_session(), reference) if reference else None
+        )
         if report is None:
             await context.send_activity(text(words["expired_card"]))
             return await dialog_context.end_dialog()
@@ -201,6 +196,6 @@ class AddToReportDialog(Dialog):
         if report.status == "closed":
             await context.send_activity(text(self._w["cases"]["already_closed"]))
             return await dialog_context.end_dialog()
-        await self._incidents.reporter_adds(_session(), report, note, today=today_in_london())
+        await self._incidents.reporter_adds(turn_session(), report, note, today=today_in_london())
         await context.send_activity(text(words["added"].format(reference=report.reference)))
         return await dialog_context.end_dialog()

@@ -41,7 +41,6 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
 from bot.db.repo_references import PersonKey
@@ -56,7 +55,7 @@ from bot.declarations import (
     StoredChange,
 )
 from bot.declarations.service import today_utc
-from bot.storage import current_session
+from bot.storage import turn_session
 from bot.teams import card_message, is_personal, normalise_command, person_of
 
 REPLY = "declaration.reply"
@@ -209,7 +208,7 @@ class DeclarationDialog(ComponentDialog):
         intent = normalise_command(activity.text)
         if intent in WITHDRAW_WORDS:
             return await step.replace_dialog(WITHDRAW)
-        held = await self._service.held(self._session(), person=person)
+        held = await self._service.held(turn_session(), person=person)
         if intent in EXPORT_WORDS:
             if held is None:
                 return await self._finish(step, "my_data.nothing")
@@ -648,7 +647,7 @@ class DeclarationDialog(ComponentDialog):
         change = draft["purpose"] == "change"
         held = None
         if change:
-            held = await self._service.held(self._session(), person=self._person(step))
+            held = await self._service.held(turn_session(), person=self._person(step))
         facts = []
         answers = self._answers(draft)
         codes = {q: a.code for q, a in answers.items()}
@@ -703,7 +702,7 @@ class DeclarationDialog(ComponentDialog):
             return await self._again(step, "not_understood")
         try:
             outcome = await self._service.save(
-                self._session(), person=self._person(step), answers=self._answers(draft)
+                turn_session(), person=self._person(step), answers=self._answers(draft)
             )
         except InvalidAnswers as invalid:
             titles = []
@@ -734,7 +733,7 @@ class DeclarationDialog(ComponentDialog):
     async def show_data_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Exactly what is held, and everything the person can do with it."""
         await self._say_notice(step)
-        held = await self._service.held(self._session(), person=self._person(step))
+        held = await self._service.held(turn_session(), person=self._person(step))
         if held is None:
             return await self._finish(step, "my_data.nothing")
         status = (
@@ -776,7 +775,7 @@ class DeclarationDialog(ComponentDialog):
         if (interrupted := await self._interrupt(step, reply, draft=None)) is not None:
             return interrupted
         person = self._person(step)
-        session = self._session()
+        session = turn_session()
         actions = {
             "change": ("change", "change an answer", "1"),
             "still right": ("still right", "it's all still right", "2"),
@@ -829,7 +828,7 @@ class DeclarationDialog(ComponentDialog):
         if draft is not None:
             answers = draft["answers"]
         else:
-            held = await self._service.held(self._session(), person=self._person(step))
+            held = await self._service.held(turn_session(), person=self._person(step))
             if held is None:
                 return await self._finish(step, "my_data.nothing")
             answers = {
@@ -866,7 +865,7 @@ class DeclarationDialog(ComponentDialog):
         if reply.text in BACK_WORDS:
             return await step.replace_dialog(CONFIRM if draft is not None else MY_DATA)
         if draft is None:
-            held = await self._service.held(self._session(), person=self._person(step))
+            held = await self._service.held(turn_session(), person=self._person(step))
             if held is None:
                 return await self._finish(step, "my_data.nothing")
             draft = self._new_draft(purpose="change", mode="questions")
@@ -893,7 +892,7 @@ class DeclarationDialog(ComponentDialog):
     async def confirm_withdraw_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Say exactly what will go, that it can't be undone, and ask."""
         await self._say_notice(step)
-        held = await self._service.held(self._session(), person=self._person(step))
+        held = await self._service.held(turn_session(), person=self._person(step))
         draft = await self._draft(step)
         if held is None and draft is None:
             return await self._finish(step, "withdraw.nothing")
@@ -924,7 +923,7 @@ class DeclarationDialog(ComponentDialog):
         yes = ("withdraw:yes", "1", "delete", normalise_command(self._texts("withdraw.yes")))
         no = ("withdraw:no", "2", "keep", normalise_command(self._texts("withdraw.no")))
         if reply.form is None and (reply.text in yes or reply.text in YES_WORDS):
-            counts = await self._service.withdraw(self._session(), person=self._person(step))
+            counts = await self._service.withdraw(turn_session(), person=self._person(step))
             had_draft = await self._draft(step) is not None
             await self._drop_draft(step.context)
             if counts.get("declarations") and had_draft:
@@ -965,11 +964,11 @@ class DeclarationDialog(ComponentDialog):
         yes = ("object:yes", "1", normalise_command(self._texts("object.yes")), *YES_WORDS)
         no = ("object:no", "2", normalise_command(self._texts("object.no")), *NO_WORDS)
         if reply.form is None and reply.text in yes:
-            held = await self._service.held(self._session(), person=self._person(step))
+            held = await self._service.held(turn_session(), person=self._person(step))
             if held is None:
                 return await self._finish(step, "my_data.nothing")
             changed = await self._service.set_objection(
-                self._session(), person=self._person(step), objecting=True
+                turn_session(), person=self._person(step), objecting=True
             )
             return await self._finish(step, "object.done" if changed else "object.already")
         if reply.text in no:
@@ -1009,7 +1008,7 @@ class DeclarationDialog(ComponentDialog):
             if answer.description:
                 shown = self._texts("confirm.own_words", answer=shown, words=answer.description)
             answers.append({"title": question.title if question else question_id, "value": shown})
-        history = self._history_facts(await self._service.history(self._session(), person=person))
+        history = self._history_facts(await self._service.history(turn_session(), person=person))
         card = self._content.card(
             "declaration_summary",
             heading=texts["heading"],
@@ -1030,7 +1029,7 @@ class DeclarationDialog(ComponentDialog):
         await step.context.send_activity(card_message(card))
 
     async def _send_history(self, step: WaterfallStepContext, person: PersonKey) -> None:
-        history = self._history_facts(await self._service.history(self._session(), person=person))
+        history = self._history_facts(await self._service.history(turn_session(), person=person))
         card = self._content.card(
             "declaration_summary",
             heading=self._texts("history.heading"),
@@ -1283,13 +1282,6 @@ class DeclarationDialog(ComponentDialog):
         if person is None:
             raise RuntimeError("a declaration step ran without a person")
         return person
-
-    @staticmethod
-    def _session() -> AsyncSession:
-        session = current_session()
-        if session is None:
-            raise RuntimeError("declarations are only read or written inside a turn")
-        return session
 
 
 def _day(value: date | None) -> str:

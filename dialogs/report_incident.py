@@ -19,7 +19,7 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from bot.content import Content
 from bot.incidents import Incidents, ReportError, Taxonomy
-from bot.storage import current_session
+from bot.storage import turn_session
 from dialogs.incident_ui import (
     card,
     choice_input,
@@ -486,6 +486,25 @@ class ReportIncidentDialog(Dialog):
         await self._prompt(context, draft)
         return False
 
+    async def _answer_choice(
+        self,
+        context: TurnContext,
+        draft: dict[str, Any],
+        typed: str,
+        options: dict[str, list[str]],
+    ) -> str | None:
+        """Store the option chosen for the current step and ask the next question; if
+        nothing matched, ask this one again. Returns the option chosen."""
+        step = draft["step"]
+        answer = pick(typed, options)
+        if answer is None:
+            await self._prompt(context, draft)
+            return None
+        draft["answers"][step] = answer
+        self._advance(draft, step)
+        await self._prompt(context, draft)
+        return answer
+
     async def _answer_mode(
         self, context: TurnContext, draft: dict[str, Any], typed: str, value: dict[str, Any]
     ) -> bool:
@@ -494,15 +513,8 @@ class ReportIncidentDialog(Dialog):
             "confidential": ["confidentially", "confidential"],
             "named": ["with my name", "named", "name"],
         }
-        answer = pick(typed, options)
-        if answer is None:
-            await self._ask_mode(context, draft)
-            return False
-        draft["answers"]["mode"] = answer
-        if answer == "anonymous":
-            draft["answers"].pop("wants_contact", None)
-        self._advance(draft, "mode")
-        await self._prompt(context, draft)
+        if await self._answer_choice(context, draft, typed, options) == "anonymous":
+            draft["answers"].pop("wants_contact", None)  # an anonymous reporter can't be called
         return False
 
     async def _answer_relationship(
@@ -519,13 +531,7 @@ class ReportIncidentDialog(Dialog):
                 "on behalf of someone",
             ],
         }
-        answer = pick(typed, options)
-        if answer is None:
-            await self._ask_relationship(context, draft)
-            return False
-        draft["answers"]["relationship"] = answer
-        self._advance(draft, "relationship")
-        await self._prompt(context, draft)
+        await self._answer_choice(context, draft, typed, options)
         return False
 
     async def _answer_narrative(
@@ -667,9 +673,7 @@ class ReportIncidentDialog(Dialog):
 
     async def _submit(self, context: TurnContext, draft: dict[str, Any]) -> bool:
         answers = draft["answers"]
-        session = current_session()
-        if session is None:
-            raise RuntimeError("reports are submitted inside a turn")
+        session = turn_session()
         anonymous = answers.get("mode") == "anonymous"
         today = today_in_london()
         try:

@@ -25,6 +25,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.service import Service, start_service, stop_service
 
 POSTGRES_URL = os.environ.get(
     "EDI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -185,3 +186,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return [f"PostgreSQL: {POSTGRES_URL}"]
     verdict = "REQUIRED and missing" if REQUIRE_POSTGRES else "skipped"
     return [f"PostgreSQL: {verdict}: {problem}"]
+
+
+@pytest.fixture
+async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
+    """The app from its factory on a real port, with `settings` (a module may override them)."""
+    running = await start_service(settings, engine)
+    try:
+        yield running
+    finally:
+        await stop_service(running)

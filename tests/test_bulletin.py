@@ -27,8 +27,9 @@ from bot.storage import unit_of_work
 from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
-from tests.test_e2e import Service, converse, start_service, stop_service
+from tests.test_e2e import converse
 from tests.test_privacy_cli import env_for
 from tests.test_process import run_cli
 

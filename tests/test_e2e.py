@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import RUNTIME_KEY, create_app
+from bot.app import RUNTIME_KEY
 from bot.config import Settings
 from bot.db import migrate, repo_references
 from bot.db.engine import create_sessionmaker
@@ -28,55 +23,10 @@ from bot.storage import unit_of_work
 from tests.cards import visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
 
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Service:
-    """One running bot process (in this event loop) on a real port."""
-
-    base: str
-    runner: web.AppRunner
-    http: aiohttp.ClientSession
-
-    async def post(self, body: Any, **kwargs: Any) -> tuple[int, Any]:
-        """POST to /api/messages; the status and the decoded JSON body (or None)."""
-        if "data" not in kwargs and "json" not in kwargs:
-            kwargs["json"] = body
-        async with self.http.post(f"{self.base}/api/messages", **kwargs) as response:
-            raw = await response.read()
-            return response.status, json.loads(raw) if raw else None
-
-    async def get(self, path: str) -> tuple[int, Any]:
-        """GET a path; status and JSON body."""
-        async with self.http.get(f"{self.base}{path}") as response:
-            return response.status, await response.json()
-
-
-async def start_service(settings: Settings, engine: AsyncEngine | None = None) -> Service:
-    """Start the app from its factory on a free loopback port."""
-    runner = web.AppRunner(create_app(settings, engine=engine), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return Service(f"http://{host}:{port}", runner, aiohttp.ClientSession())
-
-
-async def stop_service(service: Service) -> None:
-    """Stop as a process would: close connections, run the app's cleanup."""
-    await service.http.close()
-    await service.runner.cleanup()
-
-
-@pytest.fixture
-async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
-    running = await start_service(settings, engine)
-    try:
-        yield running
-    finally:
-        await stop_service(running)
 
 
 async def converse(

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.cards import visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
-from tests.test_e2e import Service, start_service, stop_service
 
 APP_ID = "6d1b3a52-2f7c-4b8e-9a41-0c5e7d2f1a90"
 HOME_TENANT = TeamsUser().tenant_id

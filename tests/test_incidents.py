@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, inspect, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY
 from bot.config import Settings
@@ -30,8 +28,8 @@ from bot.storage import state_context, unit_of_work
 from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.service import Service
 from tests.teams import TeamsUser
-from tests.test_e2e import Service, start_service, stop_service
 from tests.test_privacy_cli import env_for
 from tests.test_process import run_cli
 
@@ -44,15 +42,6 @@ NARRATIVE = "A visitor at County Hall shouted abuse about my headscarf at recept
 def settings(database_url: str) -> Settings:
     # The outbox is drained explicitly below, so each test decides when messages go.
     return dev_settings(database_url=database_url, outbox_worker=False)
-
-
-@pytest.fixture
-async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Service]:
-    running = await start_service(settings, engine)
-    try:
-        yield running
-    finally:
-        await stop_service(running)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from bot.db.repo_references import PersonKey
 from bot.outbox import DeliveryCounts, Outbox, card_activity, delivery_counts
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed
-from bot.storage import current_session, unit_of_work
+from bot.storage import turn_session, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class BulletinService:
 
     async def latest_for(self, person: PersonKey | None) -> Bulletin | None:
         """The latest published bulletin, counted as reaching `person`; None if none yet."""
-        session = _session()
+        session = turn_session()
         issue = await repo_bulletins.latest_issue(session)
         if issue is None:
             return None
@@ -269,7 +269,7 @@ class BulletinService:
         self, person: PersonKey, *, month: str, rating: Rating, comment: str | None
     ) -> FeedbackOutcome:
         """Record a reaction (a later one replaces it) and an optional comment, sealed."""
-        session = _session()
+        session = turn_session()
         if await repo_bulletins.get_issue(session, month=month) is None:
             return "unknown_bulletin"
         text = (comment or "").strip()
@@ -292,21 +292,14 @@ class BulletinService:
     async def unsubscribe(self, person: PersonKey) -> bool:
         """Stop sending this person the bulletin; False if already stopped."""
         return await repo_bulletins.unsubscribe(
-            _session(), pseudonym=self._privacy.pseudonyms.of(person), today=self.today()
+            turn_session(), pseudonym=self._privacy.pseudonyms.of(person), today=self.today()
         )
 
     async def subscribe(self, person: PersonKey) -> bool:
         """Send this person the bulletin again; False if they were not unsubscribed."""
         return await repo_bulletins.subscribe(
-            _session(), pseudonym=self._privacy.pseudonyms.of(person)
+            turn_session(), pseudonym=self._privacy.pseudonyms.of(person)
         )
-
-
-def _session() -> AsyncSession:
-    session = current_session()
-    if session is None:
-        raise RuntimeError("bulletin chat actions run inside a turn's unit of work")
-    return session
 
 
 # ---- one person's data (bot/people.py) -----------------------------------------------------
