@@ -24,7 +24,15 @@ from botbuilder.core import (
     TurnContext,
 )
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import (
+    Dialog,
+    DialogContext,
+    DialogInstance,
+    DialogReason,
+    DialogSet,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -59,6 +67,35 @@ class Feature:
         return Role(self.entry.role) if self.entry.role else None
 
 
+class _Interrupted(Dialog):
+    """Sits on the stack between a conversation that a card button interrupted and the
+    feature the button started. When that feature ends, the interrupted conversation asks its
+    question again; botbuilder's default would hand it the feature's result as an answer."""
+
+    ID = "edi.interrupted"
+
+    def __init__(self, back: Any) -> None:
+        super().__init__(self.ID)
+        self._back = back
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        return await self.resume_dialog(dialog_context, DialogReason.NextCalled)
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
+    ) -> DialogTurnResult:
+        dialog_context.stack.pop(0)  # this marker; what is left on top is what was interrupted
+        if dialog_context.active_dialog is None:
+            return DialogTurnResult(DialogTurnStatus.Empty)
+        await self._back(dialog_context)
+        return Dialog.end_of_turn
+
+
 class EdiBot(ActivityHandler):
     """Routes each activity: shell commands, the active dialog, feature commands, or help."""
 
@@ -85,6 +122,7 @@ class EdiBot(ActivityHandler):
         self._role_of_dialog = {f.dialog.id: f.role for f in features if f.role is not None}
         self._known_references: OrderedDict[PersonKey, bytes] = OrderedDict()
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(_Interrupted(self._resume))
         self._by_word: dict[str, Feature] = {}
         self._titles: dict[str, str] = {}
         for feature in features:
@@ -150,27 +188,57 @@ class EdiBot(ActivityHandler):
         if len(activity.text) > MAX_TEXT_CHARS:
             await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
             return
-        await self._route(turn_context, normalise_command(activity.text), from_card=bool(submitted))
+        button = isinstance(activity.value, dict) and isinstance(activity.value.get("command"), str)
+        await self._route(
+            turn_context,
+            normalise_command(activity.text),
+            from_card=bool(submitted),
+            button=button,
+        )
 
-    async def _route(self, turn_context: TurnContext, command: str, *, from_card: bool) -> None:
+    async def _route(
+        self, turn_context: TurnContext, command: str, *, from_card: bool, button: bool = False
+    ) -> None:
         dialog_context = await self._dialogs.create_context(turn_context)
         active = dialog_context.active_dialog
         if command in CANCEL_WORDS:
             if active is None:
                 await self._say(turn_context, "shell.nothing_to_cancel")
                 return
-            await dialog_context.cancel_all_dialogs()
+            interrupting = self._interrupting(dialog_context)
+            if interrupting:
+                # Stop only what the button started; the interrupted conversation carries on.
+                await dialog_context.end_active_dialog(DialogReason.CancelCalled)
+            else:
+                await dialog_context.cancel_all_dialogs()
             await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
             discard = getattr(self._dialogs.find_dialog(active.id), "discard_draft", None)
             if discard is not None:
                 # "cancel" means throw it away; "menu" only steps aside (the draft is kept).
                 await discard(turn_context)
+            if interrupting:
+                await dialog_context.continue_dialog()  # the marker hands back and re-asks
             return
         if command in MENU_WORDS:
             if active is not None:
                 await dialog_context.cancel_all_dialogs()
                 await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
             await self.send_welcome(turn_context)
+            return
+        feature = self._by_word.get(command)
+        if (
+            button
+            and active is not None
+            and feature is not None
+            and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
+        ):
+            # A button on an earlier card (a bulletin, a reminder, the menu) means what it
+            # says even mid-conversation: run it, then come back to the waiting question.
+            if feature.role is not None and not await self._holds(turn_context, feature.role):
+                await self._refuse(turn_context, feature.role, feature.dialog.id)
+                return
+            await dialog_context.begin_dialog(_Interrupted.ID)
+            await dialog_context.begin_dialog(feature.dialog.id)
             return
         if active is not None:
             needed = self._role_of_dialog.get(active.id)
@@ -182,7 +250,6 @@ class EdiBot(ActivityHandler):
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
-        feature = self._by_word.get(command)
         if feature is not None:
             if feature.role is not None and not await self._holds(turn_context, feature.role):
                 await self._refuse(turn_context, feature.role, feature.dialog.id)
@@ -317,6 +384,19 @@ class EdiBot(ActivityHandler):
 
     async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
         await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))
+
+    @staticmethod
+    def _interrupting(dialog_context: DialogContext) -> bool:
+        """Whether the active dialog was started by a button over another conversation."""
+        stack: list[DialogInstance] = dialog_context.stack
+        return len(stack) > 1 and stack[1].id == _Interrupted.ID
+
+    async def _resume(self, dialog_context: DialogContext) -> None:
+        active = dialog_context.active_dialog
+        if active is not None:
+            title = self._title(active.id)
+            await self._say(dialog_context.context, "shell.resumed", activity=title)
+            await dialog_context.reprompt_dialog()
 
     def _title(self, dialog_id: str) -> str:
         return f"“{self._titles.get(dialog_id, 'what we were doing')}”"

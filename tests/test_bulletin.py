@@ -381,3 +381,25 @@ async def test_export_erase_retention_and_rotation_cover_bulletin_data(
     )
     assert counts["bulletin"] == 2  # the other person's reach and feedback
     assert (await runtime.bulletins.status("2026-11")).feedback.reached == 0
+
+
+async def test_feedback_pressed_mid_conversation_is_recorded_and_the_conversation_resumes(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    await runtime_of(service).bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    asked = await converse(service, connector, reader, "report")
+
+    said = await converse(service, connector, reader, feedback("2026-11", "useful"))
+    thanks, back = said.split("\n", 1)
+    assert thanks.startswith("Thank you. I've recorded that you found the November 2026")
+    assert back.startswith("Back to “Report a hate incident”, where we left off")
+    assert back.endswith(asked)  # the waiting question, asked again
+    status = await runtime_of(service).bulletins.status("2026-11")
+    assert status.feedback.useful == 1
+    # The report is still in progress: "cancel" now stops it, and nothing is left waiting.
+    stopped = await converse(service, connector, reader, "cancel")
+    assert stopped.startswith("OK, I've stopped “Report a hate incident”.")
+    assert stopped.endswith("Your draft has been deleted. Nothing was sent.")
+    assert "Back to" not in stopped

@@ -371,7 +371,7 @@ async def test_a_failing_turn_apologises_with_a_reference_and_resets_without_log
         await converse(service, connector, user, "about")
         bot = service.runner.app[RUNTIME_KEY].bot
 
-        async def broken_route(turn_context: Any, command: str, *, from_card: bool) -> None:
+        async def broken_route(turn_context: Any, command: str, **flags: bool) -> None:
             # A bug whose exception message quotes what the person typed, as int() would.
             raise ValueError(f"cannot handle {turn_context.activity.text!r}")
 

@@ -80,6 +80,26 @@ async def test_welcome_button_starts_the_feature(chat: BotHarness) -> None:
     assert "What would you like to know about?" in only(replies)
 
 
+async def test_a_menu_button_mid_dialog_runs_that_feature_and_then_comes_back(
+    chat: BotHarness,
+) -> None:
+    await chat.say("about")
+    started = only(await chat.tap({"command": "report"}))
+    assert "in danger" in started  # the report's first question, not an answer to About EDI
+    replies = [visible_text(r) for r in await chat.say("cancel")]
+    assert replies[0].startswith("OK, I've stopped “Report a hate incident”.")
+    assert replies[-2:] == [
+        "Back to “About EDI”, where we left off (type **cancel** to stop it).",
+        replies[-1],
+    ]
+    assert "What would you like to know about?" in replies[-1]
+    # ... and About EDI really is waiting again.
+    assert "The Public Sector Equality Duty" in only(await chat.say("duty"))
+    # A typed command is still an answer, not an interruption.
+    await chat.say("about")
+    assert "in danger" not in only(await chat.say("report"))
+
+
 async def test_a_button_from_a_finished_conversation_is_explained(chat: BotHarness) -> None:
     assert only(await chat.tap({"choice": "duty"})).startswith(
         "That button belongs to a conversation that has already finished."
@@ -127,9 +147,9 @@ async def test_a_turn_that_loses_a_race_is_rerun_and_only_its_winner_speaks(
     route = bot._route
     attempts: list[int] = []
 
-    async def interfering_route(turn_context, command, *, from_card):
+    async def interfering_route(turn_context, command, **flags):
         attempts.append(1)
-        await route(turn_context, command, from_card=from_card)
+        await route(turn_context, command, **flags)
         if len(attempts) == 1:
             # Another replica saves this conversation while our turn is still running.
             session = current_session()
