@@ -943,5 +943,10 @@ async def _loop(chat: TerminalChat, ask: InputFn, out: TextIO) -> None:
             except KeyboardInterrupt:
                 out.write("\n")
                 _note(out, "Nothing was sent.")
+            except EOFError:
+                # The input ended (Ctrl-D, or a piped script ran out) half-way through a form.
+                out.write("\n")
+                _note(out, "Nothing was sent.")
+                return
             continue
         await chat.say(text)

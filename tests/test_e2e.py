@@ -9,13 +9,14 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY
 from bot.config import Settings
 from bot.db import migrate, repo_references
 from bot.db.engine import create_sessionmaker
+from bot.db.models import ConversationReferenceRecord
 from bot.db.repo_references import PersonKey
 from bot.logs import configure_logging
 from bot.privacy.roles import Role, grant_role
@@ -140,6 +141,16 @@ async def test_references_are_captured_updated_and_marked_gone(
 
     await service.post(user.installed(connector.url))
     assert (await stored_reference(engine, user)).status == "active"
+    # When someone was last seen is kept to the day, never to the second.
+    async with engine.connect() as connection:
+        times = (
+            await connection.execute(
+                select(
+                    ConversationReferenceRecord.created_at, ConversationReferenceRecord.updated_at
+                )
+            )
+        ).one()
+    assert all((t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0) for t in times)
 
 
 async def test_group_chats_do_not_overwrite_a_personal_reference(

@@ -633,6 +633,13 @@ async def test_ctrl_c_while_filling_in_fields_sends_nothing() -> None:
     assert bot.received == []
 
 
+async def test_input_ending_while_filling_in_fields_sends_nothing_and_ends_quietly() -> None:
+    chat, bot, out = await chat_showing(FORM)
+    await _loop(chat, Script(out, "1", "Sam"), out)  # then Ctrl-D at the next field
+    assert out.getvalue().rstrip().endswith("Nothing was sent.")
+    assert bot.received == []
+
+
 # ---- real sessions, on SQLite and PostgreSQL -----------------------------------------------------
 
 

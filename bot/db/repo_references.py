@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import or_, select, update
@@ -45,7 +46,9 @@ async def upsert_reference(
 ) -> None:
     """Store or refresh a person's reference; writes only when something changed."""
     document = json.dumps(reference, sort_keys=True, separators=(",", ":"))
-    now = utcnow()
+    # To the day only: a precise time of someone's first message could be lined up with an
+    # anonymous report's (which is also stored to the day).
+    now = _today()
     table = ConversationReferenceRecord
     values = {
         "tenant_id": person.tenant_id,
@@ -73,13 +76,17 @@ async def upsert_reference(
     await session.execute(statement)
 
 
+def _today() -> datetime:
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 async def mark_gone(session: AsyncSession, *, person: PersonKey) -> bool:
     """Mark a person's reference unusable (the bot was uninstalled); True if one existed."""
     table = ConversationReferenceRecord
     statement = (
         update(table)
         .where(table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id)
-        .values(status="gone", updated_at=utcnow())
+        .values(status="gone", updated_at=_today())
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(statement)
