@@ -31,6 +31,7 @@ from bot.outbox import (
     OutboxWorker,
     RateLimiter,
     SendOutcome,
+    SendSlots,
     WorkerPolicy,
     card_activity,
     delivery_counts,
@@ -518,6 +519,55 @@ async def test_the_rate_limit_holds_over_http(
     for i, start in enumerate(times):
         in_window = sum(1 for t in times[i:] if t < start + 1.0)
         assert in_window <= 21
+
+
+async def test_two_workers_together_keep_to_one_rate_limit_over_http(
+    sessions: async_sessionmaker[AsyncSession], connector: StandInConnector, outbox: Outbox
+) -> None:
+    people = await staff(sessions, connector, 60)
+    await enqueue(sessions, outbox, people)
+    limited = WorkerPolicy(**{**vars(FAST), "rate_per_second": 20.0, "batch_size": 10})
+    first, second = worker(outbox, sessions, limited), worker(outbox, sessions, limited)
+    await asyncio.gather(settle(first, sessions), settle(second, sessions))
+    times = sorted(call.at for call in connector.received)
+    assert len(times) == 60
+    # Two replicas, one budget: at most 20 a second between them, plus one slot's worth (2)
+    # across each edge of a window (sends started in one slot may arrive late, on a busy
+    # machine), plus 1 for jitter. Unshared, each worker alone would send 20: 40 together.
+    for i, start in enumerate(times):
+        in_window = sum(1 for t in times[i:] if t < start + 1.0)
+        assert in_window <= 25
+
+
+async def test_send_slots_go_to_one_worker_each_and_a_retry_after_stops_every_worker(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = [1_000.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def slots() -> SendSlots:
+        return SendSlots(sessions, 30.0, wall=lambda: now[0], sleep=sleep)
+
+    first, second = slots(), slots()
+    assert first.slot_seconds == pytest.approx(0.1)  # 3 sends per tenth of a second
+    for _ in range(3):
+        await first.take()
+    assert now[0] == 1_000.0
+    await first.settle()  # the end of its pass: the next slot, claimed ahead, is given back
+    await second.take()  # this slot was the first worker's: the second waits for the next
+    assert now[0] == pytest.approx(1_000.1, abs=0.001)
+    await second.settle()
+    await first.take()  # ... and now the first one waits in turn
+    assert now[0] == pytest.approx(1_000.2, abs=0.001)
+    await first.settle()
+    await second.block(2.0)  # a 429 with Retry-After: 2, seen by the second worker
+    for _ in range(2):  # what is left of the slot the first worker is in may go ...
+        await first.take()
+    assert now[0] == pytest.approx(1_000.2, abs=0.001)
+    await first.take()  # ... but nothing more until the Retry-After has passed
+    assert now[0] == pytest.approx(1_002.3, abs=0.001)
 
 
 async def test_the_rate_limiter_spaces_pauses_and_never_bursts_after_a_stall() -> None:

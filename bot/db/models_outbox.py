@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base, utcnow
@@ -73,3 +82,15 @@ class OutboxDelivery(Base):
         Index("ix_outbox_deliveries_due", "status", "next_attempt_at"),
         Index("ix_outbox_deliveries_reference", "reference_id"),
     )
+
+
+class OutboxSendSlot(Base):
+    """A slice of time whose sends one worker has claimed (see `SendSlots` in bot/outbox.py).
+
+    Slot n covers [n * length, (n + 1) * length) seconds of Unix time; a row means taken
+    (by one worker, or by nobody after a 429's Retry-After). Old rows are deleted as workers go.
+    """
+
+    __tablename__ = "outbox_send_slots"
+
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
