@@ -60,7 +60,8 @@ def new_reference() -> str:
 
 def find_reference(text: str) -> str | None:
     """The reference in what someone typed ("abcd efgh", "ABCD-EFGH"), or None."""
-    for candidate in re.findall(r"[A-Za-z0-9]{4}[\s\-]?[A-Za-z0-9]{4}", text or ""):
+    # Overlapping candidates: in "open abcd-efgh", "open abcd" must not hide "abcd-efgh".
+    for candidate in re.findall(r"(?=([A-Za-z0-9]{4}[\s\-]?[A-Za-z0-9]{4}))", text or ""):
         raw = re.sub(r"[\s\-]", "", candidate).upper()
         if len(raw) == 8 and all(ch in REFERENCE_ALPHABET for ch in raw):
             return f"{raw[:4]}-{raw[4:]}"
@@ -517,6 +518,29 @@ class Incidents:
             people.extend(PersonKey(t, a) for t, a in rows)
         return list(dict.fromkeys(people))
 
+    async def handler_choices(self, session: AsyncSession) -> list[Person]:
+        """Every reachable case handler with the name Teams last showed for them, for
+        assigning a case to a colleague."""
+        keys = await self.handlers(session)
+        if not keys:
+            return []
+        table = ConversationReferenceRecord
+        rows = await session.execute(
+            select(table.tenant_id, table.aad_object_id, table.reference).where(
+                table.aad_object_id.in_([k.aad_object_id for k in keys])
+            )
+        )
+        names: dict[PersonKey, str] = {}
+        for tenant, aad, reference in rows:
+            try:
+                name = json.loads(reference).get("user", {}).get("name")
+            except (ValueError, AttributeError):
+                name = None
+            if isinstance(name, str) and name.strip():
+                names[PersonKey(tenant, aad)] = name.strip()
+        people = [Person(k, names.get(k, self.words["cases"]["unnamed_handler"])) for k in keys]
+        return sorted(people, key=lambda p: p.name.casefold())
+
     def _assigned(self, report: IncidentReport) -> PersonKey | None:
         if not report.assigned_to or "/" not in report.assigned_to:
             return None
@@ -781,15 +805,60 @@ class Incidents:
         expected_version: int | None = None,
     ) -> bool:
         """Assign the case to `by`."""
-        return await self._record(
+        return await self.assign(
+            session, report, to=by, by=by, today=today, expected_version=expected_version
+        )
+
+    async def assign(
+        self,
+        session: AsyncSession,
+        report: IncidentReport,
+        *,
+        to: Person,
+        by: Person,
+        today: date,
+        expected_version: int | None = None,
+    ) -> bool:
+        """Make `to` (a case handler) the case's handler; a colleague is told in Teams."""
+        if to.key not in await self.handlers(session):
+            raise ReportError(self.words["cases"]["not_a_handler"])
+        colleague = to.key != by.key
+        done = await self._record(
             session,
             report,
             "assigned",
             by=by,
             today=today,
             expected_version=expected_version,
-            values={"assigned_to": by.actor, "assigned_name": by.name},
+            values={"assigned_to": to.actor, "assigned_name": to.name},
+            note=self.words["cases"]["assigned_note"].format(name=to.name) if colleague else "",
         )
+        if done and colleague and self._outbox is not None:
+            words = self.words["notify"]
+            title = words["handler_assigned"].format(reference=report.reference, name=by.name)
+            card = self.content.card(
+                "info",
+                heading=title,
+                paragraphs=[words["handler_assigned_body"]],
+                bullets=[],
+                source=None,
+                question=None,
+                buttons=[
+                    {
+                        "title": self.words["cases"]["open_button"].format(
+                            reference=report.reference
+                        ),
+                        "data": {"command": "cases", "open": report.reference},
+                    }
+                ],
+            )
+            await self._outbox.enqueue(
+                session,
+                kind="incident.assigned",
+                recipients=[to.key],
+                activity=card_activity(card, summary=title),
+            )
+        return done
 
     async def triage(
         self,

@@ -19,7 +19,7 @@ from bot.storage import turn_session
 from dialogs.incident_ui import card, choice_input, person, pick, said, text, text_input
 from dialogs.report_incident import today_in_london
 
-ACTIONS = ("acknowledge", "triage", "take", "message", "close", "back", "done")
+ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close", "back", "done")
 
 
 def _day(value: Any) -> str:
@@ -73,7 +73,8 @@ class CasesDialog(Dialog):
             {
                 "acknowledge": [self._c["actions"]["acknowledge"], "ack"],
                 "triage": [self._c["actions"]["triage"]],
-                "take": [self._c["actions"]["take"], "assign", "assign to me", "take it"],
+                "take": [self._c["actions"]["take"], "assign to me", "take it", "take"],
+                "assign": [self._c["actions"]["assign"], "assign", "assign to someone"],
                 "message": [self._c["actions"]["message"], "reply", "message reporter"],
                 "close": [self._c["actions"]["close"], "close case"],
                 "back": [self._c["actions"]["back"], "list", "back to the list"],
@@ -250,7 +251,7 @@ class CasesDialog(Dialog):
         ] or ["Nothing yet."]
         buttons = []
         if report.status != "closed":
-            for action in ("acknowledge", "triage", "take", "message", "close"):
+            for action in ("acknowledge", "triage", "take", "assign", "message", "close"):
                 if action == "acknowledge" and report.acknowledged_on:
                     continue
                 buttons.append({"title": c["actions"][action], "data": {"choice": action}})
@@ -324,7 +325,12 @@ class CasesDialog(Dialog):
         c = self._c
         limits = self._incidents.taxonomy.limits
         back = {"title": c["actions"]["back"], "data": {"choice": "back"}, "skip_inputs": True}
-        if action == "triage":
+        if action == "assign":
+            handlers = await self._incidents.handler_choices(turn_session())
+            options = [{"id": h.actor, "label": h.name} for h in handlers]
+            inputs = [choice_input("handler", c["assign_label"], options, value=report.assigned_to)]
+            heading = c["assign_heading"]
+        elif action == "triage":
             inputs = [
                 choice_input("risk", c["risk_label"], c["risk"], value=report.risk),
                 choice_input(
@@ -377,7 +383,26 @@ class CasesDialog(Dialog):
         limit = self._incidents.taxonomy.limits["note_chars"]
         action = form.removeprefix("case.")
         try:
-            if action == "triage":
+            if action == "assign":
+                chosen = str(value.get("handler") or "")
+                handlers = await self._incidents.handler_choices(turn_session())
+                to = next((h for h in handlers if h.actor == chosen), None)
+                if to is None:
+                    raise ReportError(c["not_a_handler"])
+                done = await self._incidents.assign(
+                    turn_session(),
+                    report,
+                    to=to,
+                    by=handler,
+                    today=today,
+                    expected_version=version,
+                )
+                message = (
+                    c["taken"].format(reference=report.reference)
+                    if to.key == handler.key
+                    else c["assigned"].format(name=to.name, reference=report.reference)
+                )
+            elif action == "triage":
                 done = await self._incidents.triage(
                     turn_session(),
                     report,

@@ -542,6 +542,54 @@ async def test_deadline_reminders_then_escalation_to_every_handler(
     assert counts == {"alerts": 0, "reminders": 1, "escalations": 0}
 
 
+async def test_a_handler_assigns_a_case_to_a_colleague_who_is_told(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    first = await make_handler(service, connector, "Casey Handler")
+    second = await make_handler(service, connector, "Drew Handler")
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "Confidentially")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    await deliver(service, settings)
+    connector.forget()
+    first.last = []
+    await first.say("cases")
+    await first.say(reference)
+    seen = await first.press("Assign to a colleague")
+    offered = [c["title"] for c in find_choices(first)]
+    assert offered == ["Casey Handler", "Drew Handler"]  # every case handler, by name
+    seen = await first.press("Save", handler=f"teams:{chat.user.tenant_id}/not-a-handler")
+    assert "isn't a case handler" in seen
+    drew = f"teams:{second.user.tenant_id}/{second.user.aad_object_id}"
+    seen = await first.press("Save", handler=drew)
+    assert f"Drew Handler is now the handler for {reference}" in seen
+    assert "Handler: Drew Handler" in seen and "assigned by Casey Handler (to Drew Handler)" in seen
+
+    # Drew is told in Teams, with the reference only, and opens the case from the card.
+    said_to_casey = len(connector.replies(first.user.conversation_id))
+    await deliver(service, settings)
+    [told] = connector.replies(second.user.conversation_id)
+    assert f"Casey Handler has assigned report {reference} to you" in visible_text(told)
+    assert NARRATIVE not in json.dumps(told)
+    assert len(connector.replies(first.user.conversation_id)) == said_to_casey
+    second.last = [told]
+    assert NARRATIVE in await second.press(f"Open {reference}")
+    # Later reminders go to Drew, the assigned handler.
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        report = (await session.execute(select(IncidentReport))).scalar_one()
+    assert report.assigned_name == "Drew Handler"
+
+
+def find_choices(chat: Chat) -> list[dict[str, Any]]:
+    """The options of the ChoiceSet on the last card the person saw."""
+    for card in cards(chat.last[-1]):
+        for element in card.get("body", []):
+            if element.get("type") == "Input.ChoiceSet":
+                return list(element["choices"])
+    raise AssertionError("no choices on the card")
+
+
 # ---- the command line ----------------------------------------------------------------------
 
 
