@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.declarations.review import ReviewPrompter
+from bot.events.calendar import LinkError
 from bot.logs import describe_exception
 from bot.outbox import build_worker
 from bot.privacy.retention import retention_rules
@@ -28,8 +29,11 @@ from bot.runtime import Runtime, build_runtime
 from bot.teams import tenant_of
 from bot.wire import from_wire
 from scheduler.jobs import (
+    add_action_jobs,
     add_bulletin_jobs,
     add_declaration_jobs,
+    add_event_jobs,
+    add_hr_jobs,
     add_incident_jobs,
     build_scheduler,
 )
@@ -145,6 +149,31 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return web.Response(status=201)
 
 
+async def event_calendar(request: web.Request) -> web.Response:
+    """GET /events/calendar/<token>.ics: an event's invitation (or cancellation) from a
+    card's "Add to calendar" link. A forged or malformed link is 404, an expired one 403."""
+    events = request.app[RUNTIME_KEY].events
+    try:
+        slug, method = events.links.check(request.match_info["token"], now=events.now())
+    except LinkError as error:
+        if error.reason == "expired":
+            return problem(403, "This calendar link has expired.")
+        return problem(404, "No such calendar file.")
+    async with request.app[RUNTIME_KEY].sessions() as session:
+        event = await events.event(session, slug)
+    if event is None:
+        return problem(404, "No such calendar file.")
+    return web.Response(
+        body=events.ics(event, method),
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{slug}.ics"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: the process is alive."""
     return web.json_response({"status": "alive"})
@@ -230,6 +259,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
                 ),
             )
             add_bulletin_jobs(scheduler, runtime.bulletins)
+            add_action_jobs(scheduler, runtime.actions)
+            add_event_jobs(scheduler, runtime.sessions, runtime.events)
+            add_hr_jobs(scheduler, runtime.sessions, runtime.hr_reports)
             scheduler.start()
             worker = None
             if settings.outbox_worker:
@@ -250,4 +282,5 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/events/calendar/{token}", event_calendar)
     return app

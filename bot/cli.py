@@ -11,7 +11,15 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot import cli_bulletin, cli_cases, cli_outbox
+from bot import (
+    cli_actions,
+    cli_bulletin,
+    cli_cases,
+    cli_events,
+    cli_manifest,
+    cli_outbox,
+    cli_report,
+)
 from bot.cli_privacy import add_commands
 from bot.config import Settings
 from bot.logs import configure_logging
@@ -129,13 +137,32 @@ def build_parser() -> argparse.ArgumentParser:
     cli_outbox.add_commands(commands, _settings)
     cli_bulletin.add_commands(commands, _settings)
     cli_cases.add_commands(commands, _settings)
+    cli_events.add_commands(commands, _settings)
+    cli_manifest.add_commands(commands, _settings)
+    cli_actions.add_commands(commands, _settings)
+    cli_report.add_commands(commands, _settings)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `edi-bot` command line."""
     args = build_parser().parse_args(argv)
-    quiet = ("keys", "roles", "audit", "retention", "person", "bulletin", "outbox", "cases")
+    quiet = (
+        "keys",
+        "roles",
+        "audit",
+        "retention",
+        "person",
+        "bulletin",
+        "outbox",
+        "cases",
+        "manifest",
+        "events",
+        "actions",
+        "leads",
+        "roster",
+        "report",
+    )
     if args.command in quiet:
         configure_logging("WARNING")
     try:

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         le=50,
-        description="Proactive sends per second per process (Teams allows 50 per app per tenant)",
+        description="Proactive sends per second, all replicas together (Teams allows 50)",
     )
     outbox_concurrency: int = Field(
         default=8, ge=1, le=100, description="Proactive sends in flight at once per process"
@@ -132,9 +132,109 @@ class Settings(BaseSettings):
         description="People are prompted to review their equality information this long after",
     )
 
+    hr_min_count: int = Field(
+        default=10,
+        ge=1,
+        description="HR reports show counts below this as '<N' (ONS 10-5 rule: 10)",
+    )
+    hr_rounding: int = Field(
+        default=5, ge=1, description="HR reports round other counts to a multiple of this (5)"
+    )
+    hr_min_denominator: int = Field(
+        default=23, ge=1, description="HR reports hide a percentage of fewer people (HESA: 23)"
+    )
+    hr_min_candidates: int = Field(
+        default=3,
+        ge=2,
+        description="A hidden small count must keep at least this many possible values",
+    )
+    hr_allow_weaker_disclosure: bool = Field(
+        default=False,
+        description="Allow HR thresholds below the ONS/HESA rules (only with the DPO's agreement)",
+    )
+
+    teams_app_version: str = Field(
+        default="",
+        pattern=r"^(\d+\.\d+\.\d+)?$",
+        description="Version in the Teams app package (raise it each upload); empty = edi-bot's",
+    )
+    teams_website_url: str = Field(
+        default="https://www.leicestershire.gov.uk",
+        description="Developer website in the Teams app package (https)",
+    )
+    teams_privacy_url: str = Field(
+        default="", description="Privacy notice in the Teams app package (https); required there"
+    )
+    teams_terms_url: str = Field(
+        default="", description="Terms of use in the Teams app package (https); required there"
+    )
+    teams_valid_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated domains whose pages Teams may open inside the app",
+    )
+
+    public_base_url: str = Field(
+        default="",
+        description="The bot's public https address (calendar links); empty = http://HOST:PORT",
+    )
+    event_claim_hours: int = Field(
+        default=24,
+        ge=1,
+        le=168,
+        description="How long a person offered a freed event place has to claim it",
+    )
+
+    actions_nudge_plans: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["2022-23"],
+        description="Comma-separated action plans (content/action_plans) whose leads are nudged",
+    )
+    actions_nudge_offsets: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [30, 14, 7, 1],
+        description="Working days before each action milestone on which its leads are nudged",
+    )
+    actions_overdue_every_days: int = Field(
+        default=7, ge=1, le=90, description="Days between nudges about an overdue action"
+    )
+    actions_escalate_after_days: int = Field(
+        default=10,
+        ge=1,
+        description="Working days overdue after which an action goes to the board_chair role",
+    )
+    actions_annual_review: str = Field(
+        default="06-30",
+        pattern=r"^\d{2}-\d{2}$",
+        description='MM-DD: the yearly milestone of actions due "Annually"',
+    )
+    actions_working_hours: str = Field(
+        default="09:00-17:00",
+        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+        description="Europe/London hours within which nudges are queued (working days only)",
+    )
+
     @field_validator("allowed_tenants", "bootstrap_admins", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("actions_nudge_plans", "actions_nudge_offsets", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("actions_nudge_offsets")
+    @classmethod
+    def _offsets_in_range(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= offset <= 250 for offset in value):
+            raise ValueError("give one or more offsets, each 0 to 250 working days")
+        return value
+
+    @field_validator("teams_valid_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

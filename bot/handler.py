@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,6 +48,11 @@ from bot.storage import StateConflictError, current_session, unit_of_work
 from bot.teams import card_message, is_personal, normalise_command, person_of, reference_of
 
 log = logging.getLogger(__name__)
+
+# Called when a person is first seen in a day: (session, who, ask Teams for their UPN).
+SeenHook = Callable[
+    [AsyncSession, PersonKey, Callable[[], Awaitable[str | None]]], Awaitable[object]
+]
 
 MENU_WORDS = frozenset({"hi", "hello", "hey", "help", "menu", "start", "home", "?"})
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abort", "never mind", "nevermind"})
@@ -109,8 +115,10 @@ class EdiBot(ActivityHandler):
         roles: RoleChecker,
         audit: AuditLog,
         turn_attempts: int = 3,
+        on_seen: SeenHook | None = None,
     ) -> None:
         super().__init__()
+        self._on_seen = on_seen
         self._state = conversation_state
         self._sessions = sessions
         self._content = content
@@ -351,6 +359,13 @@ class EdiBot(ActivityHandler):
         session = current_session()
         if person is None or session is None:
             return False
+        return await self._roles.holds(
+            session, person=person, role=role, lookup_upn=self._upn_lookup(turn_context)
+        )
+
+    @staticmethod
+    def _upn_lookup(turn_context: TurnContext) -> Callable[[], Awaitable[str | None]]:
+        """Asks Teams for the sender's UPN, only when called (one connector request)."""
 
         async def upn() -> str | None:
             if not (turn_context.activity.service_url or "").startswith(("https://", "http://")):
@@ -359,12 +374,12 @@ class EdiBot(ActivityHandler):
                 member = await TeamsInfo.get_member(
                     turn_context, turn_context.activity.from_property.id
                 )
-            except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based grant
-                log.warning("roles.upn_lookup_failed", extra={"error": describe_exception(error)})
+            except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based match
+                log.warning("teams.upn_lookup_failed", extra={"error": describe_exception(error)})
                 return None
             return getattr(member, "user_principal_name", None)
 
-        return await self._roles.holds(session, person=person, role=role, lookup_upn=upn)
+        return upn
 
     async def _refuse(self, turn_context: TurnContext, role: Role, what: str) -> None:
         log.warning("access.refused", extra={"role": role.value, "feature": what})
@@ -449,6 +464,10 @@ class EdiBot(ActivityHandler):
             reference=reference,
         )
         turn_context.turn_state[_STORED_REFERENCE] = (person, digest)
+        if self._on_seen is not None:
+            # Once a day per person and process, like the reference: e.g. the roster links a
+            # row given by UPN to this person (bot/stats/roster.py).
+            await self._on_seen(session, person, self._upn_lookup(turn_context))
 
     def _committed(self, turn_context: TurnContext) -> None:
         """What a committed turn stored may now be relied on."""

@@ -58,14 +58,25 @@ def new_reference() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_REFERENCE_CANDIDATE = re.compile(
+    # Overlapping (a lookahead), and whole: not inside a longer word or hyphenated run.
+    r"(?=(?<![A-Za-z0-9-])([A-Za-z0-9]{4})([\s-]?)([A-Za-z0-9]{4})(?![A-Za-z0-9-]))"
+)
+
+
 def find_reference(text: str) -> str | None:
-    """The reference in what someone typed ("abcd efgh", "ABCD-EFGH"), or None."""
-    # Overlapping candidates: in "open abcd-efgh", "open abcd" must not hide "abcd-efgh".
-    for candidate in re.findall(r"(?=([A-Za-z0-9]{4}[\s\-]?[A-Za-z0-9]{4}))", text or ""):
-        raw = re.sub(r"[\s\-]", "", candidate).upper()
-        if len(raw) == 8 and all(ch in REFERENCE_ALPHABET for ch in raw):
+    """The reference in what someone typed ("abcd efgh", "ABCD-EFGH", "open abcd-efgh"), or
+    None. Written with a hyphen or as one word wins; split by a space, the last one does
+    (in "take abcd efgh", "take abcd" would also read as a reference)."""
+    spaced: list[str] = []
+    for first, gap, second in _REFERENCE_CANDIDATE.findall(text or ""):
+        raw = f"{first}{second}".upper()
+        if not all(ch in REFERENCE_ALPHABET for ch in raw):
+            continue
+        if gap in ("", "-"):
             return f"{raw[:4]}-{raw[4:]}"
-    return None
+        spaced.append(raw)
+    return f"{spaced[-1][:4]}-{spaced[-1][4:]}" if spaced else None
 
 
 def new_passphrase(words: Sequence[str]) -> str:

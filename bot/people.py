@@ -11,11 +11,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bulletins.service import erase_bulletin_data, export_bulletin_data
+from bot.db import repo_actions, repo_hr
 from bot.db.models import AuditEntry, BotStateDocument, ConversationReferenceRecord, RoleGrant
 from bot.db.models_incidents import IncidentReport
 from bot.db.models_outbox import OutboxDelivery, OutboxMessage
 from bot.db.repo_references import PersonKey
 from bot.declarations import export_declaration, withdraw_declaration
+from bot.events.service import erase_event_data, export_event_data
 from bot.incidents import export_reports, unlink_reporter
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import Sealed
@@ -109,6 +111,13 @@ async def export_person(
         "bulletin": await export_bulletin_data(
             session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
         ),
+        "events": await export_event_data(
+            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
+        ),
+        "action_plans": await repo_actions.export_person(session, person=person),
+        "workforce_roster": await repo_hr.export_roster(
+            session, pseudonym=privacy.pseudonyms.of(person)
+        ),
     }
 
 
@@ -157,6 +166,13 @@ async def erase_person(
     declaration = await withdraw_declaration(session, pseudonym=privacy.pseudonyms.of(person))
     counts["equality_declaration_rows"] = sum(declaration.values())
     counts["bulletin_rows"] = await erase_bulletin_data(
+        session, pseudonym=privacy.pseudonyms.of(person)
+    )
+    counts["event_rows"] = await erase_event_data(
+        session, pseudonym=privacy.pseudonyms.of(person), person=person
+    )
+    counts["action_plan_rows"] = await repo_actions.erase_person(session, person=person)
+    counts["roster_rows"] = await repo_hr.erase_roster(
         session, pseudonym=privacy.pseudonyms.of(person)
     )
     return counts, privacy.pseudonyms.of(person)

@@ -4,33 +4,46 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.actions.service import ActionsService
 from bot.adapter import ReplyBuffer
 from bot.bulletins.service import BulletinService
 from bot.config import Settings
 from bot.content import Content
 from bot.db.engine import create_sessionmaker
+from bot.db.repo_references import PersonKey
 from bot.declarations import build_declaration_service
-from bot.handler import EdiBot, Feature
+from bot.events.service import EventService, build_event_service
+from bot.handler import EdiBot, Feature, SeenHook
 from bot.incidents import Incidents
 from bot.logs import describe_exception
 from bot.outbox import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
+from bot.stats import HrReports, RosterLinker, build_hr_reports, build_roster_linker
 from bot.status import BotStatus, collect_status
 from bot.storage import SqlConversationState, SqlStorage, turn_session
 from dialogs.about_edi import AboutEdiDialog
+from dialogs.actions import ActionCardDialog, MyActionsDialog
 from dialogs.admin_status import AdminStatusDialog
 from dialogs.bulletin import BulletinDialog
 from dialogs.cases import CasesDialog
 from dialogs.check_report import AddToReportDialog, CheckReportDialog
 from dialogs.declaration import DRAFT_PROPERTY, DeclarationDialog
+from dialogs.event_admin import EventAdminDialog
+from dialogs.events import EventsDialog
+from dialogs.hr_report import HrReportDialog
+from dialogs.networks import NetworksDialog
 from dialogs.report_incident import ReportIncidentDialog
 
 log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass
@@ -48,6 +61,9 @@ class Runtime:
     outbox: Outbox
     bulletins: BulletinService
     incidents: Incidents
+    actions: ActionsService
+    events: EventService
+    hr_reports: HrReports
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """The one error handler: log a reference, tell the person, reset the conversation."""
@@ -79,6 +95,18 @@ class Runtime:
                 )
 
 
+def _roster_links(linker: RosterLinker) -> SeenHook:
+    """Link a roster row given by UPN to its person when they are first seen in a day."""
+
+    async def seen(
+        session: AsyncSession, person: PersonKey, lookup_upn: Callable[[], Awaitable[str | None]]
+    ) -> bool:
+        today = datetime.now(LONDON).date()
+        return await linker.seen(session, person=person, lookup_upn=lookup_upn, today=today)
+
+    return seen
+
+
 def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     """Wire storage, state, content, dialogs and the bot for `engine`."""
     sessions = create_sessionmaker(engine)
@@ -97,6 +125,16 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         outbox=outbox,
         token_key=privacy.keys.pseudonym,
     )
+
+    events = build_event_service(settings, content, privacy, outbox)
+    events_dialog = EventsDialog(content, events)
+    networks_dialog = NetworksDialog(content, events)
+
+    actions = ActionsService(
+        content=content, settings=settings, outbox=outbox, audit=privacy.audit, sessions=sessions
+    )
+    action_card_dialog = ActionCardDialog(content, actions, privacy.roles)
+    hr_reports = build_hr_reports(settings, content, privacy, outbox)
 
     async def status() -> BotStatus:
         return await collect_status(turn_session(), active_key_id=privacy.cipher.active_id)
@@ -127,6 +165,14 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
             ),
         ),
         Feature(bulletin_dialog.menu_entry(entries[BulletinDialog.COMMAND]), bulletin_dialog),
+        Feature(entries[MyActionsDialog.COMMAND], MyActionsDialog(content, actions)),
+        Feature(
+            action_card_dialog.menu_entry(entries[ActionCardDialog.COMMAND]), action_card_dialog
+        ),
+        Feature(events_dialog.menu_entry(entries[EventsDialog.COMMAND]), events_dialog),
+        Feature(networks_dialog.menu_entry(entries[NetworksDialog.COMMAND]), networks_dialog),
+        Feature(entries[EventAdminDialog.COMMAND], EventAdminDialog(content, events)),
+        Feature(entries[HrReportDialog.COMMAND], HrReportDialog(hr_reports)),
     ]
     bot = EdiBot(
         conversation_state=conversation_state,
@@ -136,6 +182,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         roles=privacy.roles,
         audit=privacy.audit,
         turn_attempts=settings.turn_attempts,
+        on_seen=_roster_links(build_roster_linker(privacy)),
     )
     return Runtime(
         settings=settings,
@@ -149,4 +196,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         outbox=outbox,
         bulletins=bulletins,
         incidents=incidents,
+        actions=actions,
+        events=events,
+        hr_reports=hr_reports,
     )

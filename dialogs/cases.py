@@ -132,7 +132,7 @@ class CasesDialog(Dialog):
                     "lines": [],
                     "button": {
                         "title": self._c["open_button"].format(reference=report.reference),
-                        "data": {"choice": f"open {report.reference}"},
+                        "data": {"choice": report.reference},
                     },
                 }
             )

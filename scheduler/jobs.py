@@ -10,11 +10,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.actions.service import ActionsService, NudgeRun
 from bot.bulletins.service import BulletinService
 from bot.declarations.review import ReviewPrompter, ReviewRun
+from bot.events.service import EventService, SweepCounts
 from bot.incidents import Incidents
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
+from bot.stats.service import HrReports, today_london
 from bot.storage import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -156,6 +159,121 @@ def add_bulletin_jobs(scheduler: AsyncIOScheduler, bulletins: BulletinService) -
         bulletin_trigger(),
         id="bulletin_publish",
         kwargs={"bulletins": bulletins},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
+
+
+async def event_sweep(
+    sessions: async_sessionmaker[AsyncSession], events: EventService
+) -> SweepCounts:
+    """Lapse unclaimed waitlist offers and offer the places on; from 09:00 the day before an
+    event, remind attendees and send organisers the attendee list.
+
+    Safe to repeat and to run on two replicas at once: offers are made under the event's row
+    lock, and every message has an outbox dedupe key (one reminder and one list per event,
+    one offer per place held).
+    """
+    async with unit_of_work(sessions) as session:
+        counts = await events.sweep(session)
+    log.info(
+        "job.event_sweep",
+        extra={
+            "lapsed": counts.lapsed,
+            "offered": counts.offered,
+            "reminders": counts.reminders,
+            "organiser_lists": counts.organiser_lists,
+        },
+    )
+    return counts
+
+
+def add_event_jobs(
+    scheduler: AsyncIOScheduler, sessions: async_sessionmaker[AsyncSession], events: EventService
+) -> None:
+    """Register the events sweep: every 15 minutes (adjustment needs are deleted by the
+    nightly retention purge, the day after each event)."""
+    scheduler.add_job(
+        event_sweep,
+        CronTrigger(minute="*/15", timezone=TIMEZONE),
+        id="event_sweep",
+        kwargs={"sessions": sessions, "events": events},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=15 * 60,
+    )
+
+
+async def action_nudges(actions: ActionsService) -> NudgeRun:
+    """Queue today's action-plan nudges and escalations (see `ActionsService.run_nudges`).
+
+    Safe to repeat and to run on two replicas at once: every nudge is recorded under a
+    unique constraint in the transaction that queues it, so it goes out once.
+    """
+    run = await actions.run_nudges()
+    if run.skipped is None:
+        log.info(
+            "job.action_nudges",
+            extra={"digests": run.digests, "items": run.items, "escalations": run.escalations},
+        )
+    return run
+
+
+def action_nudge_trigger() -> CronTrigger:
+    """Hourly at :10, Monday to Friday, 08:00-17:00 Europe/London; the run itself skips
+    bank holidays and times outside EDI_ACTIONS_WORKING_HOURS, and sends each nudge once."""
+    return CronTrigger(day_of_week="mon-fri", hour="8-17", minute=10, timezone=TIMEZONE)
+
+
+def add_action_jobs(scheduler: AsyncIOScheduler, actions: ActionsService) -> None:
+    """Register the action-plan nudges (the first run in working hours each day sends)."""
+    scheduler.add_job(
+        action_nudges,
+        action_nudge_trigger(),
+        id="action_nudges",
+        kwargs={"actions": actions},
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
+
+
+async def hr_quarterly_report(
+    sessions: async_sessionmaker[AsyncSession], reports: HrReports
+) -> int:
+    """Freeze the quarter just ended and queue its summary card to everyone holding `hr`.
+
+    Safe to repeat and to run on two replicas at once: the quarter's counts are frozen once
+    (the first snapshot stored wins; the other run reads it), and the card is queued under
+    the dedupe key `hr.quarterly_report:<quarter>`, so each HR user gets it exactly once.
+    """
+    async with unit_of_work(sessions) as session:
+        queued = await reports.send_quarterly(session, today=today_london())
+    log.info("job.hr_quarterly_report", extra={"queued": queued})
+    return queued
+
+
+def hr_report_trigger() -> CronTrigger:
+    """09:30 Europe/London on weekdays in the first week of January, April, July and
+    October: the first run each quarter sends; the later ones find it sent."""
+    return CronTrigger(
+        month="1,4,7,10", day="1-7", day_of_week="mon-fri", hour=9, minute=30, timezone=TIMEZONE
+    )
+
+
+def add_hr_jobs(
+    scheduler: AsyncIOScheduler, sessions: async_sessionmaker[AsyncSession], reports: HrReports
+) -> None:
+    """Register the quarterly HR summary."""
+    scheduler.add_job(
+        hr_quarterly_report,
+        hr_report_trigger(),
+        id="hr_quarterly_report",
+        kwargs={"sessions": sessions, "reports": reports},
         replace_existing=True,
         coalesce=True,
         max_instances=1,

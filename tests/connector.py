@@ -53,6 +53,8 @@ class StandInConnector:
         default_factory=lambda: defaultdict(list)
     )
     _by_conversation: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
+    # What Teams says about a member (GET .../members/{id}, as TeamsInfo.get_member asks).
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -67,6 +69,7 @@ class StandInConnector:
         app.router.add_put(base + "/{activity_id}", self._record)
         app.router.add_delete(base + "/{activity_id}", self._deleted)
         app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", self._member)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -126,6 +129,22 @@ class StandInConnector:
 
     async def _deleted(self, request: web.Request) -> web.Response:
         return web.Response(status=200)
+
+    def add_member(self, user_id: str, *, name: str, aad_object_id: str, upn: str) -> None:
+        """Let `get_member` find this person, with their UPN (as Teams answers it)."""
+        self.members[user_id] = {
+            "id": user_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "userPrincipalName": upn,
+            "email": upn,
+        }
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member_id"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(member)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"a:{uuid.uuid4().hex}", "activityId": uuid.uuid4().hex})

@@ -515,10 +515,11 @@ async def test_the_rate_limit_holds_over_http(
     await settle(worker(outbox, sessions, limited), sessions)
     times = sorted(call.at for call in connector.received)
     assert len(times) == 45
-    # In any one-second window, at most 20 requests (+1 for network jitter at the edges).
+    # In any one-second window, at most 20 requests, plus one send slot's worth (2) across
+    # the window's edge, plus 1 for arrival jitter on a busy machine.
     for i, start in enumerate(times):
         in_window = sum(1 for t in times[i:] if t < start + 1.0)
-        assert in_window <= 21
+        assert in_window <= 23
 
 
 async def test_two_workers_together_keep_to_one_rate_limit_over_http(

@@ -59,7 +59,7 @@ async def test_roles_grant_list_revoke_are_audited(engine: AsyncEngine, database
     assert (await run_cli("roles", "grant", "wizard", "x", env=env))[:2] == (
         2,
         "edi-bot: unknown role 'wizard'; choose one of: admin, hr, case_handler, "
-        "organiser, action_lead\n",
+        "organiser, action_lead, board_chair\n",
     )
     assert (await run_cli("roles", "revoke", "hr", "pat.lee@council.example", env=env))[:2] == (
         0,

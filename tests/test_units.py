@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR, AppType
 from bot.content import MAX_CARD_BYTES, Content, ContentError
+from bot.incidents import find_reference
 from bot.logs import describe_exception
 from bot.teams import normalise_command
 from tests.harness import dev_settings
@@ -137,3 +138,24 @@ def test_exception_descriptions_never_carry_the_message() -> None:
         described = describe_exception(error)
     assert described.startswith("ValueError at test_units.py:")
     assert "secret" not in described
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("ABCD-EFGH", "ABCD-EFGH"),
+        ("abcd efgh", "ABCD-EFGH"),
+        ("abcdefgh", "ABCD-EFGH"),
+        ("my reference is ABCD-EFGH.", "ABCD-EFGH"),
+        ("open abcd-efgh", "ABCD-EFGH"),  # a button's words before it
+        ("take abcd-efgh", "ABCD-EFGH"),  # "TAKE" is made of reference letters too
+        ("take abcd efgh", "ABCD-EFGH"),
+        ("abcd-efgh thanks", "ABCD-EFGH"),
+        ("abcd efgh thanks", "ABCD-EFGH"),
+        ("ABCD-EFGHJ", None),  # too long to be one
+        ("ABCD-EF0H", None),  # 0 is never used (it reads as O)
+        ("hello", None),
+    ],
+)
+def test_a_report_reference_is_found_in_what_someone_typed(typed: str, found: str | None) -> None:
+    assert find_reference(typed) == found

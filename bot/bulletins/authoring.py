@@ -15,6 +15,7 @@ events:                       # optional: featured events
     where: Online              # optional
     description: ...           # optional
     url: https://...           # optional
+    event: 2026-11-20-lunch-and-learn  # optional: an event's id; adds "Sign me up"
 ---
 An optional introduction.
 
@@ -51,7 +52,9 @@ _KEYS = {
 }
 _REQUIRED = ("title", "month", "summary")
 _LINK_KEYS = ("title", "url")
-_EVENT_KEYS = ("title", "date", "where", "description", "url")
+_EVENT_KEYS = ("title", "date", "where", "description", "url", "event")
+# An event's id in the bot's events (bot/events/): the card's "Sign me up" button names it.
+_EVENT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 MAX_TITLE = 200
 MAX_SUMMARY = 250
 
@@ -95,6 +98,7 @@ class FeaturedEvent:
     where: str | None = None
     description: str | None = None
     url: str | None = None
+    event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,12 @@ def _events(
             problems.append(Problem(line, "an event needs a date, YYYY-MM-DD"))
             continue
         url = _url(item["url"], line, problems) if item.get("url") is not None else None
+        slug = item.get("event")
+        if slug is not None and not (isinstance(slug, str) and _EVENT_SLUG.match(slug)):
+            problems.append(
+                Problem(line, "an event's event must be an event id, e.g. 2027-01-20-talk")
+            )
+            slug = None
         texts = {}
         for key in ("where", "description"):
             text = item.get(key)
@@ -327,7 +337,9 @@ def _events(
                 problems.append(Problem(line, f"an event's {key} must be text"))
             texts[key] = " ".join(text.split()) if isinstance(text, str) else None
         events.append(
-            FeaturedEvent(" ".join(title.split()), day, texts["where"], texts["description"], url)
+            FeaturedEvent(
+                " ".join(title.split()), day, texts["where"], texts["description"], url, slug
+            )
         )
     return tuple(events)
 
@@ -412,6 +424,7 @@ def bulletin_card(content: Content, bulletin: Bulletin) -> dict[str, Any]:
                 + (f", {e.where}" if e.where else ""),
                 "description": e.description,
                 "url": e.url,
+                "signup": e.event,
             }
             for e in bulletin.events
         ],

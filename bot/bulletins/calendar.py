@@ -37,3 +37,26 @@ def first_working_day(year: int, month: int) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+def last_working_day(year: int, month: int) -> date:
+    """The last working day of a month (the last day, unless a weekend or bank holiday)."""
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return working_day_on_or_before(following - timedelta(days=1))
+
+
+def working_day_on_or_before(day: date) -> date:
+    """`day` if it is a working day, else the working day before it."""
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days fall after `start`, up to and including `end` (0 if none)."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count

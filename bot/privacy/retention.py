@@ -15,7 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import utcnow
+from bot.db.repo_actions import RECORD_DAYS as ACTION_RECORD_DAYS
+from bot.db.repo_actions import purge_before as purge_action_records
 from bot.db.repo_bulletins import purge_before as purge_bulletin_data_before
+from bot.events.service import IDENTITY_DAYS, purge_event_data
 from bot.incidents import purge_closed_before
 from bot.outbox import purge_finished_before
 from bot.privacy.audit import AuditLog
@@ -58,6 +61,12 @@ def retention_rules(settings: Settings, audit: AuditLog) -> list[RetentionRule]:
             session, now - timedelta(days=settings.retention_outbox_days)
         )
 
+    async def event_data(session: AsyncSession, now: datetime) -> int:
+        return await purge_event_data(session, now)
+
+    async def action_records(session: AsyncSession, now: datetime) -> int:
+        return await purge_action_records(session, before=now - timedelta(days=ACTION_RECORD_DAYS))
+
     return [
         RetentionRule(
             "drafts",
@@ -86,6 +95,18 @@ def retention_rules(settings: Settings, audit: AuditLog) -> list[RetentionRule]:
             f"proactive messages and who they went to, {settings.retention_outbox_days} days "
             "after queueing once nothing is left to send",
             outbox_messages,
+        ),
+        RetentionRule(
+            "events",
+            "reasonable-adjustment needs, the day after the event; who signed up (sealed), "
+            f"{IDENTITY_DAYS} days after it (attendance counts are kept by pseudonym)",
+            event_data,
+        ),
+        RetentionRule(
+            "actions",
+            f"action-plan nudge records and decided lead claims, {ACTION_RECORD_DAYS} days "
+            "after (progress updates are the plan's record and are kept)",
+            action_records,
         ),
     ]
 

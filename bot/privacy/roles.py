@@ -23,6 +23,7 @@ class Role(StrEnum):
     CASE_HANDLER = "case_handler"
     ORGANISER = "organiser"
     ACTION_LEAD = "action_lead"
+    BOARD_CHAIR = "board_chair"  # the Equalities Board chair: overdue actions escalate here
 
 
 class RoleError(ValueError):

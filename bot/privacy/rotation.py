@@ -18,9 +18,12 @@ from bot.bulletins.service import comment_context
 from bot.db.models import BotStateDocument
 from bot.db.models_bulletins import BulletinFeedback
 from bot.db.models_declarations import DeclarationDescription
+from bot.db.models_events import EventSignup, NetworkMember
+from bot.db.models_hr import HrSnapshot
 from bot.db.models_incidents import IncidentMessage, IncidentReport
 from bot.db.models_outbox import OutboxMessage
 from bot.db.repo_declarations import description_context
+from bot.events.service import member_who_context, signup_needs_context, signup_who_context
 from bot.outbox import payload_context
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.storage import state_context, unit_of_work
@@ -87,6 +90,34 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
         value=DeclarationDescription.__table__.c.text,
         key_id=DeclarationDescription.__table__.c.key_id,
         context=description_context,
+    ),
+    EncryptedColumn(
+        name="hr_snapshots.counts",
+        primary_key=HrSnapshot.__table__.c.quarter,
+        value=HrSnapshot.__table__.c.counts,
+        key_id=HrSnapshot.__table__.c.key_id,
+        context=lambda quarter: f"hr_snapshots:{quarter}",  # bot/stats/service.py
+    ),
+    EncryptedColumn(
+        name="event_signups.who",
+        primary_key=EventSignup.__table__.c.id,
+        value=EventSignup.__table__.c.who,
+        key_id=EventSignup.__table__.c.who_key,
+        context=signup_who_context,
+    ),
+    EncryptedColumn(
+        name="event_signups.needs",
+        primary_key=EventSignup.__table__.c.id,
+        value=EventSignup.__table__.c.needs,
+        key_id=EventSignup.__table__.c.needs_key,
+        context=signup_needs_context,
+    ),
+    EncryptedColumn(
+        name="network_members.who",
+        primary_key=NetworkMember.__table__.c.id,
+        value=NetworkMember.__table__.c.who,
+        key_id=NetworkMember.__table__.c.who_key,
+        context=member_who_context,
     ),
 ]
 

@@ -1,0 +1,109 @@
+"""The annual progress report for the Equalities Board: Markdown and HTML, ready to edit.
+
+Filled from content/actions/report.md.j2 and report.html.j2 (the HTML autoescaped: the
+notes are the leads' free text). Each action with its lead, deadline, status, the latest
+note, and what is overdue; summary counts at the top; items to confirm at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.actions.plans import Plan, PlanProblem
+from bot.actions.progress import ActionStatus, summary_counts
+
+
+@dataclass(frozen=True)
+class Report:
+    """The rendered report."""
+
+    markdown: str
+    html: str
+
+
+def report_context(
+    plan: Plan,
+    statuses: list[ActionStatus],
+    *,
+    today: date,
+    words: dict[str, Any],
+    problems: list[PlanProblem],
+) -> dict[str, Any]:
+    """What the templates are filled with."""
+    labels = words["statuses"]
+    rows_by_objective: dict[str, list[dict[str, Any]]] = {}
+    overdue = []
+    for status in statuses:
+        action = status.action
+        state = status.state
+        row = {
+            "number": action.number,
+            "text": action.text,
+            "leads": "; ".join(action.leads),
+            "deadline": action.deadline_text or "(not legible in the source; to confirm)",
+            "reading": action.deadline.describe if action.deadline else "",
+            "status": labels[status.status],
+            "status_code": status.status,
+            "done_on": f"{state.done_on:%-d %B %Y}" if state.done_on else "",
+            "note": state.note or "",
+            "note_on": f"{state.note_on:%-d %B %Y}" if state.note_on else "",
+            "note_by": state.note_by or "",
+            "overdue": (
+                f"{status.overdue_since.on:%-d %B %Y} ({status.overdue_days} working days)"
+                if status.overdue_since
+                else ""
+            ),
+            "check_in": bool(status.overdue_since and not status.overdue_since.final),
+            "next": f"{status.next_milestone.on:%-d %B %Y}" if status.next_milestone else "",
+            "measures": list(action.success_measures),
+        }
+        rows_by_objective.setdefault(action.objective, []).append(row)
+        if status.overdue:
+            overdue.append(row)
+    objectives = [
+        {
+            "id": objective.id,
+            "title": objective.title or "(title to confirm)",
+            "actions": rows_by_objective.get(objective.id, []),
+        }
+        for objective in plan.objectives.values()
+        if rows_by_objective.get(objective.id)
+    ]
+    counts = summary_counts(statuses)
+    return {
+        "plan": {"id": plan.id, "title": plan.title},
+        "today": f"{today:%-d %B %Y}",
+        "counts": [
+            {"label": labels[name], "count": counts[name]}
+            for name in ("done", "green", "amber", "red", "no_update")
+        ],
+        "total": counts["total"],
+        "overdue_count": counts["overdue"],
+        "objectives": objectives,
+        "overdue": overdue,
+        "to_confirm": [str(p) for p in problems if p.plan == plan.id and p.kind == "confirm"],
+    }
+
+
+def render_report(templates: Path, context: dict[str, Any]) -> Report:
+    """The report as Markdown and as HTML."""
+    markdown_env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    html_env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    markdown = markdown_env.get_template("report.md.j2").render(**context)
+    html = html_env.get_template("report.html.j2").render(**context)
+    return Report(markdown, html)

@@ -1,0 +1,1 @@
+"""Staff network events and Big Conversations: the service, calendar files, networks."""

@@ -1,0 +1,47 @@
+"""Anonymised aggregates for HR (issue 6): the workforce roster, the quarterly report, and
+the disclosure control every HR output passes through (`bot/stats/disclosure.py`).
+
+See docs/hr_reports.md.
+"""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.content import Content
+from bot.outbox import Outbox
+from bot.privacy.core import PrivacyCore
+from bot.stats.disclosure import Rules
+from bot.stats.roster import RosterLinker, UpnKeys
+from bot.stats.service import HrReports
+
+
+def rules_from(settings: Settings) -> Rules:
+    """The disclosure rules from settings; refuses thresholds weaker than the published
+    rules unless `EDI_HR_ALLOW_WEAKER_DISCLOSURE` is set."""
+    return Rules(
+        min_count=settings.hr_min_count,
+        rounding=settings.hr_rounding,
+        min_denominator=settings.hr_min_denominator,
+        min_candidates=settings.hr_min_candidates,
+    ).checked(allow_weaker=settings.hr_allow_weaker_disclosure)
+
+
+def build_hr_reports(
+    settings: Settings, content: Content, privacy: PrivacyCore, outbox: Outbox | None = None
+) -> HrReports:
+    """The HR report service on these settings, content and keys."""
+    return HrReports(
+        content=content,
+        cipher=privacy.cipher,
+        audit=privacy.audit,
+        rules=rules_from(settings),
+        outbox=outbox,
+    )
+
+
+def build_roster_linker(privacy: PrivacyCore) -> RosterLinker:
+    """Links roster rows given by UPN when their person is seen in Teams."""
+    return RosterLinker(pseudonyms=privacy.pseudonyms, upn_keys=UpnKeys(privacy.keys.pseudonym))
+
+
+__all__ = ["HrReports", "RosterLinker", "Rules", "UpnKeys", "build_hr_reports", "rules_from"]
