@@ -44,6 +44,17 @@ def text_value(value: dict[str, Any], key: str, limit: int = 100) -> str:
     return found.strip() if isinstance(found, str) and len(found) <= limit else ""
 
 
+def command_words(commands: dict[str, list[str]]) -> dict[str, str]:
+    """Each word a person may type (normalised) → the action it asks for."""
+    return {normalise_command(word): action for action, words in commands.items() for word in words}
+
+
+def with_words(entry: MenuEntry, actions: dict[str, str]) -> MenuEntry:
+    """A menu entry that also answers to a dialog's own words."""
+    extra = tuple(w for w in actions if w != entry.command)
+    return replace(entry, words=(*entry.words, *extra))
+
+
 class EventsDialog(Dialog):
     """Lists events, shows one, and signs people up, off and in from the waitlist."""
 
@@ -54,16 +65,11 @@ class EventsDialog(Dialog):
         self._content = content
         self._events = events
         self._w: dict[str, Any] = events.words
-        self._actions = {
-            normalise_command(word): action
-            for action, listed in self._w["commands"].items()
-            for word in listed
-        }
+        self._actions = command_words(self._w["commands"])
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
         """The menu's "events" entry with this dialog's other words added."""
-        extra = tuple(w for w in self._actions if w != entry.command)
-        return replace(entry, words=(*entry.words, *extra))
+        return with_words(entry, self._actions)
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None

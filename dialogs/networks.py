@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -12,7 +11,7 @@ from bot.content import Content, MenuEntry
 from bot.events.service import EventService
 from bot.storage import turn_session
 from bot.teams import card_message, normalise_command
-from dialogs.events import attendee_of, text_value, value_of
+from dialogs.events import attendee_of, command_words, text_value, value_of, with_words
 
 
 class NetworksDialog(Dialog):
@@ -25,16 +24,11 @@ class NetworksDialog(Dialog):
         self._content = content
         self._events = events
         self._w: dict[str, Any] = events.words["networks"]
-        self._actions = {
-            normalise_command(word): action
-            for action, listed in self._w["commands"].items()
-            for word in listed
-        }
+        self._actions = command_words(self._w["commands"])
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
         """The menu's "networks" entry with this dialog's other words added."""
-        extra = tuple(w for w in self._actions if w != entry.command)
-        return replace(entry, words=(*entry.words, *extra))
+        return with_words(entry, self._actions)
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None

@@ -566,13 +566,7 @@ class ActionsService:
             object_id=action.key,
         )
         words = self.words["reassign"]
-        fields = {
-            "name": person.name,
-            "number": action.number,
-            "plan": action.plan,
-            "text": _short(action.text, 200),
-            "teams": "; ".join(action.leads),
-        }
+        fields = _notice_fields(person.name, action)
         card = self._content.card(
             "action_notice",
             heading=words["heading"],
@@ -613,13 +607,7 @@ class ActionsService:
             session, plan=action.plan, number=action.number, person=person.key, name=person.name
         )
         words = self.words["claim"]
-        fields = {
-            "name": person.name,
-            "number": action.number,
-            "plan": action.plan,
-            "text": _short(action.text, 200),
-            "teams": "; ".join(action.leads),
-        }
+        fields = _notice_fields(person.name, action)
         card = self._content.card(
             "action_notice",
             heading=words["heading"],
@@ -738,3 +726,14 @@ def _day(day: date) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _notice_fields(name: str, action: Action) -> dict[str, str]:
+    """What the admins' notice cards (a claim, a "not mine") say about a person and action."""
+    return {
+        "name": name,
+        "number": action.number,
+        "plan": action.plan,
+        "text": _short(action.text, 200),
+        "teams": "; ".join(action.leads),
+    }
