@@ -54,6 +54,8 @@ SeenHook = Callable[
     [AsyncSession, PersonKey, Callable[[], Awaitable[str | None]]], Awaitable[object]
 ]
 
+# The "Carry on with …" button of the offer to switch conversations (see `_offer_switch`).
+CARRY_ON = "carry on"
 MENU_WORDS = frozenset({"hi", "hello", "hey", "help", "menu", "start", "home", "?"})
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abort", "never mind", "nevermind"})
 # Longer messages are refused politely here; each dialog may set a tighter limit of its own.
@@ -80,9 +82,9 @@ class _Interrupted(Dialog):
 
     ID = "edi.interrupted"
 
-    def __init__(self, back: Any) -> None:
+    def __init__(self, back: Callable[[DialogContext], Awaitable[None]]) -> None:
         super().__init__(self.ID)
-        self._back = back
+        self._back = back  # says "Back to …" and asks the interrupted dialog's question again
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
@@ -233,7 +235,25 @@ class EdiBot(ActivityHandler):
                 await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
             await self.send_welcome(turn_context)
             return
+        if button and command == CARRY_ON:
+            # "Carry on with …" on the offer to switch: ask the waiting question again.
+            if active is None:
+                await self._say(turn_context, "shell.stale_card")
+            else:
+                await dialog_context.reprompt_dialog()
+            return
         feature = self._by_word.get(command)
+        if (
+            not from_card
+            and active is not None
+            and feature is not None
+            and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
+            and (feature.role is None or await self._holds(turn_context, feature.role))
+        ):
+            # Typed mid-conversation, another feature's name is more likely a change of mind
+            # than an answer: ask, rather than guess either way (nothing is lost).
+            await self._offer_switch(turn_context, active.id, feature)
+            return
         if (
             button
             and active is not None
@@ -399,6 +419,28 @@ class EdiBot(ActivityHandler):
 
     async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
         await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))
+
+    async def _offer_switch(self, turn_context: TurnContext, active_id: str, to: Feature) -> None:
+        current, other = self._title(active_id), f"“{to.entry.title}”"
+        card = self._content.card(
+            "info",
+            heading=self._texts("shell.switch_heading", activity=current),
+            paragraphs=[self._texts("shell.switch_body", activity=current, other=other)],
+            bullets=[],
+            source=None,
+            question=None,
+            buttons=[
+                {
+                    "title": self._texts("shell.switch_go", other=other),
+                    "data": {"command": to.entry.command},
+                },
+                {
+                    "title": self._texts("shell.switch_stay", activity=current),
+                    "data": {"command": CARRY_ON},
+                },
+            ],
+        )
+        await turn_context.send_activity(card_message(card))
 
     @staticmethod
     def _interrupting(dialog_context: DialogContext) -> bool:

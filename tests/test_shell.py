@@ -95,9 +95,28 @@ async def test_a_menu_button_mid_dialog_runs_that_feature_and_then_comes_back(
     assert "What would you like to know about?" in replies[-1]
     # ... and About EDI really is waiting again.
     assert "The Public Sector Equality Duty" in only(await chat.say("duty"))
-    # A typed command is still an answer, not an interruption.
+
+
+async def test_typing_another_feature_mid_dialog_asks_before_switching(chat: BotHarness) -> None:
     await chat.say("about")
-    assert "in danger" not in only(await chat.say("report"))
+    replies = await chat.say("report")
+    offer = only(replies)
+    assert offer.startswith("We're in the middle of “About EDI”")
+    assert "in danger" not in offer  # nothing started, nothing answered yet
+    assert buttons(replies[0]) == [
+        ("Go to “Report a hate incident”", {"command": "report"}),
+        ("Carry on with “About EDI”", {"command": "carry on"}),
+    ]
+    assert "What would you like to know about?" in only(await chat.tap({"command": "carry on"}))
+    assert "The Public Sector Equality Duty" in only(await chat.say("duty"))
+
+    await chat.say("report")
+    assert "in danger" in only(await chat.tap({"command": "report"}))  # "Go to …"
+    replies = [visible_text(r) for r in await chat.say("cancel")]
+    assert replies[-2].startswith("Back to “About EDI”")
+    # Carry on from an old offer after the conversation ended: explained, nothing breaks.
+    await chat.say("cancel")
+    assert only(await chat.tap({"command": "carry on"})).startswith("That button belongs to")
 
 
 async def test_a_button_from_a_finished_conversation_is_explained(chat: BotHarness) -> None:
