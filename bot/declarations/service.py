@@ -233,7 +233,8 @@ class DeclarationService:
         if changed:
             event = "objected" if objecting else "counted_again"
             await repo.add_change(session, pseudonym=pseudonym, today=day, event=event)
-            log.info("declaration.objection", extra={"objecting": objecting})
+            # Which way they chose is theirs: the log says only that a choice was recorded.
+            log.info("declaration.objection_changed")
         return changed
 
     async def history(self, session: AsyncSession, *, person: PersonKey) -> list[StoredChange]:
