@@ -21,20 +21,30 @@ import hmac
 import json
 import logging
 import os
+import random
 import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.content import Content
 from bot.db.models import ConversationReferenceRecord, utcnow
-from bot.db.models_incidents import IncidentEvent, IncidentMessage, IncidentReport
+from bot.db.models_incidents import (
+    IncidentCheckAttempts,
+    IncidentEvent,
+    IncidentIntake,
+    IncidentMessage,
+    IncidentReport,
+    random_row_id,
+)
 from bot.db.repo_references import PersonKey
 from bot.outbox import Outbox, card_activity, text_activity
 from bot.privacy.audit import AuditLog
@@ -213,7 +223,42 @@ class CaseView:
 
 
 NOT_FOUND = "not_found"
-LOCKED = "locked"
+PAUSED = "paused"
+ADDED = "added"
+HELD = "held"
+CLOSED = "closed"
+
+# Sealed intake documents are padded to a multiple of this many characters, so their size
+# says little about the narrative's (and nothing that matches the released report's).
+_INTAKE_PAD = 4096
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    """An anonymous report still in the intake, as its reporter may see it."""
+
+    reference: str
+    received_on: date
+
+
+@dataclass(frozen=True)
+class ReporterView:
+    """What a reporter sees when they check their report."""
+
+    reference: str
+    status: str
+    received_on: date
+    outcome: str | None
+    anonymous: bool
+    messages: list[tuple[str, date, str]]
+
+
+@dataclass(frozen=True)
+class _Held:
+    """One intake row, opened."""
+
+    row_id: int
+    item: dict[str, Any]
 
 
 class Incidents:
@@ -236,6 +281,9 @@ class Incidents:
         self._pseudonyms = pseudonyms
         self._outbox = outbox
         self._token_key = hashlib.sha256(b"edi-bot incident follow-up\x00" + token_key).digest()
+        self._attempts_key = hashlib.sha256(b"edi-bot check attempts\x00" + token_key).digest()
+        # Checked when there is no report to check against, so every check costs one hash.
+        self._decoy_hash = hash_passphrase(secrets.token_hex(16))
         self._words: list[str] = list(content.data("passphrase_words")["words"])
 
     @property
@@ -284,76 +332,110 @@ class Incidents:
         reporter: Person | None,
         today: date,
     ) -> Submitted:
-        """Store the report. An anonymous draft stores nothing about `reporter`."""
+        """Store the report. An anonymous draft stores nothing about `reporter`, and goes to
+        the intake rather than the case list (see `release`)."""
         self.check_draft(draft)
         mode = draft["mode"]
         anonymous = mode == "anonymous"
         if not anonymous and reporter is None:
             raise ReportError("A confidential or named report needs to know who you are.")
         reference = await self._unused_reference(session)
-        limits = self.taxonomy.limits
-        occurred = draft.get("occurred_on")
+        fields = self._report_fields(draft, reference=reference, today=today)
         details = {
             "narrative": str(draft["narrative"]).strip(),
             "occurred_approx": str(draft.get("occurred_approx") or "").strip(),
             "impact": str(draft.get("impact") or "").strip(),
         }
-        sealed_details = self._seal(details, f"incident_reports.details:{reference}")
-        report = IncidentReport(
-            reference=reference,
-            mode=mode,
-            relationship=draft["relationship"],
-            received_on=today,
-            motivations=",".join(draft.get("motivations") or []),
-            kinds=",".join(draft.get("kinds") or []),
-            location=draft.get("location"),
-            perpetrator=draft.get("perpetrator"),
-            frequency=draft.get("frequency"),
-            possible_crime=draft.get("possible_crime"),
-            occurred_on=date.fromisoformat(occurred) if occurred else None,
-            details=sealed_details.token,
-            details_key=sealed_details.key_id,
-            wants_contact=bool(draft.get("wants_contact")) and not anonymous,
-            consent_monitoring=bool(draft.get("consent_monitoring")),
-            consent_police=bool(draft.get("consent_police")),
-            consent_hr=bool(draft.get("consent_hr")),
-            status="new",
-            acknowledge_by=today + timedelta(days=limits["acknowledge_days"]),
-            feedback_by=add_months(today, limits["feedback_months"]),
-            failed_attempts=0,
-            reminders_sent="",
-            version=1,
-            updated_at=utcnow().replace(hour=0, minute=0, second=0, microsecond=0),
-        )
-        passphrase = None
         if anonymous:
             passphrase = new_passphrase(self._words)
-            report.passphrase_hash = await asyncio.to_thread(hash_passphrase, passphrase)
-        else:
-            assert reporter is not None
-            who = {
-                "tenant_id": reporter.key.tenant_id,
-                "aad_object_id": reporter.key.aad_object_id,
-                "name": reporter.name,
-            }
-            sealed = self._seal(who, f"incident_reports.reporter:{reference}")
-            report.reporter, report.reporter_key = sealed.token, sealed.key_id
-            report.reporter_pseudonym = self._pseudonyms.of(reporter.key)
+            passphrase_hash = await asyncio.to_thread(hash_passphrase, passphrase)
+            # Nothing of the report is written beside this turn's state but one sealed,
+            # padded intake row; no audit entry, no log line, no alert (see `release`).
+            await self._hold(
+                session,
+                {
+                    "kind": "report",
+                    "on": today.isoformat(),
+                    "fields": fields,
+                    "details": details,
+                    "passphrase_hash": passphrase_hash,
+                },
+            )
+            return Submitted(reference, passphrase, today)
+        assert reporter is not None
+        report = self._new_report(fields, details)
+        who = {
+            "tenant_id": reporter.key.tenant_id,
+            "aad_object_id": reporter.key.aad_object_id,
+            "name": reporter.name,
+        }
+        sealed = self._seal(who, f"incident_reports.reporter:{reference}")
+        report.reporter, report.reporter_key = sealed.token, sealed.key_id
+        report.reporter_pseudonym = self._pseudonyms.of(reporter.key)
         session.add(report)
         await session.flush()
-        if not anonymous:
-            await self._audit.append(
-                session,
-                actor="reporter",
-                action="incident.submitted",
-                object_type="incident",
-                object_id=reference,
-                detail={"mode": mode},
-            )
-            await self._alert_handlers(session, report)
+        await self._audit.append(
+            session,
+            actor="reporter",
+            action="incident.submitted",
+            object_type="incident",
+            object_id=reference,
+            detail={"mode": mode},
+        )
+        await self._alert_handlers(session, report)
         # Never the reference or anything else about the report in the logs.
         log.info("incident.submitted", extra={"mode": mode})
-        return Submitted(reference, passphrase, today)
+        return Submitted(reference, None, today)
+
+    def _report_fields(
+        self, draft: dict[str, Any], *, reference: str, today: date
+    ) -> dict[str, Any]:
+        """The report's readable columns (JSON-safe: dates as ISO text)."""
+        limits = self.taxonomy.limits
+        anonymous = draft["mode"] == "anonymous"
+        return {
+            "reference": reference,
+            "mode": draft["mode"],
+            "relationship": draft["relationship"],
+            "received_on": today.isoformat(),
+            "motivations": ",".join(draft.get("motivations") or []),
+            "kinds": ",".join(draft.get("kinds") or []),
+            "location": draft.get("location"),
+            "perpetrator": draft.get("perpetrator"),
+            "frequency": draft.get("frequency"),
+            "possible_crime": draft.get("possible_crime"),
+            "occurred_on": draft.get("occurred_on") or None,
+            "wants_contact": bool(draft.get("wants_contact")) and not anonymous,
+            "consent_monitoring": bool(draft.get("consent_monitoring")),
+            "consent_police": bool(draft.get("consent_police")),
+            "consent_hr": bool(draft.get("consent_hr")),
+            "acknowledge_by": (today + timedelta(days=limits["acknowledge_days"])).isoformat(),
+            "feedback_by": add_months(today, limits["feedback_months"]).isoformat(),
+        }
+
+    def _new_report(
+        self, fields: dict[str, Any], details: dict[str, str], *, passphrase_hash: str | None = None
+    ) -> IncidentReport:
+        """A report row from `_report_fields`, with its details sealed under its reference."""
+        dates = ("received_on", "occurred_on", "acknowledge_by", "feedback_by")
+        values = {
+            name: date.fromisoformat(value) if name in dates and value else value
+            for name, value in fields.items()
+        }
+        received: date = values["received_on"]
+        sealed = self._seal(details, f"incident_reports.details:{fields['reference']}")
+        return IncidentReport(
+            id=random_row_id(),
+            **values,
+            details=sealed.token,
+            details_key=sealed.key_id,
+            passphrase_hash=passphrase_hash,
+            status="new",
+            reminders_sent="",
+            version=1,
+            # The day only, in UTC as every stored time is: never the moment of arrival.
+            updated_at=datetime(received.year, received.month, received.day, tzinfo=UTC),
+        )
 
     async def _unused_reference(self, session: AsyncSession) -> str:
         while True:
@@ -388,7 +470,7 @@ class Incidents:
         rows = await session.execute(
             select(IncidentMessage)
             .where(IncidentMessage.report_id == report.id)
-            .order_by(IncidentMessage.id)
+            .order_by(IncidentMessage.seq)
         )
         for message in rows.scalars():
             try:
@@ -402,7 +484,7 @@ class Incidents:
         events = await session.execute(
             select(IncidentEvent)
             .where(IncidentEvent.report_id == report.id)
-            .order_by(IncidentEvent.id)
+            .order_by(IncidentEvent.seq)
         )
         view.events = list(events.scalars())
         return view
@@ -420,44 +502,216 @@ class Incidents:
         reference: str,
         *,
         person: PersonKey | None,
+        sender: str,
         passphrase: str | None,
         now: datetime | None = None,
-    ) -> IncidentReport | str:
-        """The report if this person may see it; NOT_FOUND (also when it exists but is not
-        theirs, so references cannot be probed) or LOCKED after too many wrong passphrases."""
+    ) -> IncidentReport | PendingReport | str:
+        """The report if this person may see it, else NOT_FOUND, or PAUSED when this person
+        (`person`, or the chat's `sender` id without one) has tried too often lately.
+
+        A made-up reference, someone else's report and a wrong passphrase get the same
+        answer by the same path (one passphrase hash every time, a decoy's when there is no
+        report to check against), and nothing is ever written beside the report: wrong
+        tries count against the person trying, so nobody can lock the real reporter out."""
         moment = now or utcnow()
+        who = self._attempts_pseudonym(person, sender)
+        window = self._attempt_window(moment)
+        if (
+            await self._failures(session, who, window)
+            >= self.taxonomy.limits["passphrase_attempts"]
+        ):
+            return PAUSED
         report = await self.by_reference(session, reference)
-        if report is None:
-            return NOT_FOUND
-        if report.mode != "anonymous":
-            if person is not None and report.reporter_pseudonym == self._pseudonyms.of(person):
+        pending = None if report is not None else await self._pending_report(session, reference)
+        stored = self._decoy_hash
+        if report is not None and report.mode == "anonymous" and report.passphrase_hash:
+            stored = report.passphrase_hash
+        elif pending is not None:
+            stored = str(pending.item.get("passphrase_hash") or self._decoy_hash)
+        matches = await asyncio.to_thread(passphrase_matches, passphrase or "", stored)
+        if report is not None:
+            if report.mode == "anonymous" and matches:
                 return report
-            return NOT_FOUND
-        locked_until = report.locked_until
-        if locked_until is not None:
-            if locked_until.tzinfo is None:
-                locked_until = locked_until.replace(tzinfo=moment.tzinfo)
-            if locked_until > moment:
-                return LOCKED
-        stored = report.passphrase_hash or ""
-        matches = False
-        if passphrase:
-            matches = await asyncio.to_thread(passphrase_matches, passphrase, stored)
-        if matches:
-            if report.failed_attempts:
-                report.failed_attempts, report.locked_until = 0, None
-            return report
-        if not passphrase:
-            return NOT_FOUND
-        limits = self.taxonomy.limits
-        report.failed_attempts += 1
-        if report.failed_attempts >= limits["passphrase_attempts"]:
-            report.failed_attempts = 0
-            report.locked_until = moment + timedelta(minutes=limits["cooldown_minutes"])
-            await session.flush()
-            return LOCKED
-        await session.flush()
+            mine = person is not None and report.reporter_pseudonym == self._pseudonyms.of(person)
+            if report.mode != "anonymous" and mine:
+                return report
+        elif pending is not None and matches:
+            fields = pending.item["fields"]
+            return PendingReport(reference, date.fromisoformat(fields["received_on"]))
+        await self._count_failure(session, who, window)
         return NOT_FOUND
+
+    async def reporter_view(
+        self, session: AsyncSession, found: IncidentReport | PendingReport
+    ) -> ReporterView:
+        """The status and messages a reporter sees, including what is still in the intake."""
+        held = [
+            (str(h.item["author"]), date.fromisoformat(h.item["on"]), str(h.item["body"]))
+            for h in await self._held(session)
+            if h.item.get("kind") == "message" and h.item.get("reference") == found.reference
+        ]
+        if isinstance(found, PendingReport):
+            return ReporterView(found.reference, "new", found.received_on, None, True, sorted(held))
+        view = await self.view(session, found)
+        return ReporterView(
+            found.reference,
+            found.status,
+            found.received_on,
+            found.outcome,
+            found.mode == "anonymous",
+            sorted([*view.messages, *held], key=lambda m: m[1]),
+        )
+
+    # ---- the per-person limit on checking -------------------------------------------------
+
+    def _attempts_pseudonym(self, person: PersonKey | None, sender: str) -> str:
+        """A keyed pseudonym for counting one person's tries, used nowhere else."""
+        who = f"{person.tenant_id}/{person.aad_object_id}" if person else f"sender:{sender}"
+        return hmac.new(self._attempts_key, who.encode(), hashlib.sha256).hexdigest()
+
+    def _attempt_window(self, moment: datetime) -> int:
+        return int(moment.timestamp()) // (60 * self.taxonomy.limits["cooldown_minutes"])
+
+    async def _failures(self, session: AsyncSession, who: str, window: int) -> int:
+        found = await session.execute(
+            select(IncidentCheckAttempts.failures).where(
+                IncidentCheckAttempts.who == who, IncidentCheckAttempts.window == window
+            )
+        )
+        return int(found.scalar() or 0)
+
+    async def _count_failure(self, session: AsyncSession, who: str, window: int) -> None:
+        table = IncidentCheckAttempts
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(who=who, window=window, failures=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.who, table.window],
+            set_={"failures": table.failures + 1},
+        )
+        await session.execute(statement)
+        # Short-lived: this person's earlier windows go now, everyone's at the next sweep.
+        await session.execute(
+            delete(IncidentCheckAttempts).where(
+                IncidentCheckAttempts.who == who, IncidentCheckAttempts.window < window
+            )
+        )
+
+    async def forget_old_attempts(self, session: AsyncSession, *, now: datetime) -> int:
+        """Delete every person's tries from windows that have ended."""
+        result = await session.execute(
+            delete(IncidentCheckAttempts).where(
+                IncidentCheckAttempts.window < self._attempt_window(now)
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # ---- the anonymous intake -------------------------------------------------------------
+
+    async def _hold(self, session: AsyncSession, item: dict[str, Any]) -> None:
+        """Put an anonymous report or message in the intake: one sealed, padded row."""
+        row_id = random_row_id()
+        document = json.dumps(item, ensure_ascii=False)
+        document += " " * (-len(document) % _INTAKE_PAD)
+        sealed = self._cipher.seal(document, context=f"incident_intake:{row_id}")
+        session.add(IncidentIntake(id=row_id, payload=sealed.token, payload_key=sealed.key_id))
+        await session.flush()
+
+    async def _held(self, session: AsyncSession, *, lock: bool = False) -> list[_Held]:
+        """Everything in the intake, opened (a handful of rows: it is emptied daily);
+        `lock` claims the rows, so two replicas never release the same ones."""
+        query = select(IncidentIntake)
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        rows = await session.execute(query)
+        held = []
+        for row in rows.scalars():
+            try:
+                item = self._open(row.payload, row.payload_key, f"incident_intake:{row.id}")
+            except DecryptionError:
+                log.error("incident.intake_unreadable")
+                continue
+            held.append(_Held(row.id, item))
+        return held
+
+    async def _pending_report(self, session: AsyncSession, reference: str) -> _Held | None:
+        found = None
+        for held in await self._held(session):  # every row, every time: no early exit
+            if held.item.get("kind") == "report" and held.item["fields"]["reference"] == reference:
+                found = held
+        return found
+
+    async def intake_size(self, session: AsyncSession) -> int:
+        """How many anonymous reports and messages wait to be released."""
+        return len(await self._held(session))
+
+    def release_due(self, held: Sequence[_Held], *, today: date, chance: float) -> bool:
+        """Whether to release the intake now: anything from an earlier day always (so
+        nothing waits past the first run after midnight), otherwise only once there are
+        `release_batch` items, and then at a random run (`chance` below one half), so a
+        release does not follow the submission that completed the batch."""
+        if not held:
+            return False
+        if any(date.fromisoformat(h.item["on"]) < today for h in held):
+            return True
+        return len(held) >= self.taxonomy.limits["release_batch"] and chance < 0.5
+
+    async def release(
+        self,
+        session: AsyncSession,
+        *,
+        today: date,
+        force: bool = False,
+        rng: random.Random | None = None,
+    ) -> dict[str, int]:
+        """Move the intake into the case list, in shuffled order, in this transaction alone
+        (which touches no person's rows). Case handlers are alerted by the next `sweep`."""
+        chooser = rng or random.SystemRandom()
+        held = await self._held(session, lock=True)
+        counts = {"released_reports": 0, "released_messages": 0, "waiting": len(held)}
+        if not (force and held) and not self.release_due(
+            held, today=today, chance=chooser.random()
+        ):
+            return counts
+        reports = [h for h in held if h.item["kind"] == "report"]
+        messages = [h for h in held if h.item["kind"] == "message"]
+        chooser.shuffle(reports)
+        chooser.shuffle(messages)
+        for h in reports:
+            item = h.item
+            if await self.by_reference(session, item["fields"]["reference"]) is not None:
+                # Two references alike (about one in 10^12): the older report keeps it.
+                log.error("incident.intake_reference_taken")
+                continue
+            session.add(
+                self._new_report(
+                    item["fields"], item["details"], passphrase_hash=item["passphrase_hash"]
+                )
+            )
+            counts["released_reports"] += 1
+        await session.flush()
+        for h in messages:
+            report = await self.by_reference(session, str(h.item["reference"]))
+            if report is None:
+                continue  # the report was purged meanwhile
+            await self.add_message(
+                session,
+                report,
+                author="reporter",
+                body=str(h.item["body"]),
+                on=date.fromisoformat(h.item["on"]),
+            )
+            if report.status != "closed":
+                self._mark(report, "info_pending")
+            counts["released_messages"] += 1
+        if session.get_bind().dialect.name == "sqlite":
+            # Deleted rows are overwritten with zeros, not just marked free.
+            await session.execute(text("PRAGMA secure_delete = ON"))
+        await session.execute(
+            delete(IncidentIntake).where(IncidentIntake.id.in_([h.row_id for h in held]))
+        )
+        counts["waiting"] = 0
+        return counts
 
     # ---- follow-up cards --------------------------------------------------------------------
 
@@ -487,29 +741,51 @@ class Incidents:
         self, session: AsyncSession, report: IncidentReport, *, author: str, body: str, on: date
     ) -> None:
         """Store a message on the case, sealed."""
-        message = IncidentMessage(
-            report_id=report.id, author=author, written_on=on, body="", body_key=""
+        message_id = random_row_id()
+        seq = await _next_seq(session, IncidentMessage, report.id)
+        sealed = self._cipher.seal(body, context=f"incident_messages.body:{message_id}")
+        session.add(
+            IncidentMessage(
+                id=message_id,
+                report_id=report.id,
+                seq=seq,
+                author=author,
+                written_on=on,
+                body=sealed.token,
+                body_key=sealed.key_id,
+            )
         )
-        session.add(message)
-        await session.flush()
-        sealed = self._cipher.seal(body, context=f"incident_messages.body:{message.id}")
-        message.body, message.body_key = sealed.token, sealed.key_id
         await session.flush()
 
     async def reporter_adds(
-        self, session: AsyncSession, report: IncidentReport, text: str, *, today: date
-    ) -> None:
-        """More information from the reporter; the handler (or all handlers) is told."""
+        self, session: AsyncSession, reference: str, text: str, *, today: date
+    ) -> str:
+        """More information from the reporter of `reference`: ADDED (the handler is told),
+        HELD (anonymous: it joins the intake and reaches the case at the next release, so
+        it cannot be lined up with this turn either), CLOSED, or NOT_FOUND."""
+        report = await self.by_reference(session, reference)
+        if report is None:
+            if await self._pending_report(session, reference) is None:
+                return NOT_FOUND
+        elif report.status == "closed":
+            return CLOSED
+        if report is None or report.mode == "anonymous":
+            await self._hold(
+                session,
+                {
+                    "kind": "message",
+                    "reference": reference,
+                    "author": "reporter",
+                    "body": text,
+                    "on": today.isoformat(),
+                },
+            )
+            return HELD
         await self.add_message(session, report, author="reporter", body=text, on=today)
-        if report.status == "closed":
-            return
         words = self.words["notify"]
         activity = text_activity(words["handler_info"].format(reference=report.reference))
-        if report.mode == "anonymous":
-            # Told at the next sweep, not now, like the alert for a new anonymous report.
-            self._mark(report, "info_pending")
-            return
         await self._tell_handlers(session, report, activity, kind="incident.info")
+        return ADDED
 
     # ---- notifications ----------------------------------------------------------------------
 
@@ -652,12 +928,13 @@ class Incidents:
         """Alerts for new anonymous reports and information, deadline reminders to the
         assigned handler, and escalation to every handler when a deadline is missed."""
         counts = {"alerts": 0, "reminders": 0, "escalations": 0}
+        await self.forget_old_attempts(session, now=utcnow())
         limits = self.taxonomy.limits
         words = self.words["notify"]
         rows = await session.execute(
             select(IncidentReport)
             .where(IncidentReport.status.in_(OPEN_STATUSES))
-            .order_by(IncidentReport.id)
+            .order_by(IncidentReport.received_on, IncidentReport.reference)
         )
         for report in rows.scalars():
             sent = set(_codes(report.reminders_sent))
@@ -710,14 +987,16 @@ class Incidents:
         rows = await session.execute(
             select(IncidentReport)
             .where(IncidentReport.status.in_(OPEN_STATUSES))
-            .order_by(IncidentReport.received_on, IncidentReport.id)
+            .order_by(IncidentReport.received_on, IncidentReport.reference)
         )
         return list(rows.scalars())
 
     async def all_cases(self, session: AsyncSession) -> list[IncidentReport]:
         """Every case, newest first."""
         rows = await session.execute(
-            select(IncidentReport).order_by(IncidentReport.received_on.desc(), IncidentReport.id)
+            select(IncidentReport).order_by(
+                IncidentReport.received_on.desc(), IncidentReport.reference
+            )
         )
         return list(rows.scalars())
 
@@ -763,7 +1042,13 @@ class Incidents:
             return False
         session.add(
             IncidentEvent(
-                report_id=report.id, happened_on=today, what=what, by_name=by.name, note=note
+                id=random_row_id(),
+                report_id=report.id,
+                seq=await _next_seq(session, IncidentEvent, report.id),
+                happened_on=today,
+                what=what,
+                by_name=by.name,
+                note=note,
             )
         )
         await session.flush()
@@ -987,6 +1272,14 @@ class Incidents:
         return True
 
 
+async def _next_seq(
+    session: AsyncSession, table: type[IncidentMessage] | type[IncidentEvent], report_id: int
+) -> int:
+    """The next place in a case's messages or history."""
+    found = await session.execute(select(func.max(table.seq)).where(table.report_id == report_id))
+    return int(found.scalar() or 0) + 1
+
+
 def _codes(text: str | None) -> list[str]:
     return [code for code in (text or "").split(",") if code]
 
@@ -1032,7 +1325,7 @@ async def export_reports(
         messages = await session.execute(
             select(IncidentMessage)
             .where(IncidentMessage.report_id == report.id)
-            .order_by(IncidentMessage.id)
+            .order_by(IncidentMessage.seq)
         )
         reports.append(
             {
@@ -1074,3 +1367,17 @@ async def unlink_reporter(session: AsyncSession, pseudonym: str) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_released(engine: AsyncEngine) -> None:
+    """After a release commits, make the database drop the intake rows it deleted: on
+    PostgreSQL the table is rewritten (VACUUM FULL), so the dead rows, whose transaction id
+    is the reporter's turn's, are gone from its pages; on SQLite the write-ahead log, whose
+    frames paired each intake row with its turn's state, is checkpointed and truncated."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if engine.dialect.name == "postgresql":
+            await driver.execute("VACUUM FULL incident_intake")
+        elif engine.dialect.name == "sqlite":
+            await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -14,7 +14,15 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from bot.content import Content
 from bot.db.models_incidents import IncidentReport
-from bot.incidents import LOCKED, NOT_FOUND, Incidents, find_reference
+from bot.incidents import (
+    CLOSED,
+    HELD,
+    NOT_FOUND,
+    PAUSED,
+    Incidents,
+    PendingReport,
+    find_reference,
+)
 from bot.storage import turn_session
 from bot.teams import person_of
 from dialogs.incident_ui import card, said, text, text_input
@@ -68,13 +76,14 @@ class CheckReportDialog(Dialog):
             turn_session(),
             reference,
             person=person_of(context.activity),
+            sender=str(getattr(context.activity.from_property, "id", "") or ""),
             passphrase=passphrase.lower() if isinstance(passphrase, str) else None,
         )
-        if found == LOCKED:
+        if found == PAUSED:
             minutes = self._incidents.taxonomy.limits["cooldown_minutes"]
-            await context.send_activity(text(words["locked"].format(minutes=minutes)))
+            await context.send_activity(text(words["paused"].format(minutes=minutes)))
             return await dialog_context.end_dialog()
-        if found == NOT_FOUND or not isinstance(found, IncidentReport):
+        if not isinstance(found, IncidentReport | PendingReport):
             state["tries"] = state.get("tries", 0) + 1
             if state["tries"] >= MAX_TRIES:
                 await context.send_activity(text(words["too_many_tries"]))
@@ -98,15 +107,17 @@ class CheckReportDialog(Dialog):
                 paragraphs=[words["hint"]],
                 inputs=[
                     text_input("reference", words["reference_label"], max_length=20),
-                    text_input("passphrase", words["passphrase_label"], max_length=200),
+                    text_input(
+                        "passphrase", words["passphrase_label"], max_length=200, masked=True
+                    ),
                 ],
                 buttons=[{"title": "Check", "data": {"form": "incident.check"}}],
             )
         )
 
-    async def show(self, context: TurnContext, report: IncidentReport) -> None:
+    async def show(self, context: TurnContext, found: IncidentReport | PendingReport) -> None:
         """The report's status, messages, and a form to add information."""
-        view = await self._incidents.view(turn_session(), report)
+        view = await self._incidents.reporter_view(turn_session(), found)
         words = self._w["check"]
         lines = [
             f"**{words['from_handler'] if author == 'handler' else words['from_reporter']}**, "
@@ -115,7 +126,7 @@ class CheckReportDialog(Dialog):
         ] or [words["no_messages"]]
         inputs = []
         buttons = []
-        if report.status != "closed":
+        if view.status != "closed":
             inputs.append(
                 text_input(
                     "note",
@@ -129,24 +140,24 @@ class CheckReportDialog(Dialog):
                     "title": words["add_button"],
                     "data": {
                         "command": "add to report",
-                        "token": self._incidents.followup_token(report.reference),
+                        "token": self._incidents.followup_token(view.reference),
                     },
                 }
             )
-        outcome = self._incidents.taxonomy.label("outcome", report.outcome)
+        outcome = self._incidents.taxonomy.label("outcome", view.outcome)
+        status = self._w["statuses"].get(view.status, view.status)
+        if isinstance(found, PendingReport):
+            status = words["pending_status"]
         facts = [
-            {
-                "title": words["status_label"],
-                "value": self._w["statuses"].get(report.status, report.status),
-            },
-            {"title": words["received_label"], "value": report.received_on.strftime("%-d %B %Y")},
+            {"title": words["status_label"], "value": status},
+            {"title": words["received_label"], "value": view.received_on.strftime("%-d %B %Y")},
         ]
         if outcome:
             facts.append({"title": "Outcome", "value": outcome})
         await context.send_activity(
             card(
                 self._content,
-                heading=words["status_heading"].format(reference=report.reference),
+                heading=words["status_heading"].format(reference=view.reference),
                 sections=[
                     {"title": words["status_label"], "facts": facts, "lines": []},
                     {"title": words["messages_heading"], "facts": [], "lines": lines},
@@ -176,10 +187,7 @@ class AddToReportDialog(Dialog):
         _, value = said(context)
         words = self._w["check"]
         reference = self._incidents.check_token(value.get("token"))
-        report = (
-            await self._incidents.by_reference(turn_session(), reference) if reference else None
-        )
-        if report is None:
+        if reference is None:
             await context.send_activity(text(words["expired_card"]))
             return await dialog_context.end_dialog()
         note = value.get("note")
@@ -193,9 +201,14 @@ class AddToReportDialog(Dialog):
                 text(words["note_too_long"].format(length=f"{len(note):,}", limit=f"{limit:,}"))
             )
             return await dialog_context.end_dialog()
-        if report.status == "closed":
-            await context.send_activity(text(self._w["cases"]["already_closed"]))
-            return await dialog_context.end_dialog()
-        await self._incidents.reporter_adds(turn_session(), report, note, today=today_in_london())
-        await context.send_activity(text(words["added"].format(reference=report.reference)))
+        outcome = await self._incidents.reporter_adds(
+            turn_session(), reference, note, today=today_in_london()
+        )
+        if outcome == CLOSED:
+            reply = self._w["cases"]["already_closed"]
+        elif outcome == NOT_FOUND:
+            reply = words["expired_card"]
+        else:
+            reply = words["added_anonymous" if outcome == HELD else "added"]
+        await context.send_activity(text(reply.format(reference=reference)))
         return await dialog_context.end_dialog()

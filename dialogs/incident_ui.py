@@ -92,14 +92,17 @@ def text_input(
     max_length: int | None = None,
     value: str | None = None,
     placeholder: str | None = None,
+    masked: bool = False,
 ) -> dict[str, Any]:
-    """An Input.Text element."""
+    """An Input.Text element; `masked` hides what is typed (a passphrase)."""
     element: dict[str, Any] = {
         "type": "Input.Text",
         "id": input_id,
         "label": label,
         "isMultiline": multiline,
     }
+    if masked:
+        element["style"] = "Password"
     if max_length:
         element["maxLength"] = max_length
     if value:

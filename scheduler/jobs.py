@@ -14,7 +14,8 @@ from bot.actions.service import ActionsService, NudgeRun
 from bot.bulletins.service import BulletinService
 from bot.declarations.review import ReviewPrompter, ReviewRun
 from bot.events.service import EventService, SweepCounts
-from bot.incidents import Incidents
+from bot.incidents import Incidents, forget_released
+from bot.logs import describe_exception
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
 from bot.stats.service import HrReports, today_london
@@ -56,11 +57,24 @@ def build_scheduler(
 async def incident_sweep(
     sessions: async_sessionmaker[AsyncSession], incidents: Incidents
 ) -> dict[str, int]:
-    """Announce new anonymous reports to case handlers; remind and escalate deadlines.
-    Safe to repeat: each alert and reminder is recorded on its report when it is queued."""
+    """Release the anonymous intake when it is due (its own transaction, then the database
+    is made to forget the released rows); then announce new reports to case handlers and
+    remind and escalate deadlines. Safe to repeat: each release claims its rows, and each
+    alert and reminder is recorded on its report when it is queued."""
     today = datetime.now(ZoneInfo(TIMEZONE)).date()
     async with unit_of_work(sessions) as session:
+        released = await incidents.release(session, today=today)
+    if released["released_reports"] or released["released_messages"]:
+        engine = sessions.kw["bind"]
+        try:
+            await forget_released(engine)
+        except Exception as error:  # noqa: BLE001 - the release itself is committed
+            log.warning(
+                "job.incident_release_forget_failed", extra={"error": describe_exception(error)}
+            )
+    async with unit_of_work(sessions) as session:
         counts = await incidents.sweep(session, today=today)
+    counts.update(released)
     log.info("job.incident_sweep", extra=counts)
     return counts
 
@@ -72,12 +86,14 @@ def add_incident_jobs(
     *,
     minutes: int,
 ) -> None:
-    """Register the incident sweep, every `minutes` (on the hour when that divides it)."""
+    """Register the incident sweep, every `minutes`, each run up to a quarter of that early
+    or late at random, so releases of the anonymous intake fall at no regular time."""
     scheduler.add_job(
         incident_sweep,
         "interval",
         id="incident_sweep",
         minutes=minutes,
+        jitter=minutes * 15,
         kwargs={"sessions": sessions, "incidents": incidents},
         replace_existing=True,
         coalesce=True,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import statistics
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from bot.app import RUNTIME_KEY
 from bot.config import Settings
 from bot.db.models import AuditEntry, BotStateDocument
 from bot.db.models_incidents import IncidentMessage, IncidentReport
+from bot.incidents import NOT_FOUND
 from bot.logs import configure_logging
 from bot.outbox import build_worker
 from bot.privacy.crypto import Sealed
@@ -97,8 +100,11 @@ async def deliver(service: Service, settings: Settings) -> None:
 
 
 async def sweep(service: Service, today: date) -> dict[str, int]:
-    """The scheduled sweep: alerts for anonymous reports, reminders, escalations."""
+    """The scheduled sweep, with the anonymous intake released whatever its size: alerts
+    for released reports, reminders, escalations."""
     runtime = runtime_of(service)
+    async with unit_of_work(runtime.sessions) as session:
+        await runtime.incidents.release(session, today=today, force=True)
     async with unit_of_work(runtime.sessions) as session:
         return await runtime.incidents.sweep(session, today=today)
 
@@ -145,6 +151,24 @@ async def walk_to_review(chat: Chat, mode_title: str, *, who: str = "It happened
     seen = await chat.press("Next", consent_monitoring="true", consent_police="false")
     assert "Check your report" in seen
     return seen
+
+
+def inputs(reply: Any) -> list[dict[str, Any]]:
+    """Every input element on a reply's cards."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cards(reply))
+    return found
 
 
 def receipt_value(seen: str, label: str) -> str:
@@ -389,45 +413,149 @@ async def test_cancel_deletes_the_draft_and_menu_keeps_it(
     assert await count(service, IncidentReport) == 0
 
 
-async def test_anonymous_follow_up_needs_the_passphrase_and_cools_down(
-    service: Service, connector: StandInConnector
+async def test_anonymous_follow_up_needs_the_passphrase_before_and_after_release(
+    service: Service, connector: StandInConnector, settings: Settings
 ) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
     chat = Chat(service, connector)
     await walk_to_review(chat, "Anonymously", who="I'm reporting for someone else")
     seen = await chat.press("Submit my report")
     reference = receipt_value(seen, "Your reference")
     passphrase = receipt_value(seen, "Your passphrase")
+    assert "reaches the case team in a batch with others, within a day" in seen
 
     # Without the passphrase, or with a wrong one: not found (nothing is revealed).
-    await chat.say("check report")
+    seen = await chat.say("check report")
+    [passphrase_box] = [i for r in chat.last for i in inputs(r) if i["id"] == "passphrase"]
+    assert passphrase_box["style"] == "Password"
     seen = await chat.press("Check", reference=reference.lower().replace("-", " "), passphrase="")
     assert "couldn't find a report" in seen
     seen = await chat.press("Check", reference=reference, passphrase="wrong-words-here-at-all-11")
     assert "couldn't find a report" in seen
-    # With both on one typed line: the status, and a form to add more.
+    # Still in the intake: the reporter sees it, and can add to it, before the case team.
     seen = await chat.say("check report")
     seen = await chat.say(f"{reference} {passphrase.upper().replace('-', ' ')}")
-    assert f"Report {reference}" in seen and "Received, waiting to be acknowledged" in seen
+    assert f"Report {reference}" in seen and "reaches the case team within a day" in seen
     send = chat.button("Send")
     seen = await chat.press("Send", note="It happened again today.")
-    assert "I've added that" in seen
+    assert f"I've added that to report {reference}" in seen and "within a day" in seen
+    assert await count(service, IncidentReport) == 0
+    assert await count(service, IncidentMessage) == 0
+    # What they added shows when they look again, though it is not released yet.
+    await chat.say("check report")
+    seen = await chat.say(f"{reference} {passphrase}")
+    assert "It happened again today." in seen
     # The card cannot be replayed once its token has expired or been forged.
     forged = {**send, "token": f"{reference}|99999999999|0000"}
     assert "that card has expired" in await chat.tap({**forged, "note": "x"})
 
-    # Five wrong passphrases pause checking that report for everyone.
-    for _ in range(5):
-        await chat.say("check report")
-        await chat.say(f"{reference} not-the-right-passphrase-00")
+    # Released: the case team is told of the report, and the note is on the case.
+    assert (await sweep(service, date.today()))["alerts"] == 1
+    await deliver(service, settings)
+    assert any(
+        f"New hate incident report {reference}" in visible_text(reply)
+        for reply in connector.replies(handler.user.conversation_id)
+    )
+    assert await count(service, IncidentReport) == 1
+    assert await count(service, IncidentMessage) == 1
     await chat.say("check report")
     seen = await chat.say(f"{reference} {passphrase}")
-    assert "checking it is paused for 30 minutes" in seen
+    assert "Received, waiting to be acknowledged" in seen and "It happened again today." in seen
+    await chat.press("Send", note="One more thing.")
+    assert await count(service, IncidentMessage) == 1  # held until the next release
+    await sweep(service, date.today())
+    assert await count(service, IncidentMessage) == 2
+    await handler.say("cases")
+    shown = await handler.press(f"Open {reference}")
+    assert shown.index("It happened again today.") < shown.index("One more thing.")
+
+
+async def test_checking_a_report_gives_nothing_away_and_locks_nobody_out(
+    service: Service, connector: StandInConnector
+) -> None:
+    reporter = Chat(service, connector, TeamsUser(name="Rosa Reporter"))
+    await walk_to_review(reporter, "Anonymously")
+    seen = await reporter.press("Submit my report")
+    reference = receipt_value(seen, "Your reference")
+    passphrase = receipt_value(seen, "Your passphrase")
+    await sweep(service, date.today())
+    confidential = Chat(service, connector, TeamsUser(name="Cara Confidential"))
+    await walk_to_review(confidential, "Confidentially")
+    theirs = receipt_value(await confidential.press("Submit my report"), "Your reference")
+
+    # A stranger: a made-up reference, someone else's confidential report and a wrong
+    # passphrase on a real anonymous one all get the very same answer.
+    stranger = Chat(service, connector, TeamsUser(name="Sam Stranger"))
+    answers = set()
+    for tried in (
+        f"{'ABCD-EFGH' if reference != 'ABCD-EFGH' else 'ABCD-EFGJ'} otter-plum-1",
+        f"{theirs} otter-plum-1",
+        f"{reference} otter-plum-1",
+    ):
+        await stranger.say("cancel")  # each a fresh start, as a prober would
+        await stranger.say("check report")
+        answers.add(await stranger.say(tried))
+    assert len(answers) == 1 and "couldn't find a report" in answers.pop()
+    # Past the limit, the stranger is paused whatever they try...
+    for _ in range(2):
+        await stranger.say("check report")
+        await stranger.say(f"{reference} wrong-guess-again-22")
+    await stranger.say("check report")
+    seen = await stranger.say(f"{reference} {passphrase}")
+    assert "checking reports is paused for you for up to 30 minutes" in seen
+    await stranger.say("check report")
+    assert "paused for you" in await stranger.say("WXYZ-2345 otter-plum-1")
+    # ...and the real reporters are not: each still opens their own report.
+    await reporter.say("check report")
+    assert f"Report {reference}" in await reporter.say(f"{reference} {passphrase}")
+    await confidential.say("check report")
+    assert f"Report {theirs}" in await confidential.say(theirs)
+
+    # Nothing about the tries is kept beside the report, nor anything that names it.
     runtime = runtime_of(service)
     async with runtime.sessions() as session:
-        messages = (
-            await session.execute(select(func.count()).select_from(IncidentMessage))
-        ).scalar()
-    assert messages == 1
+        report = await runtime.incidents.by_reference(session, reference)
+        assert report is not None and report.version == 1
+        rows = (await session.execute(text("SELECT * FROM incident_check_attempts"))).all()
+    assert len(rows) == 1  # the stranger's, under a pseudonym that appears nowhere else
+    for row in rows:
+        for value in map(str, row):
+            assert reference not in value and theirs not in value
+            assert stranger.user.aad_object_id not in value
+
+
+async def test_an_unknown_reference_and_a_wrong_passphrase_take_the_same_time(
+    service: Service,
+) -> None:
+    runtime = runtime_of(service)
+    incidents = runtime.incidents
+    async with unit_of_work(runtime.sessions) as session:
+        draft = {"mode": "anonymous", "relationship": "victim", "narrative": NARRATIVE}
+        submitted = await incidents.submit(session, draft, reporter=None, today=date.today())
+        await incidents.release(session, today=date.today(), force=True)
+
+    async def one(reference: str, sender: str) -> float:
+        async with unit_of_work(runtime.sessions) as session:
+            started = time.perf_counter()
+            found = await incidents.find_for_reporter(
+                session, reference, person=None, sender=sender, passphrase="otter-plum-10"
+            )
+            elapsed = time.perf_counter() - started
+        assert found == NOT_FOUND
+        return elapsed
+
+    real, unknown = [], []
+    for attempt in range(8):  # interleaved, each from a fresh sender (no pause)
+        real.append(await one(submitted.reference, f"probe-real-{attempt}"))
+        unknown.append(await one("WXYZ-2345", f"probe-unknown-{attempt}"))
+    slow, fast = (
+        max(statistics.median(real), statistics.median(unknown)),
+        min(statistics.median(real), statistics.median(unknown)),
+    )
+    # Both pay for one passphrase hash (tens of milliseconds); before, an unknown
+    # reference answered at once and a real one ~90 ms later.
+    assert fast > 0.01
+    assert slow / fast < 1.5, (real, unknown)
 
 
 # ---- bad input ------------------------------------------------------------------------------
@@ -651,6 +779,7 @@ async def test_closed_cases_are_purged_six_years_after_closure(
         await chat.press("Submit my report")
     runtime = runtime_of(service)
     today = date.today()
+    await sweep(service, today)  # released into the case list
     async with unit_of_work(runtime.sessions) as session:
         first, second = (await session.execute(select(IncidentReport))).scalars().all()
         await runtime.incidents.add_message(

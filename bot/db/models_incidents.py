@@ -10,12 +10,24 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models import Base, utcnow
+
+# Random row ids: a sequential id would give away the order in which reports (and their
+# messages) arrived, so an anonymous report could be placed between two confidential ones.
+# On SQLite the id is the rowid itself (INTEGER PRIMARY KEY), so no hidden sequential
+# rowid is kept beside it either.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def random_row_id() -> int:
+    """A random positive 62-bit id (collisions are as unlikely as guessing a key)."""
+    return secrets.randbits(62) | 1
 
 
 class IncidentReport(Base):
@@ -23,7 +35,9 @@ class IncidentReport(Base):
 
     __tablename__ = "incident_reports"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     mode: Mapped[str] = mapped_column(String(16))  # anonymous | confidential | named
     relationship: Mapped[str] = mapped_column(String(16))  # victim | witness | on_behalf
@@ -46,8 +60,6 @@ class IncidentReport(Base):
     reporter_pseudonym: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Anonymous only: scrypt hash of the passphrase shown once at submission.
     passphrase_hash: Mapped[str | None] = mapped_column(String(256), nullable=True)
-    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     wants_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_monitoring: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_police: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -82,10 +94,14 @@ class IncidentMessage(Base):
 
     __tablename__ = "incident_messages"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey("incident_reports.id", ondelete="CASCADE"), index=True
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
     )
+    report_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("incident_reports.id", ondelete="CASCADE"), index=True
+    )
+    # The message's place in its case's conversation (ids are random, so they can't say).
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     author: Mapped[str] = mapped_column(String(16))  # reporter | handler
     written_on: Mapped[date] = mapped_column(Date)
     body: Mapped[str] = mapped_column(Text)
@@ -98,11 +114,48 @@ class IncidentEvent(Base):
 
     __tablename__ = "incident_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
     report_id: Mapped[int] = mapped_column(
-        ForeignKey("incident_reports.id", ondelete="CASCADE"), index=True
+        RowId, ForeignKey("incident_reports.id", ondelete="CASCADE"), index=True
     )
     happened_on: Mapped[date] = mapped_column(Date)
+    # The entry's place in its case's history (ids are random, so they can't say).
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     what: Mapped[str] = mapped_column(String(32))
     by_name: Mapped[str | None] = mapped_column(String(256), nullable=True)
     note: Mapped[str] = mapped_column(String(256), default="")
+
+
+class IncidentIntake(Base):
+    """An anonymous report, or an anonymous reporter's later message, waiting to be released
+    into the case list (see `Incidents.release`).
+
+    Written in the reporter's own turn, so it shares that turn's transaction; it is deleted
+    when released, by a job whose transaction touches no person's rows. It holds nothing
+    readable: a random id and one sealed, padded document (no reference, no date, no time).
+    """
+
+    __tablename__ = "incident_intake"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    payload: Mapped[str] = mapped_column(Text)
+    payload_key: Mapped[str] = mapped_column(String(32))
+
+
+class IncidentCheckAttempts(Base):
+    """Wrong tries at checking a report, per person and short time window.
+
+    Keyed by a pseudonym made for this purpose only (it matches no other table), never by or
+    beside a reference, so a stranger's guesses cannot pause the real reporter, and the rows
+    say nothing about which report anyone tried. Old windows are deleted as new ones start.
+    """
+
+    __tablename__ = "incident_check_attempts"
+
+    who: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    failures: Mapped[int] = mapped_column(Integer, default=0)

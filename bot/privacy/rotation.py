@@ -20,7 +20,7 @@ from bot.db.models_bulletins import BulletinFeedback
 from bot.db.models_declarations import DeclarationDescription
 from bot.db.models_events import EventSignup, NetworkMember
 from bot.db.models_hr import HrSnapshot
-from bot.db.models_incidents import IncidentMessage, IncidentReport
+from bot.db.models_incidents import IncidentIntake, IncidentMessage, IncidentReport
 from bot.db.models_outbox import OutboxMessage
 from bot.db.repo_declarations import description_context
 from bot.events.service import member_who_context, signup_needs_context, signup_who_context
@@ -83,6 +83,13 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
         value=IncidentMessage.__table__.c.body,
         key_id=IncidentMessage.__table__.c.body_key,
         context=lambda message_id: f"incident_messages.body:{message_id}",
+    ),
+    EncryptedColumn(
+        name="incident_intake.payload",
+        primary_key=IncidentIntake.__table__.c.id,
+        value=IncidentIntake.__table__.c.payload,
+        key_id=IncidentIntake.__table__.c.payload_key,
+        context=lambda row_id: f"incident_intake:{row_id}",
     ),
     EncryptedColumn(
         name="declaration_descriptions.text",

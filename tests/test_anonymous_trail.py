@@ -1,0 +1,236 @@
+"""An anonymous report, tried as a database administrator would try to trace it afterwards:
+with every table, PostgreSQL's system columns (xmin, ctid), SQLite's rowids and files, and
+the application log, among other people's reports made before and after it.
+
+The report and everything its reporter does later (checking it, adding to it) must not be
+linkable to them by transaction ids, row order, ids, times, neighbouring audit rows, the
+write-ahead log or the log. See docs/privacy.md for the threat model and what remains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.incidents import forget_released
+from bot.logs import configure_logging
+from bot.storage import unit_of_work
+from tests.connector import StandInConnector
+from tests.service import Service
+from tests.teams import TeamsUser
+from tests.test_incidents import (
+    NARRATIVE,
+    Chat,
+    make_handler,
+    receipt_value,
+    runtime_of,
+    walk_to_review,
+)
+
+pytestmark = pytest.mark.e2e
+
+# Tables whose rows name a person (or their conversation) in clear.
+PERSON_TABLES = ("bot_state", "conversation_references", "role_grants", "audit_log")
+OUTBOX_TABLES = ("outbox_messages", "outbox_deliveries")
+INCIDENT_TABLES = ("incident_reports", "incident_messages", "incident_events", "incident_intake")
+
+
+async def release(service: Service, engine: AsyncEngine) -> dict[str, int]:
+    """What the incident job does when the intake is due, forced so the test decides when."""
+    runtime = runtime_of(service)
+    async with unit_of_work(runtime.sessions) as session:
+        counts = await runtime.incidents.release(session, today=date.today(), force=True)
+    await forget_released(engine)
+    async with unit_of_work(runtime.sessions) as session:
+        await runtime.incidents.sweep(session, today=date.today())
+    return counts
+
+
+async def rows_with_system_columns(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
+    """Every live row of every table, with xmin and ctid on PostgreSQL, rowid on SQLite."""
+    postgres = engine.dialect.name == "postgresql"
+
+    def read(connection: Any) -> dict[str, list[dict[str, Any]]]:
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for name in inspect(connection).get_table_names():
+            system = "xmin::text::bigint AS sys_xmin, ctid::text AS sys_ctid"
+            if not postgres:
+                system = "rowid AS sys_rowid"
+            columns = f"{system}, *"
+            result = connection.execute(text(f'SELECT {columns} FROM "{name}"'))
+            tables[name] = [dict(row) for row in result.mappings()]
+        return tables
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+def _mentions(row: dict[str, Any], needles: list[str]) -> bool:
+    flat = json.dumps(row, default=str).lower()
+    return any(needle.lower() in flat for needle in needles)
+
+
+async def test_an_anonymous_report_cannot_be_traced_afterwards(
+    service: Service,
+    connector: StandInConnector,
+    settings: Settings,
+    engine: AsyncEngine,
+) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
+    before = Chat(service, connector, TeamsUser(name="Alex Before"))
+    reporter = Chat(service, connector, TeamsUser(name="Rosa Reporter"))
+    after = Chat(service, connector, TeamsUser(name="Blake After"))
+    for chat in (before, reporter, after):
+        await chat.install()
+    who = [
+        reporter.user.aad_object_id,
+        reporter.user.aad_object_id.replace("-", ""),
+        reporter.user.user_id,
+        reporter.user.conversation_id,
+        reporter.user.name,
+    ]
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG", "json", stream=stream)
+    try:
+        # A confidential report, then the anonymous one, then another confidential one.
+        await walk_to_review(before, "Confidentially")
+        await before.press("Submit my report")
+        await walk_to_review(reporter, "Anonymously")
+        mark = len(stream.getvalue())
+        seen = await reporter.press("Submit my report")
+        submission_logs = stream.getvalue()[mark:]
+        reference = receipt_value(seen, "Your reference")
+        passphrase = receipt_value(seen, "Your passphrase")
+        submitted = await rows_with_system_columns(engine)
+        await walk_to_review(after, "Confidentially")
+        await after.press("Submit my report")
+        if engine.dialect.name == "postgresql":
+            # Just submitted, the intake row and the reporter's state share a transaction:
+            # the window docs/privacy.md admits to (someone watching the database live).
+            [state] = [
+                r for r in submitted["bot_state"] if reporter.user.conversation_id in r["key"]
+            ]
+            assert [r["sys_xmin"] for r in submitted["incident_intake"]] == [state["sys_xmin"]]
+        [held] = submitted["incident_intake"]
+        assert not _mentions(held, [reference, NARRATIVE, *who])
+        assert set(held) <= {"sys_rowid", "sys_xmin", "sys_ctid", "id", "payload", "payload_key"}
+
+        assert (await release(service, engine))["released_reports"] == 1
+        # Later: the reporter checks the report and adds to it, and that is released too.
+        await reporter.say("check report")
+        seen = await reporter.say(f"{reference} {passphrase}")
+        assert f"Report {reference}" in seen
+        mark = len(stream.getvalue())
+        await reporter.press("Send", note="He did it again on Friday.")
+        follow_up_logs = stream.getvalue()[mark:]
+        await walk_to_review(before, "Confidentially")
+        await before.press("Submit my report")
+        assert (await release(service, engine))["released_messages"] == 1
+        await reporter.say("hello")  # the reporter carries on using the bot
+        await handler.say("hello")
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+
+    tables = await rows_with_system_columns(engine)
+    [report] = [r for r in tables["incident_reports"] if r["reference"] == reference]
+    messages = [m for m in tables["incident_messages"] if m["report_id"] == report["id"]]
+    assert len(messages) == 1
+    assert tables["incident_intake"] == []
+    confidential = [r for r in tables["incident_reports"] if r["mode"] != "anonymous"]
+    assert len(confidential) == 3
+
+    # Nothing stored names the reporter beside the report, or names the report beside them.
+    reporter_rows = [
+        (name, row) for name in PERSON_TABLES for row in tables.get(name, []) if _mentions(row, who)
+    ]
+    assert reporter_rows, "the reporter's own conversation is stored, as for anyone"
+    for name, row in reporter_rows:
+        assert not _mentions(row, [reference, passphrase]), name
+    for row in [report, *messages]:
+        assert not _mentions(row, who)
+
+    # Ids are random, not in order of arrival.
+    for row in [report, *messages, *confidential]:
+        assert row["id"] > 2**32, "ids are drawn at random from 62 bits"
+    if engine.dialect.name == "sqlite":
+        assert report["sys_rowid"] == report["id"], "no hidden sequential rowid beside it"
+
+    # No time finer than the day on the report or its message.
+    for row in [report, *messages]:
+        for column, value in row.items():
+            if isinstance(value, datetime):
+                assert value.time() == datetime.min.time(), column
+            if isinstance(value, str) and column not in ("reference",):
+                assert not _looks_like_a_time(value), column
+
+    # No audit row names it, so none can bracket it.
+    assert not any(_mentions(row, [reference]) for row in tables["audit_log"])
+
+    if engine.dialect.name == "postgresql":
+        # Transaction ids: the report's and its message's transactions (the release, then
+        # the sweep that told the case team) wrote no row that names a person but the
+        # handlers' alerts, and no transaction of the reporter's is next to them.
+        released_xids = {report["sys_xmin"], *(m["sys_xmin"] for m in messages)}
+        for name, rows in tables.items():
+            for row in rows:
+                if row["sys_xmin"] in released_xids:
+                    assert name in (*INCIDENT_TABLES, *OUTBOX_TABLES), (name, row)
+                    assert not _mentions(row, who)
+        for _, row in reporter_rows:
+            for xid in released_xids:
+                assert abs(int(row["sys_xmin"]) - int(xid)) > 1, "adjacent transactions"
+        # Transaction order and row order say when it was released, not when it was sent:
+        # it comes after both confidential reports made before its release.
+        first_two = sorted(confidential, key=lambda r: int(r["sys_xmin"]))[:2]
+        assert all(int(r["sys_xmin"]) < int(report["sys_xmin"]) for r in first_two)
+        assert all(_ctid(r) < _ctid(report) for r in first_two)
+        # The intake's dead rows (written by the reporter's turns) are gone from disk.
+        async with engine.connect() as connection:
+            size = await connection.scalar(text("SELECT pg_relation_size('incident_intake')"))
+        assert size == 0
+    else:
+        database = Path(str(make_url(str(engine.url)).database))
+        # The write-ahead log that paired the intake row with the reporter's state was
+        # checkpointed and emptied, and the deleted row was overwritten, not just unlinked.
+        stored = await asyncio.to_thread(_files_of, database)
+        assert held["payload"][:48].encode() not in stored
+
+    # The log: nothing at the moment of submitting or adding, and nothing that names it.
+    for lines in (submission_logs, follow_up_logs):
+        events = {json.loads(line)["event"] for line in lines.splitlines() if line.strip()}
+        assert not any(e.startswith(("incident", "audit")) for e in events), events
+    logs = stream.getvalue()
+    for secret in [reference, passphrase, NARRATIVE, "He did it again", *who]:
+        assert secret not in logs
+
+
+def _files_of(database: Path) -> bytes:
+    """The SQLite database and its write-ahead log, as bytes on disk."""
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _ctid(row: dict[str, Any]) -> tuple[int, int]:
+    page, item = str(row["sys_ctid"]).strip("()").split(",")
+    return int(page), int(item)
+
+
+def _looks_like_a_time(value: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return moment.time() != datetime.min.time()
