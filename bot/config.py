@@ -83,8 +83,9 @@ class Settings(BaseSettings):
         default=60,
         ge=5,
         le=1440,
-        description="How often new anonymous reports are announced to case handlers, and "
-        "deadline reminders are checked",
+        description="How often (give or take a random quarter) waiting anonymous reports "
+        "are released when due, case handlers are told of new reports, and deadline "
+        "reminders are checked",
     )
     outbox_worker: bool = Field(
         default=True, description="Run the outbox worker inside `edi-bot serve`"

@@ -438,12 +438,17 @@ class Incidents:
         )
 
     async def _unused_reference(self, session: AsyncSession) -> str:
+        held = {
+            h.item["fields"]["reference"]
+            for h in await self._held(session)
+            if h.item.get("kind") == "report"
+        }
         while True:
             reference = new_reference()
             taken = await session.execute(
                 select(IncidentReport.id).where(IncidentReport.reference == reference)
             )
-            if taken.first() is None:
+            if taken.first() is None and reference not in held:
                 return reference
 
     # ---- reading a report -----------------------------------------------------------------
@@ -522,10 +527,11 @@ class Incidents:
         ):
             return PAUSED
         report = await self.by_reference(session, reference)
-        pending = None if report is not None else await self._pending_report(session, reference)
+        pending = await self._pending_report(session, reference)  # looked for every time
         stored = self._decoy_hash
-        if report is not None and report.mode == "anonymous" and report.passphrase_hash:
-            stored = report.passphrase_hash
+        if report is not None:
+            if report.mode == "anonymous" and report.passphrase_hash:
+                stored = report.passphrase_hash
         elif pending is not None:
             stored = str(pending.item.get("passphrase_hash") or self._decoy_hash)
         matches = await asyncio.to_thread(passphrase_matches, passphrase or "", stored)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
 from bot.storage import state_context, unit_of_work
+from scheduler.jobs import incident_sweep
 from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -795,3 +797,46 @@ async def test_closed_cases_are_purged_six_years_after_closure(
         left = (await session.execute(select(IncidentReport.reference))).scalars().all()
         messages = (await session.execute(select(func.count(IncidentMessage.id)))).scalar()
     assert left == [kept] and messages == 0
+
+
+async def test_the_intake_waits_for_a_batch_or_the_next_day(service: Service) -> None:
+    runtime = runtime_of(service)
+    incidents = runtime.incidents
+    today = date.today()
+    draft = {"mode": "anonymous", "relationship": "witness", "narrative": NARRATIVE}
+
+    class Coin(random.Random):
+        """A chance that always comes up as `value`."""
+
+        def __init__(self, value: float) -> None:
+            super().__init__(0)
+            self.value = value
+
+        def random(self) -> float:
+            return self.value
+
+    async def submit_and_release(chance: float) -> dict[str, int]:
+        async with unit_of_work(runtime.sessions) as session:
+            await incidents.submit(session, draft, reporter=None, today=today)
+        async with unit_of_work(runtime.sessions) as session:
+            return await incidents.release(session, today=today, rng=Coin(chance))
+
+    # Fewer than release_batch (3): held, whatever the chance.
+    assert (await submit_and_release(0.0))["waiting"] == 1
+    assert (await submit_and_release(0.0))["waiting"] == 2
+    # A batch, but the chance says not this run; then it says yes.
+    assert (await submit_and_release(0.9))["waiting"] == 3
+    async with unit_of_work(runtime.sessions) as session:
+        released = await incidents.release(session, today=today, rng=Coin(0.1))
+    assert released == {"released_reports": 3, "released_messages": 0, "waiting": 0}
+    assert await count(service, IncidentReport) == 3
+
+    # A lone report from an earlier day goes at the scheduled job's next run.
+    async with unit_of_work(runtime.sessions) as session:
+        await incidents.submit(session, draft, reporter=None, today=today - timedelta(days=1))
+    counts = await incident_sweep(runtime.sessions, incidents)
+    assert counts["released_reports"] == 1 and counts["waiting"] == 0
+    assert await count(service, IncidentReport) == 4
+    async with runtime.sessions() as session:
+        days = (await session.execute(select(IncidentReport.received_on))).scalars().all()
+    assert sorted(days) == [today - timedelta(days=1), today, today, today]
