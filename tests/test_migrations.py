@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,3 +47,48 @@ async def test_downgrade_to_base_removes_every_table(engine: AsyncEngine) -> Non
 
     async with engine.begin() as connection:
         assert await connection.run_sync(down) == []
+
+
+async def test_reports_made_before_the_intake_keep_their_messages_in_order(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, "0009")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO incident_reports (id, reference, mode, relationship, "
+                    "received_on, motivations, kinds, details, details_key, failed_attempts, "
+                    "locked_until, wants_contact, consent_monitoring, consent_police, "
+                    "consent_hr, status, acknowledge_by, feedback_by, reminders_sent, "
+                    "version, updated_at) VALUES (1, 'ABCD-EFGH', 'anonymous', 'victim', "
+                    "'2026-11-02', '', '', 'sealed', 'k1', 4, '2026-11-02 10:00:00+00', "
+                    "false, false, false, false, 'new', '2026-11-09', '2027-02-02', '', 1, "
+                    "'2026-11-02 00:00:00+00')"
+                )
+            )
+            for message_id, author in ((1, "reporter"), (2, "handler"), (3, "reporter")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO incident_messages (id, report_id, author, written_on, "
+                        "body, body_key) VALUES (:id, 1, :author, '2026-11-03', 'x', 'k1')"
+                    ),
+                    {"id": message_id, "author": author},
+                )
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT author, seq FROM incident_messages ORDER BY seq")
+                )
+            ).all()
+            columns = {c["name"] for c in await connection.run_sync(_report_columns)}
+        assert [tuple(r) for r in rows] == [("reporter", 1), ("handler", 2), ("reporter", 3)]
+        assert not {"failed_attempts", "locked_until"} & columns
+    finally:
+        await engine.dispose()
+
+
+def _report_columns(connection: Connection) -> list[Any]:
+    return list(inspect(connection).get_columns("incident_reports"))

@@ -47,19 +47,18 @@ def upgrade() -> None:
         sa.Column("window", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("failures", sa.Integer(), nullable=False),
     )
-    with op.batch_alter_table("incident_reports") as batch:
-        batch.drop_column("failed_attempts")
-        batch.drop_column("locked_until")
+    # Plain ALTER TABLE, never a batch copy: on SQLite a copy drops and recreates
+    # incident_reports, and with foreign keys on that would delete every message and
+    # history entry through ON DELETE CASCADE (SQLite has DROP COLUMN since 3.35).
+    op.drop_column("incident_reports", "failed_attempts")
+    op.drop_column("incident_reports", "locked_until")
     for table in ("incident_messages", "incident_events"):
+        op.add_column(table, sa.Column("seq", sa.Integer(), nullable=False, server_default="0"))
         # Existing rows keep their order: their ids were sequential until now.
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("seq", sa.Integer(), nullable=False, server_default="0"))
         op.execute(
             f"UPDATE {table} SET seq = (SELECT COUNT(*) FROM {table} AS earlier "
             f"WHERE earlier.report_id = {table}.report_id AND earlier.id <= {table}.id)"
         )
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column("seq", server_default=None)
     if op.get_bind().dialect.name == "postgresql":
         for table, column in _ID_COLUMNS:
             op.alter_column(table, column, type_=sa.BigInteger(), existing_nullable=False)
@@ -75,12 +74,13 @@ def downgrade() -> None:
             op.alter_column(table, "id", server_default=sa.text(f"nextval('{table}_id_seq')"))
         # Ids made by the intake do not fit in INTEGER: they stay BIGINT.
     for table in ("incident_messages", "incident_events"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("seq")
-    with op.batch_alter_table("incident_reports") as batch:
-        batch.add_column(
-            sa.Column("failed_attempts", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
+        op.drop_column(table, "seq")
+    op.add_column(
+        "incident_reports",
+        sa.Column("failed_attempts", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.add_column(
+        "incident_reports", sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True)
+    )
     op.drop_table("incident_check_attempts")
     op.drop_table("incident_intake")
