@@ -1384,6 +1384,16 @@ async def forget_released(engine: AsyncEngine) -> None:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         if engine.dialect.name == "postgresql":
-            await driver.execute("VACUUM FULL incident_intake")
+            for wait in (0.5, 1, 2, 4, 0):
+                await driver.execute("VACUUM FULL incident_intake")
+                # An older snapshot elsewhere in the database (an autovacuum ANALYZE, a
+                # long query) keeps deleted rows "recently dead": try again shortly.
+                left = await driver.fetchval(
+                    "SELECT pg_relation_size('incident_intake') > 0"
+                    " AND NOT EXISTS (SELECT 1 FROM incident_intake)"
+                )
+                if not left or not wait:
+                    break
+                await asyncio.sleep(wait)
         elif engine.dialect.name == "sqlite":
             await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
