@@ -1,4 +1,5 @@
-"""`edi-bot cases list|show|export`: incident cases for case handlers at the command line.
+"""`edi-bot cases list|show|export|release`: incident cases for case handlers at the command
+line.
 
 Every use is written to the audit log under the operating-system user who ran it.
 """
@@ -9,13 +10,15 @@ import argparse
 import json
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.cli_privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.content import Content
-from bot.incidents import Incidents, categories_of, find_reference
+from bot.incidents import Incidents, categories_of, find_reference, forget_released
 from bot.storage import unit_of_work
 
 
@@ -155,6 +158,39 @@ async def cases_export(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cases_release(ctx: Context, args: argparse.Namespace) -> int:
+    """Release waiting anonymous reports into the case list, as the incident job does."""
+    incidents = _incidents(ctx)
+    async with unit_of_work(ctx.sessions) as session:
+        counts = await incidents.release(
+            session, today=datetime.now(ZoneInfo("Europe/London")).date(), force=args.now
+        )
+        released = counts["released_reports"] + counts["released_messages"]
+        if args.now:
+            await ctx.privacy.audit.append(
+                session,
+                actor=actor(),
+                action="incident.intake_released",
+                object_type="incident",
+                detail={"reports": counts["released_reports"], "messages": released},
+            )
+    if released:
+        await forget_released(ctx.sessions.kw["bind"])
+        say(
+            f"Released {counts['released_reports']} anonymous report(s) and "
+            f"{counts['released_messages']} message(s) into the case list. The bot's next "
+            "incident sweep tells the case handlers."
+        )
+    elif counts["waiting"]:
+        say(
+            f"{counts['waiting']} anonymous item(s) are waiting; they are not due yet (they go "
+            "in a batch, or at the first run tomorrow). Add --now to release them at once."
+        )
+    else:
+        say("Nothing is waiting to be released.")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `cases` on the top-level parser."""
 
@@ -174,3 +210,17 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     export.add_argument("--open", action="store_true", help="open cases only")
     export.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     export.set_defaults(handler=runner(cases_export))
+    release = sub.add_parser(
+        "release",
+        help="release waiting anonymous reports into the case list, when due",
+        description="Anonymous reports wait in an intake and are released in batches at "
+        "random times, so the moment one reaches the case list says nothing about when it "
+        "was sent (docs/incidents.md). This does what the incident job does.",
+    )
+    release.add_argument(
+        "--now",
+        action="store_true",
+        help="release whatever is waiting, even a lone report sent minutes ago (audited); "
+        "its release time then tells roughly when it was sent",
+    )
+    release.set_defaults(handler=runner(cases_release))

@@ -772,6 +772,31 @@ async def test_cases_on_the_command_line_are_audited(
     assert all(who.startswith("cli:") for _, who in rows)
 
 
+async def test_waiting_anonymous_reports_are_released_from_the_command_line(
+    service: Service, connector: StandInConnector, database_url: str
+) -> None:
+    chat = Chat(service, connector)
+    await walk_to_review(chat, "Anonymously")
+    reference = receipt_value(await chat.press("Submit my report"), "Your reference")
+    env = env_for(database_url)
+
+    code, out, _ = await run_cli("cases", "release", env=env)
+    assert code == 0 and "1 anonymous item(s) are waiting" in out and "--now" in out
+    assert "No open cases." in (await run_cli("cases", "list", env=env))[1]
+    code, out, _ = await run_cli("cases", "release", "--now", env=env)
+    assert code == 0 and "Released 1 anonymous report(s) and 0 message(s)" in out
+    assert reference in (await run_cli("cases", "list", env=env))[1]
+    assert "Nothing is waiting" in (await run_cli("cases", "release", env=env))[1]
+    runtime = runtime_of(service)
+    async with runtime.sessions() as session:
+        [detail] = (
+            await session.execute(
+                select(AuditEntry.detail).where(AuditEntry.action == "incident.intake_released")
+            )
+        ).scalars()
+    assert reference not in json.dumps(detail)
+
+
 async def test_closed_cases_are_purged_six_years_after_closure(
     service: Service, connector: StandInConnector, settings: Settings
 ) -> None:
