@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +23,127 @@ class ContentError(ValueError):
 
 def _to_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+# ---- people's words in cards: always plain text --------------------------------------------
+#
+# Teams renders a subset of Markdown in a TextBlock's text and a Fact's title and value (and in
+# a message's text): **bold**, _italic_, lists at the start of a line, [links](url), and it makes
+# bare URLs, www. names and e-mail addresses into links. Anything a person typed is shown through
+# `plain_text`, so it appears exactly as typed and can never become a link, an image, emphasis,
+# a list, a heading or HTML. See docs/architecture.md, "People's words in cards".
+
+
+class Markdown(str):
+    """Text that may be shown as Teams Markdown: bot-authored, or escaped by `plain_text`."""
+
+    __slots__ = ()
+
+
+# Invisible, and not a line break opportunity: breaks the patterns that autolinkers look for
+# (scheme://, www., name.tld, name@host) without changing what a person sees.
+WORD_JOINER = "\u2060"
+# Backslash-escaped wherever they stand: emphasis, code, links and images, HTML and autolinks,
+# strikethrough and fences, tables, and Adaptive Cards' {{DATE()}} and {{TIME()}} functions.
+_ALWAYS = frozenset("\\`*_[]<|~{")
+# At the start of a line (after any spaces), "#", ">", "-", "+", "=" and "1." or "1)" are
+# escaped where they would make a heading, quote, list item, thematic break or underline.
+_ORDERED = re.compile(r"(\d{1,9})([.)])(?=\s|$)")
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# "](" is a link to Teams' older mobile parser even with the bracket escaped.
+_LINK_OPEN = re.compile(r"(?<=\\\])\(")
+# A word joiner goes after a scheme's colon, an "@", the first of "//", and a dot before a letter.
+_BREAK_AFTER = re.compile(r"(:(?=/|[^\W\d_])|@(?=\S)|/(?=/)|\.(?=[^\W\d_]))")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _starts_block(line: str) -> bool:
+    """Whether a line's first character makes a heading, quote, list item, break or underline."""
+    first, rest = line[:1], line[1:]
+    if not first:
+        return False
+    if first == "#":
+        return bool(re.match(r"#{0,5}(\s|$)", rest))
+    if first in "-+=":
+        return rest[:1] in ("", first) or rest[:1].isspace()
+    return first == ">"
+
+
+def _intraword(text: str, index: int) -> bool:
+    """An underscore between letters or digits (snake_case, 55_64): never emphasis."""
+    return (
+        text[index] == "_"
+        and 0 < index < len(text) - 1
+        and text[index - 1].isalnum()
+        and text[index + 1].isalnum()
+    )
+
+
+def _escape_line(line: str) -> str:
+    body = line.lstrip(" \t")
+    # Leading spaces would make an indented code block: no-break spaces look the same.
+    indent = "\u00a0" * (len(line) - len(body))
+    out: list[str] = []
+    ordered = _ORDERED.match(body)
+    if ordered:
+        out.append(ordered.group(1) + "\\" + ordered.group(2))
+        body = body[ordered.end() :]
+    elif _starts_block(body):
+        out.append("\\" + body[0])
+        body = body[1:]
+    out.extend(
+        "\\" + char if char in _ALWAYS and not _intraword(body, index) else char
+        for index, char in enumerate(body)
+    )
+    text = _LINK_OPEN.sub("\\(", _ENTITY.sub("\\&", "".join(out)))
+    return indent + _BREAK_AFTER.sub(lambda m: m.group(1) + WORD_JOINER, text)
+
+
+def plain_text(text: str) -> Markdown:
+    """People's words, escaped so Teams shows them exactly as typed: no link, format or HTML."""
+    if isinstance(text, Markdown):
+        return text
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return Markdown("\n".join(_escape_line(line) for line in lines))
+
+
+def as_typed(text: str) -> str:
+    """What `plain_text` escaped, as the person typed it (for the terminal and tests)."""
+    return _ESCAPED.sub(r"\1", text.replace(WORD_JOINER, "")).replace("\u00a0", " ")
+
+
+def _plain_filter(value: object) -> Markdown:
+    """Jinja `|plain`: a slot shown as plain text; Markdown the bot vouches for passes."""
+    if value is None:
+        return Markdown("")
+    return plain_text(value if isinstance(value, str) else str(value))
+
+
+def _plain_facts_filter(facts: object) -> list[dict[str, Any]]:
+    """Jinja `|plain_facts`: a FactSet's facts, titles and values shown as plain text."""
+    if not isinstance(facts, list):
+        raise ContentError(f"facts must be a list of {{title, value}}, not {type(facts).__name__}")
+    return [
+        {**fact, "title": _plain_filter(fact["title"]), "value": _plain_filter(fact["value"])}
+        for fact in facts
+    ]
+
+
+def _markdown_filter(value: object) -> str:
+    """Jinja `|md`: a slot of bot-written Markdown; people's words in it came via plain_text."""
+    return str(value)
+
+
+_URL_UNSAFE = re.compile(r"[\s()<>\[\]\\`\"']")
+
+
+def _link_filter(title: object, url: object) -> Markdown:
+    """Jinja `|link(url)`: a Markdown link, plain-text title, to an http(s) or mailto URL."""
+    address = str(url)
+    if not re.match(r"(https?://[^\s/]|mailto:[^\s@]+@)", address, re.IGNORECASE):
+        raise ContentError(f"a card link must be an http(s) or mailto URL, not {address!r}")
+    safe = _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", address)
+    return Markdown(f"[{_plain_filter(title)}]({safe})")
 
 
 def load_yaml(path: Path) -> Any:
@@ -75,6 +197,12 @@ class Content:
             autoescape=False,
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+        )
+        self._templates.filters.update(
+            plain=_plain_filter,
+            plain_facts=_plain_facts_filter,
+            md=_markdown_filter,
+            link=_link_filter,
         )
         self._data_cache: dict[str, Any] = {}
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.adapter import send_or_hold
 from bot.config import Settings
+from bot.content import WORD_JOINER
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.runtime import build_runtime
@@ -50,6 +51,10 @@ THUMBNAIL = "application/vnd.microsoft.card.thumbnail"
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HELD = re.compile("\ue000([0-9]+)\ue001")
+# What a person's words could use to move the cursor, recolour or retitle a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BULLET = re.compile(r"^\s*(?:([-*+•])|(\d{1,3}[.)]))\s+(.*)$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TIGHT = ("none", "small")
@@ -80,14 +85,21 @@ class Rendered:
 
 
 def _plain(text: object) -> str:
-    """Markdown as plain text: bold/italic markers removed, links as "text (url)"."""
-    value = str(text).replace("**", "").replace("__", "")
+    """Markdown as plain text: bold/italic markers removed, links as "text (url)"; people's
+    words (escaped by bot.content.plain_text) as typed; no terminal control characters."""
+    held: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        held.append(match.group(1))
+        return f"\ue000{len(held) - 1}\ue001"
 
     def link(match: re.Match[str]) -> str:
         label, url = match.group(1), match.group(2)
         return url if label == url else f"{label} ({url})"
 
-    return _LINK.sub(link, value)
+    value = _ESCAPED.sub(hold, str(text)).replace("**", "").replace("__", "")
+    value = _HELD.sub(lambda m: held[int(m.group(1))], _LINK.sub(link, value))
+    return _CONTROL.sub("", value.replace(WORD_JOINER, "").replace("\u00a0", " "))
 
 
 def _wrap(text: str, width: int = TEXT_WIDTH) -> list[str]:

@@ -21,7 +21,7 @@ from botbuilder.dialogs import (
 )
 
 from bot.actions.service import ActionsService, Answer, Teams
-from bot.content import Content, MenuEntry
+from bot.content import Content, MenuEntry, plain_text
 from bot.privacy.roles import Role, RoleChecker
 from bot.storage import turn_session
 from bot.teams import card_message, normalise_command, person_of
@@ -166,6 +166,8 @@ class ActionCardDialog(ComponentDialog):
             answer = await service.not_mine(session, person, value.get("plan"), value.get("number"))
         else:
             answer = Answer("bad_card")
+        # Teams shows a message's text as Markdown; fields may echo what the person typed.
         text = service.words["replies"][answer.key]
-        await context.send_activity(MessageFactory.text(text.format(**answer.fields)))
+        fields = {key: plain_text(str(value)) for key, value in answer.fields.items()}
+        await context.send_activity(MessageFactory.text(text.format(**fields)))
         return await step.end_dialog()

@@ -11,7 +11,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.db.models_incidents import IncidentReport
 from bot.incidents import Incidents, Person, ReportError, categories_of, find_reference
 from bot.privacy.roles import Role
@@ -155,7 +155,9 @@ class CasesDialog(Dialog):
         context = dialog_context.context
         report = await self._incidents.by_reference(turn_session(), reference)
         if report is None:
-            await context.send_activity(text(self._c["not_found"].format(reference=reference)))
+            await context.send_activity(
+                text(self._c["not_found"].format(reference=plain_text(reference)))
+            )
             return Dialog.end_of_turn
         handler = self._handler(context)
         await self._incidents.audit_access(
@@ -240,13 +242,14 @@ class CasesDialog(Dialog):
             {"title": "Impact", "value": view.impact or none},
         ]
         messages = [
-            f"**{'Handler' if author == 'handler' else 'Reporter'}**, {_day(on)}: {body}"
+            f"**{'Handler' if author == 'handler' else 'Reporter'}**, {_day(on)}: "
+            f"{plain_text(body)}"
             for author, on, body in view.messages
         ] or ["No messages yet."]
         history = [
             f"{_day(event.happened_on)}: {event.what}"
-            + (f" by {event.by_name}" if event.by_name else "")
-            + (f" ({event.note})" if event.note else "")
+            + (f" by {plain_text(event.by_name)}" if event.by_name else "")
+            + (f" ({plain_text(event.note)})" if event.note else "")
             for event in view.events
         ] or ["Nothing yet."]
         buttons = []
@@ -262,7 +265,7 @@ class CasesDialog(Dialog):
                 heading=c["case_heading"].format(reference=report.reference),
                 sections=[
                     {"title": "Case", "facts": facts, "lines": []},
-                    {"title": "What happened", "facts": [], "lines": [view.narrative]},
+                    {"title": "What happened", "facts": [], "lines": [plain_text(view.narrative)]},
                     {"title": "Details", "facts": details, "lines": []},
                     {"title": "Messages", "facts": [], "lines": messages},
                     {"title": c["history_heading"], "facts": [], "lines": history},
@@ -327,7 +330,7 @@ class CasesDialog(Dialog):
         back = {"title": c["actions"]["back"], "data": {"choice": "back"}, "skip_inputs": True}
         if action == "assign":
             handlers = await self._incidents.handler_choices(turn_session())
-            options = [{"id": h.actor, "label": h.name} for h in handlers]
+            options = [{"id": h.actor, "label": plain_text(h.name)} for h in handlers]
             inputs = [choice_input("handler", c["assign_label"], options, value=report.assigned_to)]
             heading = c["assign_heading"]
         elif action == "triage":
@@ -400,7 +403,7 @@ class CasesDialog(Dialog):
                 message = (
                     c["taken"].format(reference=report.reference)
                     if to.key == handler.key
-                    else c["assigned"].format(name=to.name, reference=report.reference)
+                    else c["assigned"].format(name=plain_text(to.name), reference=report.reference)
                 )
             elif action == "triage":
                 done = await self._incidents.triage(

@@ -12,7 +12,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.db.models_incidents import IncidentReport
 from bot.incidents import (
     CLOSED,
@@ -121,7 +121,7 @@ class CheckReportDialog(Dialog):
         words = self._w["check"]
         lines = [
             f"**{words['from_handler'] if author == 'handler' else words['from_reporter']}**, "
-            f"{on.strftime('%-d %B %Y')}: {body}"
+            f"{on.strftime('%-d %B %Y')}: {plain_text(body)}"
             for author, on, body in view.messages
         ] or [words["no_messages"]]
         inputs = []

@@ -13,7 +13,7 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.db.models_events import Event
 from bot.events.calendar import LONDON
 from bot.events.networks import BIG_CONVERSATION
@@ -158,7 +158,9 @@ class EventAdminDialog(Dialog):
                 ]
             )
             await self._events.cancel_event(session, event.slug, actor=person.actor)
-            await self._say(context, self._w["cancelled"].format(title=event.title, told=told))
+            await self._say(
+                context, self._w["cancelled"].format(title=plain_text(event.title), told=told)
+            )
             await self._list(context, state)
         else:
             await self._say(context, self._w["kept"])
@@ -404,7 +406,7 @@ class EventAdminDialog(Dialog):
         try:
             if event is None:
                 saved = await self._events.create(session, draft, actor=person.actor)
-                await self._say(context, self._w["saved_new"].format(title=saved.title))
+                await self._say(context, self._w["saved_new"].format(title=plain_text(saved.title)))
             else:
                 before = event.sequence
                 saved = await self._events.edit(session, event.slug, draft, actor=person.actor)
@@ -424,7 +426,10 @@ class EventAdminDialog(Dialog):
             try:
                 return parse_local(f"{fields[date_key]} {fields[time_key]}")
             except ValueError as error:
-                problems.append(p["times"].format(field=labels[time_key], problem=error))
+                # The parser's message quotes what was typed.
+                problems.append(
+                    p["times"].format(field=labels[time_key], problem=plain_text(str(error)))
+                )
                 return None
 
         starts = moment("start_date", "start_time")

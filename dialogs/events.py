@@ -13,7 +13,7 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.content import Content, MenuEntry
+from bot.content import Content, MenuEntry, plain_text
 from bot.db.models_events import Event
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.service import NEEDS, Attendee, EventService, aware, local_text
@@ -169,14 +169,16 @@ class EventsDialog(Dialog):
             return
         w = self._w["details"]
         status = await self._events.status_of(session, event, person.key)
-        paragraphs = [event.description] if event.description else []
+        paragraphs = [plain_text(event.description)] if event.description else []
         if event.accessibility:
-            paragraphs.append(w["accessibility"].format(text=event.accessibility))
+            paragraphs.append(w["accessibility"].format(text=plain_text(event.accessibility)))
         inputs: list[dict[str, Any]] = []
         buttons: list[dict[str, Any]] = []
         now = self._events.now()
         if event.status == "cancelled":
-            paragraphs.append(self._w["replies"]["cancelled_event"].format(title=event.title))
+            paragraphs.append(
+                self._w["replies"]["cancelled_event"].format(title=plain_text(event.title))
+            )
         elif status == "confirmed":
             buttons.append(self._button(w["cancel"], "cancel my place", event))
         elif status == "offered":
@@ -331,5 +333,7 @@ class EventsDialog(Dialog):
         await context.send_activity(card_message(card))
 
     async def _text(self, context: TurnContext, key: str, **fields: str) -> None:
+        # Teams shows a message's text as Markdown: an event's title is an organiser's words.
         sentence = str(self._w["replies"][key])
-        await context.send_activity(MessageFactory.text(sentence.format(**fields)))
+        plain = {name: plain_text(value) for name, value in fields.items()}
+        await context.send_activity(MessageFactory.text(sentence.format(**plain)))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from botbuilder.core import StatePropertyAccessor, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.incidents import Incidents, ReportError, Taxonomy
 from bot.storage import turn_session
 from dialogs.incident_ui import (
@@ -427,7 +427,7 @@ class ReportIncidentDialog(Dialog):
             {
                 "title": titles["narrative"],
                 "facts": [],
-                "lines": [answers.get("narrative") or none],
+                "lines": [plain_text(answers.get("narrative") or none)],
                 "button": edit("narrative"),
             },
             {
@@ -730,7 +730,7 @@ class ReportIncidentDialog(Dialog):
                 {
                     "title": words["summary_heading"],
                     "facts": summary,
-                    "lines": [answers.get("narrative", "")],
+                    "lines": [plain_text(answers.get("narrative", ""))],
                 },
                 {"title": words["support_heading"], "facts": [], "lines": services},
             ],

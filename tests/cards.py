@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.content import as_typed
+
 
 def _activity_dict(activity: Any) -> dict[str, Any]:
     if isinstance(activity, dict):
@@ -16,10 +18,14 @@ def _walk(elements: list[Any], out: list[str]) -> None:
     for element in elements or []:
         if not isinstance(element, dict):
             continue
+        # People's words reach a card escaped (bot.content.plain_text); a person sees them as typed.
         if element.get("type") == "TextBlock":
-            out.append(str(element.get("text", "")))
+            out.append(as_typed(str(element.get("text", ""))))
         if element.get("type") == "FactSet":
-            out.extend(f"{f.get('title')}: {f.get('value')}" for f in element.get("facts", []))
+            out.extend(
+                f"{as_typed(str(f.get('title')))}: {as_typed(str(f.get('value')))}"
+                for f in element.get("facts", [])
+            )
         _walk(element.get("items", []), out)
         for column in element.get("columns", []):
             _walk(column.get("items", []), out)
@@ -38,7 +44,7 @@ def cards(activity: Any) -> list[dict[str, Any]]:
 def visible_text(activity: Any) -> str:
     """Everything a person can read in a reply: its text and every TextBlock, one per line."""
     data = _activity_dict(activity)
-    lines = [str(data["text"])] if data.get("text") else []
+    lines = [as_typed(str(data["text"]))] if data.get("text") else []
     for card in cards(activity):
         _walk(card.get("body", []), lines)
     return "\n".join(lines)

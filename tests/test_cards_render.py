@@ -12,7 +12,9 @@ var/test-artifacts/cards/.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import pytest
 import yaml
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
+from bot.content import WORD_JOINER, Content, as_typed, plain_text
 from bot.outbox import card_activity
 from tests import js_tools
 
@@ -139,7 +141,8 @@ def test_official_renderer_shows_card_without_errors_or_warnings(
     card = rendered(sample)
     # What the renderer shows includes the card's first line, and a button for every action.
     first_text = next(e["text"] for e in card["body"] if e.get("type") == "TextBlock")
-    assert first_text.replace("**", "") in result["text"].replace("**", "")
+    shown = " ".join(result["text"].replace("\u2060", "").replace("\u00a0", " ").split())
+    assert " ".join(as_typed(first_text).replace("**", "").split()) in shown
     submit_titles = [
         action["title"]
         for action in _actions(card)
@@ -156,3 +159,207 @@ def _actions(node: Any) -> list[dict[str, Any]]:
         return []
     own = [action for action in node.get("actions", []) if isinstance(action, dict)]
     return own + [a for key, value in node.items() if key != "actions" for a in _actions(value)]
+
+
+# ---- people's words: shown as typed, never as links or formatting ----------------------------
+#
+# Every TextBlock text and FactSet in a template goes through a filter that says what it holds
+# (bot.content, docs/architecture.md "People's words in cards"): `|plain` (plain text: the
+# template escapes it), `|plain_facts` (a FactSet, titles and values plain), `|md` (Markdown the
+# bot wrote; people's words in it arrive escaped by `plain_text`) or `|link(url)`.
+
+CARDS = DEFAULT_CONTENT_DIR / "cards"
+_SLOT = re.compile(r'"(text|facts)":\s*(\{\{.*?\}\})')
+_FILTERED = re.compile(r"\|\s*(plain|plain_facts|md|link)\b")
+
+
+def test_every_text_slot_says_whether_it_is_plain_text_or_markdown() -> None:
+    unfiltered = [
+        f"cards/{path.name}:{number}: {match.group(0)}"
+        for path in sorted(CARDS.glob("*.json.j2"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        for match in _SLOT.finditer(line)
+        if not _FILTERED.search(match.group(2))
+    ]
+    assert not unfiltered, (
+        "give every card text a filter: |plain (people's words, or any plain text), "
+        "|plain_facts, |md (bot-written Markdown) or |link(url):\n" + "\n".join(unfiltered)
+    )
+
+
+def hostile(marker: str) -> str:
+    """A person's words that would be links, images, formatting and HTML if not escaped."""
+    return (
+        f"{marker} [click](http://evil.example/{marker}) **bold** __strong__ _it_ *it* "
+        "<b>x</b> <a href='http://evil.example'>a</a> &lt; &#60; `code` ~~gone~~ \\ "
+        "http://evil.example/x www.evil.com evil.co.uk mailto:a@evil.com a@evil.com "
+        "![img](http://evil.example/i.png) <http://evil.example> {{DATE(2027-01-20T10:00:00Z)}}\n"
+        "# heading\n- item\n1. item\n> quote\n    indented\n---"
+    )
+
+
+def _leaves(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [leaf for value in node.values() for leaf in _leaves(value)]
+    if isinstance(node, list):
+        return [leaf for value in node for leaf in _leaves(value)]
+    return []
+
+
+def _slots(sample: str) -> tuple[set[int], set[int]]:
+    """Which of a sample's strings the template shows as plain text, and which as Markdown."""
+    content = Content(DEFAULT_CONTENT_DIR)
+    filters = content._templates.filters
+    plain_ids: set[int] = set()
+    md_ids: set[int] = set()
+
+    def traced(ids: set[int], name: str) -> Any:
+        original = filters[name]
+
+        def record(value: Any, *args: Any) -> Any:
+            for leaf in _leaves(value) if name == "plain_facts" else [value]:
+                ids.add(id(leaf))
+            return original(value, *args)
+
+        return record
+
+    filters.update(
+        plain=traced(plain_ids, "plain"),
+        plain_facts=traced(plain_ids, "plain_facts"),
+        link=traced(plain_ids, "link"),
+        md=traced(md_ids, "md"),
+    )
+    content.card(template_of(sample), **_values(sample))
+    return plain_ids, md_ids
+
+
+@cache
+def _values_cached(sample: str) -> Any:
+    return yaml.safe_load((SAMPLES / f"{sample}.yaml").read_text(encoding="utf-8"))
+
+
+def _values(sample: str) -> dict[str, Any]:
+    values = _values_cached(sample)
+    assert isinstance(values, dict)
+    return values
+
+
+def hostile_values(sample: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The sample with a person's hostile words in every text slot, and the words by marker.
+
+    A `|plain` slot gets them raw (the template must escape them); a `|md` slot gets them as
+    the code must pass them, through `plain_text`.
+    """
+    plain_ids, md_ids = _slots(sample)
+    typed: dict[str, str] = {}
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: swap(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [swap(value) for value in node]
+        if isinstance(node, str) and node and id(node) in plain_ids | md_ids:
+            marker = f"Zq{len(typed)}q"
+            typed[marker] = hostile(marker)
+            return typed[marker] if id(node) in plain_ids else plain_text(typed[marker])
+        return node
+
+    return swap(_values(sample)), typed
+
+
+def texts_of(card: Any) -> list[dict[str, Any]]:
+    """Every TextBlock and every Fact of a card, each as a one-element card of its own."""
+    found: list[dict[str, Any]] = []
+    if isinstance(card, dict):
+        if card.get("type") == "TextBlock":
+            found.append({**card, "isVisible": True})
+        if card.get("type") == "FactSet":
+            found.extend({"type": "FactSet", "facts": [fact]} for fact in card.get("facts", []))
+        for key, value in card.items():
+            if key != "facts":
+                found.extend(texts_of(value))
+    elif isinstance(card, list):
+        for value in card:
+            found.extend(texts_of(value))
+    return found
+
+
+def _one(element: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "AdaptiveCard", "version": "1.5", "body": [element]}
+
+
+def shown(text: str) -> str:
+    """What a person reads, whitespace run together (the renderer's innerText)."""
+    return " ".join(text.replace(WORD_JOINER, "").replace("\u00a0", " ").split())
+
+
+def render_many(cards: list[dict[str, Any]], directory: Path) -> dict[str, Any]:
+    """Render named cards in one page load; results by name."""
+    js_tools.node()
+    js_tools.chromium()
+    cards_file = directory / "cards.json"
+    cards_file.write_text(json.dumps(cards), encoding="utf-8")
+    output = js_tools.run_node("render_cards.mjs", str(cards_file))
+    assert output["pageErrors"] == []
+    return {result["name"]: result for result in output["results"]}
+
+
+def assert_shown_as_typed(
+    name: str, result: dict[str, Any], baseline: dict[str, Any], typed: dict[str, str]
+) -> None:
+    """Nothing in `result` came from the people's words in it, and they read as typed."""
+    visible = shown(result["text"])
+    for marker, words in typed.items():
+        if marker in result["text"]:
+            assert shown(words) in visible, f"{name}: {words!r} is shown as {visible!r}"
+    assert not result["images"], f"{name}: images {result['images']}"
+    extra_links = Counter(result["links"]) - Counter(baseline["links"])
+    assert not extra_links, f"{name}: people's words made links {list(extra_links)}"
+    extra_autolinks = Counter(result["linkified"]) - Counter(baseline["linkified"])
+    assert not extra_autolinks, f"{name}: a linkifier would find {list(extra_autolinks)}"
+    extra = {
+        tag: count - baseline["formatting"].get(tag, 0)
+        for tag, count in result["formatting"].items()
+        if count > baseline["formatting"].get(tag, 0)
+    }
+    assert not extra, f"{name}: people's words made formatting {extra}"
+
+
+@pytest.fixture(scope="module")
+def hostile_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Each sample's texts, as given and with hostile words, through the official renderer."""
+    cards: list[dict[str, Any]] = []
+    cases: dict[str, Any] = {}
+    for sample in SAMPLE_NAMES:
+        values, typed = hostile_values(sample)
+        card = Content(DEFAULT_CONTENT_DIR).card(template_of(sample), **values)
+        plain, attacked = texts_of(rendered(sample)), texts_of(card)
+        assert len(plain) == len(attacked), f"{sample}: hostile words changed the card's shape"
+        cards.append({"name": f"{sample}/card", "card": card})
+        for index, (before, after) in enumerate(zip(plain, attacked, strict=True)):
+            cards.append({"name": f"{sample}/{index}/given", "card": _one(before)})
+            cards.append({"name": f"{sample}/{index}/hostile", "card": _one(after)})
+        cases[sample] = (typed, len(plain))
+    results = render_many(cards, tmp_path_factory.mktemp("hostile"))
+    return {"cases": cases, "results": results}
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_peoples_words_show_as_typed_in_every_text_slot(
+    sample: str, hostile_results: dict[str, Any]
+) -> None:
+    typed, count = hostile_results["cases"][sample]
+    results = hostile_results["results"]
+    assert typed, f"{sample}: no text slot of {template_of(sample)} was filled"
+    whole = results[f"{sample}/card"]
+    assert whole["problems"] == [], f"{sample}: {whole['problems']}"
+    reached: set[str] = set()
+    for index in range(count):
+        result = results[f"{sample}/{index}/hostile"]
+        assert_shown_as_typed(
+            f"{sample} text {index}", result, results[f"{sample}/{index}/given"], typed
+        )
+        reached.update(marker for marker in typed if marker in result["text"])
+    assert reached == set(typed), f"{sample}: never shown: {sorted(set(typed) - reached)}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR, AppType
-from bot.content import MAX_CARD_BYTES, Content, ContentError
+from bot.content import MAX_CARD_BYTES, Content, ContentError, as_typed
 from bot.incidents import find_reference
 from bot.logs import describe_exception
 from bot.teams import normalise_command
@@ -95,7 +95,7 @@ def test_cards_are_valid_json_whatever_they_are_filled_with() -> None:
         question=None,
         buttons=[{"title": awkward, "data": {"choice": awkward}}],
     )
-    assert card["body"][0]["text"] == awkward
+    assert as_typed(card["body"][0]["text"]) == awkward  # escaped, and reads as typed
     assert card["actions"] == [
         {"type": "Action.Submit", "title": awkward, "data": {"choice": awkward}}
     ]

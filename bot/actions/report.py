@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.actions.plans import Plan, PlanProblem
 from bot.actions.progress import ActionStatus, summary_counts
+from bot.content import plain_text
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,25 @@ def report_context(
     }
 
 
+def _plain_notes(context: dict[str, Any]) -> dict[str, Any]:
+    """The context with the leads' notes and names as plain text, for the Markdown report."""
+
+    def row(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **values,
+            "note": plain_text(values["note"]) if values["note"] else "",
+            "note_by": plain_text(values["note_by"]) if values["note_by"] else "",
+        }
+
+    return {
+        **context,
+        "overdue": [row(r) for r in context["overdue"]],
+        "objectives": [
+            {**o, "actions": [row(r) for r in o["actions"]]} for o in context["objectives"]
+        ],
+    }
+
+
 def render_report(templates: Path, context: dict[str, Any]) -> Report:
     """The report as Markdown and as HTML."""
     markdown_env = Environment(
@@ -104,6 +124,6 @@ def render_report(templates: Path, context: dict[str, Any]) -> Report:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    markdown = markdown_env.get_template("report.md.j2").render(**context)
+    markdown = markdown_env.get_template("report.md.j2").render(**_plain_notes(context))
     html = html_env.get_template("report.html.j2").render(**context)
     return Report(markdown, html)

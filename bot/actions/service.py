@@ -22,7 +22,7 @@ from bot.actions.plans import Action, Plans, load_plans, plans_directory, team_k
 from bot.actions.progress import ActionStatus, status_of
 from bot.bulletins.calendar import LONDON, is_working_day, working_days_between
 from bot.config import Settings
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.db import repo_actions as repo
 from bot.db.models import utcnow
 from bot.db.repo_actions import ACTION, NOT_MINE, TEAM, ActionStateRow, person_id
@@ -567,10 +567,11 @@ class ActionsService:
         )
         words = self.words["reassign"]
         fields = _notice_fields(person.name, action)
+        lines = _plain(fields)
         card = self._content.card(
             "action_notice",
             heading=words["heading"],
-            lines=[words["text"].format(**fields), words["how"].format(**fields)],
+            lines=[words["text"].format(**lines), words["how"].format(**lines)],
             buttons=[],
         )
         admins = await self.holders(session, Role.ADMIN)
@@ -611,7 +612,7 @@ class ActionsService:
         card = self._content.card(
             "action_notice",
             heading=words["heading"],
-            lines=[words["text"].format(**fields)],
+            lines=[words["text"].format(**_plain(fields))],
             buttons=[
                 {
                     "title": words[decision],
@@ -673,7 +674,7 @@ class ActionsService:
             session,
             kind=NOTICE_KIND,
             recipients=[claimant],
-            activity=text_activity(told.format(**fields)),
+            activity=text_activity(told.format(**_plain(fields))),
             dedupe_key=f"actions.claim_decided:{claim.id}",
         )
         return Answer("claim_confirmed" if confirmed else "claim_declined", fields)
@@ -726,6 +727,11 @@ def _day(day: date) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _plain(fields: dict[str, str]) -> dict[str, str]:
+    """Fields as plain text, for Markdown (a card's lines, a message): a name is a person's."""
+    return {key: plain_text(value) for key, value in fields.items()}
 
 
 def _notice_fields(name: str, action: Action) -> dict[str, str]:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.content import Content
+from bot.content import Content, plain_text
 from bot.db import repo_events
 from bot.db.models import utcnow
 from bot.db.models_events import Event, EventSignup, NetworkMember
@@ -905,7 +905,11 @@ class EventService:
     ) -> dict[str, Any]:
         """A card about one event: confirmed, waitlisted, offer, reminder, updated, cancelled."""
         words = self.words["notify"][key]
-        paragraphs = [str(p).format(title=event.title, **fields) for p in words["paragraphs"]]
+        # Paragraphs are Markdown: the title (and any field) are an organiser's words.
+        plain = {name: plain_text(value) for name, value in fields.items()}
+        paragraphs = [
+            str(p).format(title=plain_text(event.title), **plain) for p in words["paragraphs"]
+        ]
         buttons = [
             {"title": str(b["title"]), "data": {"command": str(b["command"]), "event": event.slug}}
             for b in words.get("buttons", [])
@@ -959,7 +963,7 @@ class EventService:
                     w["needs_line"]
                     .format(
                         needs=self.need_labels(view.needs) or w["no_codes"],
-                        details=view.details or "",
+                        details=plain_text(view.details or ""),
                     )
                     .strip()
                 )
@@ -969,7 +973,8 @@ class EventService:
                     {
                         "type": "Input.Toggle",
                         "id": f"attended_{view.signup_id}",
-                        "title": w["attended_toggle"].format(name=view.name),
+                        # Teams shows a toggle's title as Markdown too.
+                        "title": w["attended_toggle"].format(name=plain_text(view.name)),
                         "value": "true" if view.attended else "false",
                         "valueOn": "true",
                         "valueOff": "false",
