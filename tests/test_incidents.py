@@ -126,7 +126,14 @@ async def make_handler(service: Service, connector: StandInConnector, name: str)
     return chat
 
 
-async def walk_to_review(chat: Chat, mode_title: str, *, who: str = "It happened to me") -> str:
+async def walk_to_review(
+    chat: Chat,
+    mode_title: str,
+    *,
+    who: str = "It happened to me",
+    narrative: str = NARRATIVE,
+    impact: str = "I felt unsafe at work.",
+) -> str:
     """Report up to the review card: safety, mode, who, story, details, consent."""
     seen = await chat.say("report")
     assert "are you, or is anyone else, in danger right now?" in seen
@@ -136,7 +143,7 @@ async def walk_to_review(chat: Chat, mode_title: str, *, who: str = "It happened
     assert "Who did this happen to?" in seen
     seen = await chat.press(who)
     assert "In your own words, what happened?" in seen
-    seen = await chat.press("Next", narrative=NARRATIVE)
+    seen = await chat.press("Next", narrative=narrative)
     assert "A few more details" in seen
     seen = await chat.press(
         "Next",
@@ -147,7 +154,7 @@ async def walk_to_review(chat: Chat, mode_title: str, *, who: str = "It happened
         frequency="once",
         occurred_on=(date.today() - timedelta(days=2)).isoformat(),
         possible_crime="unsure",
-        impact="I felt unsafe at work.",
+        impact=impact,
     )
     assert "Support and what happens next" in seen
     seen = await chat.press("Next", consent_monitoring="true", consent_police="false")

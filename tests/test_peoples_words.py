@@ -11,7 +11,6 @@ that does it is bot.content.plain_text; the design is in docs/architecture.md.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser
 from tests.test_events import create_event, organiser, person, set_clock, sign_up
-from tests.test_incidents import Chat, deliver, make_handler, receipt_value
+from tests.test_incidents import Chat, deliver, make_handler, receipt_value, walk_to_review
 
 pytestmark = pytest.mark.e2e
 
@@ -169,28 +168,10 @@ async def test_events_show_organisers_and_attendees_words_as_typed(
 
 async def _report(chat: Chat, narrative: str, impact: str) -> list[Any]:
     """A confidential report with these words; the replies up to and with the receipt."""
-    replies: list[Any] = []
-    await chat.say("report")
-    await chat.press("No, nobody is in danger now")
-    await chat.press("Confidentially")
-    await chat.press("It happened to me")
-    await chat.press("Next", narrative=narrative)
-    await chat.press(
-        "Next",
-        motivations="religion,race",
-        kinds="verbal",
-        location="workplace",
-        perpetrator="public",
-        frequency="once",
-        occurred_on=(date.today() - timedelta(days=2)).isoformat(),
-        possible_crime="unsure",
-        impact=impact,
-    )
-    await chat.press("Next", consent_monitoring="true", consent_police="false")
-    replies += chat.last  # the review card
+    await walk_to_review(chat, "Confidentially", narrative=narrative, impact=impact)
+    replies = list(chat.last)  # the review card
     await chat.press("Submit my report")
-    replies += chat.last  # the receipt
-    return replies
+    return replies + chat.last  # and the receipt
 
 
 async def test_the_reporters_review_and_receipt_show_their_words_as_typed(
