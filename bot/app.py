@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.activity_limits import MAX_NESTING, oversized_field, too_deep
 from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
 from bot.db import migrate
@@ -56,6 +57,11 @@ def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
     """The activity in a request body, or a short reason why it is not one."""
     if not isinstance(body, dict):
         return None, "Body is not a Bot Framework activity (expected a JSON object)."
+    if too_deep(body):
+        return None, f"Activity is nested more than {MAX_NESTING} levels deep."
+    oversized = oversized_field(body)
+    if oversized is not None:
+        return None, oversized
     kind = body.get("type")
     if not isinstance(kind, str) or not kind.strip():
         return None, "Activity has no type."
@@ -104,6 +110,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return problem(400, "Body is not valid JSON.")
+    except RecursionError:  # nested thousands deep: refused before anything reads it
+        return problem(400, f"Activity is nested more than {MAX_NESTING} levels deep.")
     activity, reason = parse_activity(body)
     if activity is None:
         return problem(400, reason or "Not an activity.")

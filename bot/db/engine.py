@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,24 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.database))
     engine = create_async_engine(url, echo=echo)
     _tune_sqlite(engine)
     return engine
+
+
+def _private_file(database: Path) -> None:
+    """Make the database file (and its folder, if the bot creates it) readable by the bot's
+    user only: 0600 and 0700. SQLite gives its -wal and -shm files the database's mode."""
+    if not database.parent.exists():
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(database, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(database, 0o600)
+    for companion in ("-wal", "-shm", "-journal"):
+        path = database.with_name(database.name + companion)
+        if path.exists():
+            os.chmod(path, 0o600)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

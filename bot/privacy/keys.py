@@ -90,7 +90,7 @@ def _development_keys(path: Path) -> tuple[str, str]:
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
         return str(stored["encryption_keys"]), str(stored["pseudonym_key"])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     encryption = f"{new_key_id()}:{encode_key(secrets.token_bytes(KEY_BYTES))}"
     pseudonym = encode_key(secrets.token_bytes(KEY_BYTES))
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
