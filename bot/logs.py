@@ -1,20 +1,29 @@
 """Structured logging: an event name plus fields, as text or JSON lines.
 
-Code logs `log.info("event.name", extra={...fields})`. Fields are identifiers, counts and
-timings only: never message text, card values or anything a person declared. Three
-safeguards make that hold whatever the level and whoever logs:
+Code logs `log.info("event.name", extra={...fields})`. The event name and the field names are
+chosen by code; field values are counts, flags, codes and ids, never message text, card values
+or anything a person declared. What keeps that true, whatever the level and whoever logs:
 
+* an event name (`incident.submitted`, `job.incident_sweep`) is an identifier and is never
+  altered, and neither are logger names, levels and field names: the log always says what
+  happened and where;
+* exceptions are logged as their types and where they were raised (`describe_exception`),
+  never their messages (a message can quote input: `int("...")` does); that description is
+  `LogSafe`, made by code, and is never altered either;
 * libraries that log request bodies at DEBUG (msrest does) are held at WARNING;
-* exceptions are logged as their types and where they were raised, never their messages
-  (a message can quote input: `int("...")` does);
-* `PrivacyFilter` removes, from every record, any text the current turn received
-  (`sensitive()` registers it at the start of each turn).
+* and, as a net for what gets past the rest, `PrivacyFilter` removes what the current turn
+  received (`sensitive()` registers it at the start of each turn) from the only places a
+  person's words could still be: free-text messages (libraries write those), free-text field
+  values, and a short value that is exactly what the person sent. It never edits an event
+  name or a code-chosen value, so it cannot turn `incident.submitted` into
+  `incident.[redacted]ted` because someone typed "submit".
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -45,7 +54,19 @@ _MIN_SENSITIVE_LENGTH = 3
 _sensitive: ContextVar[tuple[str, ...]] = ContextVar("edi_sensitive_values", default=())
 
 
-def describe_exception(error: BaseException) -> str:
+class LogSafe(str):
+    """A log value made by code from code (an exception's types and places): never scrubbed."""
+
+    __slots__ = ()
+
+
+# An event name: dotted lower-case identifiers, as code writes them.
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+# A code-chosen value: one short token (a code, an id, a kind, a month), no spaces.
+_TOKEN = re.compile(r"[\w.:/@+\-|]{0,128}")
+
+
+def describe_exception(error: BaseException) -> LogSafe:
     """Exception types and where they were raised, never their messages."""
     parts: list[str] = []
     current: BaseException | None = error
@@ -54,7 +75,7 @@ def describe_exception(error: BaseException) -> str:
         where = " < ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in frames)
         parts.append(f"{type(current).__qualname__} at {where or 'unknown'}")
         current = current.__cause__ or current.__context__
-    return " | caused by ".join(parts)
+    return LogSafe(" | caused by ".join(parts))
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -85,8 +106,19 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def _net(value: str, secrets: tuple[str, ...]) -> str:
+    """A field value or message as it may be logged: code's own words pass untouched."""
+    if not secrets or isinstance(value, LogSafe):
+        return value
+    if _TOKEN.fullmatch(value):
+        # One token: a code, id or kind chosen by code, unless it is exactly what was sent.
+        return REDACTED if value.strip() in secrets else value
+    return _scrub(value, secrets)
+
+
 class PrivacyFilter(logging.Filter):
-    """Strips exception messages and anything the current turn received from a record."""
+    """Keeps exception messages, and anything the current turn received, out of a record
+    without ever altering an event name or a value that code chose (see the module doc)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None:
@@ -96,12 +128,14 @@ class PrivacyFilter(logging.Filter):
         record.stack_info = None
         secrets = _sensitive.get()
         message = record.getMessage()
-        record.msg, record.args = (_scrub(message, secrets) if secrets else message), ()
+        if not (_EVENT_NAME.fullmatch(message) and not record.args):
+            message = _scrub(message, secrets) if secrets else message
+        record.msg, record.args = message, ()
         for key, value in fields_of(record).items():
-            if isinstance(value, str) and secrets:
-                record.__dict__[key] = _scrub(value, secrets)
-            elif not isinstance(value, str | int | float | bool | type(None)):
-                record.__dict__[key] = _scrub(str(value), secrets) if secrets else str(value)
+            if isinstance(value, int | float | bool | type(None)):
+                continue
+            text = value if isinstance(value, str) else str(value)
+            record.__dict__[key] = _net(text, secrets)
         return True
 
 

@@ -474,3 +474,34 @@ def test_the_log_filter_removes_what_the_turn_received_wherever_it_appears() -> 
     assert lines[0]["event"] == f"library echo: {REDACTED}"
     assert lines[1]["count"] == 3
     assert lines[2]["error"].startswith("ValueError at test_privacy.py:")
+
+
+def test_the_log_filter_never_mangles_the_bots_own_words() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG", "json", stream=stream)
+    try:
+        # What someone typed shares words with event names, file names and codes.
+        sensitive("incident", "submit", "py", "request", "on_turn", "Pagan", "I was harassed")
+        log = logging.getLogger("bot.incidents")
+        log.info("incident.submitted", extra={"mode": "confidential", "kind": "incident.alert"})
+        try:
+            raise KeyError("I was harassed")
+        except KeyError:
+            log.exception("request.failed")
+        log.info("declaration.saved", extra={"answer": "Pagan", "note": "I was harassed at work"})
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    first, failed, leaked = (json.loads(line) for line in stream.getvalue().splitlines())
+    # The bot's own words are intact...
+    assert first["event"] == "incident.submitted" and first["logger"] == "bot.incidents"
+    assert first["mode"] == "confidential" and first["kind"] == "incident.alert"
+    assert failed["event"] == "request.failed"
+    assert failed["error"].startswith("KeyError at test_privacy.py:")
+    assert "test_the_log_filter_never_mangles_the_bots_own_words" in failed["error"]
+    # ...and what the person typed, put in a field by mistake, is still caught.
+    assert leaked["answer"] == REDACTED
+    assert leaked["note"] == f"{REDACTED} at work"
+    assert "harassed" not in stream.getvalue() and "Pagan" not in stream.getvalue()
