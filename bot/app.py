@@ -19,14 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.activity_limits import MAX_NESTING, oversized_field, too_deep
 from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
+from bot.data_copy import CopyLinkError, copy_for
 from bot.db import migrate
 from bot.db.engine import create_engine
+from bot.db.models import utcnow
 from bot.declarations.review import ReviewPrompter
 from bot.events.calendar import LinkError
 from bot.logs import describe_exception
 from bot.outbox import build_worker
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
+from bot.storage import unit_of_work
 from bot.teams import tenant_of
 from bot.wire import from_wire
 from scheduler.jobs import (
@@ -182,6 +185,29 @@ async def event_calendar(request: web.Request) -> web.Response:
     )
 
 
+async def my_data_copy(request: web.Request) -> web.Response:
+    """GET /my-data/<token>: a person's copy of everything held about them, from the link
+    *my data* gives them. A forged or malformed link is 404, an expired one 403."""
+    runtime = request.app[RUNTIME_KEY]
+    try:
+        person = runtime.copy_links.check(request.match_info["token"], now=utcnow())
+    except CopyLinkError as error:
+        if error.reason == "expired":
+            return problem(403, "This link has expired. Type 'my data' in Teams for a new one.")
+        return problem(404, "No such download.")
+    async with unit_of_work(runtime.sessions) as session:
+        held = await copy_for(session, runtime.privacy, person)
+    return web.Response(
+        body=json.dumps(held, indent=2, ensure_ascii=False, default=str).encode(),
+        content_type="application/json",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-edi-bot-data.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: the process is alive."""
     return web.json_response({"status": "alive"})
@@ -291,4 +317,5 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/events/calendar/{token}", event_calendar)
+    app.router.add_get("/my-data/{token}", my_data_copy)
     return app

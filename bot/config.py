@@ -176,7 +176,8 @@ class Settings(BaseSettings):
 
     public_base_url: str = Field(
         default="",
-        description="The bot's public https address (calendar links); empty = http://HOST:PORT",
+        description="The bot's public https address (calendar and my-data download links); "
+        "empty = http://HOST:PORT",
     )
     event_claim_hours: int = Field(
         default=24,

@@ -17,6 +17,7 @@ from bot.adapter import ReplyBuffer
 from bot.bulletins.service import BulletinService
 from bot.config import Settings
 from bot.content import Content
+from bot.data_copy import DataCopyLinks
 from bot.db.engine import create_sessionmaker
 from bot.db.repo_references import PersonKey
 from bot.declarations import build_declaration_service
@@ -64,6 +65,7 @@ class Runtime:
     actions: ActionsService
     events: EventService
     hr_reports: HrReports
+    copy_links: DataCopyLinks
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """The one error handler: log a reference, tell the person, reset the conversation."""
@@ -127,6 +129,9 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     )
 
     events = build_event_service(settings, content, privacy, outbox)
+    copy_links = DataCopyLinks(
+        privacy, settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    )
     events_dialog = EventsDialog(content, events)
     networks_dialog = NetworksDialog(content, events)
 
@@ -162,6 +167,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
                 build_declaration_service(content, privacy),
                 conversation_state.create_property(DRAFT_PROPERTY),
                 draft_days=settings.retention_drafts_days,
+                copy_links=copy_links,
             ),
         ),
         Feature(bulletin_dialog.menu_entry(entries[BulletinDialog.COMMAND]), bulletin_dialog),
@@ -199,4 +205,5 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         actions=actions,
         events=events,
         hr_reports=hr_reports,
+        copy_links=copy_links,
     )

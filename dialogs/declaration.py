@@ -42,7 +42,9 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
-from bot.content import Content, Texts
+from bot.content import Content, Texts, plain_text
+from bot.data_copy import DataCopyLinks
+from bot.db.models import utcnow
 from bot.db.repo_references import PersonKey
 from bot.declarations import (
     MAX_DESCRIPTION_CHARS,
@@ -157,8 +159,10 @@ class DeclarationDialog(ComponentDialog):
         drafts: StatePropertyAccessor,
         *,
         draft_days: int = 30,
+        copy_links: DataCopyLinks | None = None,
     ) -> None:
         super().__init__(DeclarationDialog.__name__)
+        self._copy_links = copy_links
         self._content = content
         self._texts = Texts(content.data("declaration/text"))
         self._raw: dict[str, Any] = content.data("declaration/text")
@@ -345,7 +349,9 @@ class DeclarationDialog(ComponentDialog):
             question=title,
             why=self._texts("why", why=question.why),
             now=(
-                self._texts("your_answer_now", answer=self._describe(question.id, current))
+                self._texts(
+                    "your_answer_now", answer=plain_text(self._describe(question.id, current))
+                )
                 if current
                 else None
             ),
@@ -410,7 +416,7 @@ class DeclarationDialog(ComponentDialog):
         if rest and qualified == question.id:
             # A code for this question that is no longer on its list: an old card, or forged.
             return await self._again(step, "list_changed")
-        return await self._again(step, "not_an_answer", text=reply.raw[:60])
+        return await self._again(step, "not_an_answer", text=plain_text(reply.raw[:60]))
 
     async def _answered(
         self, step: WaterfallStepContext, draft: Draft, question: Question, option: Option
@@ -982,7 +988,6 @@ class DeclarationDialog(ComponentDialog):
     ) -> None:
         texts = self._raw["export"]
         about = [
-            {"title": texts["reference"], "value": held.pseudonym},
             {"title": texts["declared"], "value": _day(held.declared_on)},
             {"title": texts["changed"], "value": _day(held.changed_on)},
             {"title": texts["reviewed"], "value": _day(held.reviewed_on)},
@@ -1009,10 +1014,15 @@ class DeclarationDialog(ComponentDialog):
                 shown = self._texts("confirm.own_words", answer=shown, words=answer.description)
             answers.append({"title": question.title if question else question_id, "value": shown})
         history = self._history_facts(await self._service.history(turn_session(), person=person))
+        download = []
+        if self._copy_links is not None:
+            url = self._copy_links.url(person, now=utcnow())
+            minutes = self._copy_links.minutes
+            download.append(self._texts("export.download", url=url, minutes=minutes))
         card = self._content.card(
             "declaration_summary",
             heading=texts["heading"],
-            paragraphs=[self._texts("export.intro", today=_day(today_utc()))],
+            paragraphs=[self._texts("export.intro", today=_day(today_utc())), *download],
             sections=[
                 {"title": texts["about"], "facts": about},
                 {

@@ -4,6 +4,8 @@ PostgreSQL), through the real runtime in-process."""
 from __future__ import annotations
 
 import base64
+import json
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -469,7 +471,13 @@ async def test_export_is_a_card_of_everything_held(chat: BotHarness, engine: Asy
     replies = await chat.say("export my data")
     shown = seen(replies)
     assert shown.startswith("A copy of your equality information")
-    assert f"Your coded reference: {pseudonym(chat)}" in shown
+    # The keyed pseudonym links all of a person's records: it is never shown to anyone.
+    assert pseudonym(chat) not in json.dumps([r.serialize() for r in replies])
+    assert "coded reference" not in shown
+    assert re.search(
+        r"\[Download everything the EDI bot holds about you\]\(http://\S+/my-data/", shown
+    )
+    assert "works for 15 minutes" in shown
     assert f'Sex: Female (stored as "female", list {TAXONOMY.version}' in shown
     assert OWN_WORDS in shown
     assert "Counted in statistics: Yes" in shown
