@@ -16,7 +16,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.activity_limits import MAX_NESTING, oversized_field, too_deep
+from bot.activity_limits import TOO_DEEP, refusal
 from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
 from bot.data_copy import CopyLinkError, copy_for
@@ -60,11 +60,9 @@ def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
     """The activity in a request body, or a short reason why it is not one."""
     if not isinstance(body, dict):
         return None, "Body is not a Bot Framework activity (expected a JSON object)."
-    if too_deep(body):
-        return None, f"Activity is nested more than {MAX_NESTING} levels deep."
-    oversized = oversized_field(body)
-    if oversized is not None:
-        return None, oversized
+    refused = refusal(body)
+    if refused is not None:
+        return None, refused
     kind = body.get("type")
     if not isinstance(kind, str) or not kind.strip():
         return None, "Activity has no type."
@@ -114,7 +112,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except (ValueError, UnicodeDecodeError):
         return problem(400, "Body is not valid JSON.")
     except RecursionError:  # nested thousands deep: refused before anything reads it
-        return problem(400, f"Activity is nested more than {MAX_NESTING} levels deep.")
+        return problem(400, TOO_DEEP)
     activity, reason = parse_activity(body)
     if activity is None:
         return problem(400, reason or "Not an activity.")
@@ -230,6 +228,12 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "database": "ok", "schema": current})
 
 
+def _route_of(request: web.Request) -> str:
+    """The route a request matched, as written in code ("/events/calendar/{token}")."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
 @web.middleware
 async def access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Method, path, status and time of each request; a 500 body never shows a trace."""
@@ -251,7 +255,8 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         "request",
         extra={
             "method": request.method,
-            "path": request.path,
+            # The route, not the path: a path can hold a link's token or whatever was asked.
+            "path": _route_of(request),
             "status": response.status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },

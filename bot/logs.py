@@ -1,22 +1,42 @@
 """Structured logging: an event name plus fields, as text or JSON lines.
 
-Code logs `log.info("event.name", extra={...fields})`. The event name and the field names are
-chosen by code; field values are counts, flags, codes and ids, never message text, card values
-or anything a person declared. What keeps that true, whatever the level and whoever logs:
+Code logs `log.info("event.name", extra={...fields})`. Lines are built so that they cannot
+carry what a person typed, rather than cleaned afterwards; what a line may hold, and what
+`PrivacyFilter` (on every handler `configure_logging` sets up) does with each part:
 
-* an event name (`incident.submitted`, `job.incident_sweep`) is an identifier and is never
-  altered, and neither are logger names, levels and field names: the log always says what
-  happened and where;
-* exceptions are logged as their types and where they were raised (`describe_exception`),
-  never their messages (a message can quote input: `int("...")` does); that description is
-  `LogSafe`, made by code, and is never altered either;
-* libraries that log request bodies at DEBUG (msrest does) are held at WARNING;
-* and, as a net for what gets past the rest, `PrivacyFilter` removes what the current turn
-  received (`sensitive()` registers it at the start of each turn) from the only places a
-  person's words could still be: free-text messages (libraries write those), free-text field
-  values, and a short value that is exactly what the person sent. It never edits an event
-  name or a code-chosen value, so it cannot turn `incident.submitted` into
-  `incident.[redacted]ted` because someone typed "submit".
+* The event name (`record.msg`) is an identifier chosen by code: lower-case words joined by
+  dots (`incident.submitted`, `job.incident_sweep`; `EVENT_NAME`). It is never altered, and
+  neither are the logger name, the level and the field names: the log always says what
+  happened and where.
+* Exceptions appear as their types and where they were raised (`describe_exception`; the
+  filter turns `exc_info` into one), never their messages, which can quote input
+  (`int("...")` does). That description is `LogSafe`, made by code from code, and is never
+  altered, so "KeyError at incidents.py:575 _attempts_pseudonym" stays whole.
+* Field values:
+  - ints, floats, bools and None pass;
+  - a code-chosen string passes untouched: ASCII, at most 128 characters, letters and digits
+    joined by at least one of ``_ . : / - { }`` and nothing else (`case_handler`,
+    `incident.alert`, `/api/messages`, `http_503`, `2026-11`). No sentence fits that shape,
+    and nobody's words are mangled by it;
+  - a single word of letters and digits (`message`, `anonymous`, `3FA2B1C9`) also passes,
+    unless it is, whole and ignoring case, something the person sent this turn: then it is
+    `[redacted]` (a code value is hidden only in the turn where someone sent exactly it);
+  - anything else is free text, which code should not log. It is the one place the net
+    works: each run of it that is, whole, something the person sent this turn
+    (`sensitive()` registers the text and card values at the start of each turn) becomes
+    `[redacted]`. Only whole words match ("submit" never touches "submitted"), and the rest
+    of the value is kept;
+  - any other object is logged as its `str()`, as free text; an exception as its type.
+* A message that is not an event name is unstructured: libraries write those. A
+  `%`-template's arguments are treated as field values and its template as code's words;
+  when the net finds what the person sent in the template itself (or in a message built
+  before logging), the whole message is replaced by `[unstructured log message]` (the
+  logger, level and fields stay). Code in this project logs event names only.
+* Libraries that log request bodies at DEBUG (msrest does) are held at WARNING.
+
+The net is a second line: a single word someone typed that code put in a field would pass
+as a code value in a later turn. What keeps people's words out is that code logs only event
+names, counts, flags and codes; `tests/test_logs.py` and the end-to-end tests check it.
 """
 
 from __future__ import annotations
@@ -26,9 +46,10 @@ import logging
 import re
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TextIO
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -60,10 +81,14 @@ class LogSafe(str):
     __slots__ = ()
 
 
+UNSTRUCTURED = "[unstructured log message]"
 # An event name: dotted lower-case identifiers, as code writes them.
-_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
-# A code-chosen value: one short token (a code, an id, a kind, a month), no spaces.
-_TOKEN = re.compile(r"[\w.:/@+\-|]{0,128}")
+EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+# A value code chose: ASCII letters and digits joined by separators, no spaces.
+_CODE_VALUE = re.compile(r"[A-Za-z0-9_.:/{}\-]{1,128}")
+_SEPARATOR = re.compile(r"[_.:/{}\-]")
+# One word: code's (`message`) or a person's (`Pagan`): hidden when it is what was sent.
+_WORD = re.compile(r"[A-Za-z0-9]{1,128}")
 
 
 def describe_exception(error: BaseException) -> LogSafe:
@@ -99,21 +124,53 @@ def sensitive(*values: Any) -> None:
         _sensitive.set(tuple(sorted(found | set(_sensitive.get()), key=len, reverse=True)))
 
 
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+@lru_cache(maxsize=64)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """What was sent, each as a run of whole words (longest first), ignoring case."""
+    alternatives = "|".join(re.escape(secret) for secret in secrets)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
-def _net(value: str, secrets: tuple[str, ...]) -> str:
-    """A field value or message as it may be logged: code's own words pass untouched."""
-    if not secrets or isinstance(value, LogSafe):
+def _value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A field value (or a message's argument) as it may be logged (see the module doc)."""
+    if value is None or isinstance(value, bool | int | float | LogSafe):
         return value
-    if _TOKEN.fullmatch(value):
-        # One token: a code, id or kind chosen by code, unless it is exactly what was sent.
-        return REDACTED if value.strip() in secrets else value
-    return _scrub(value, secrets)
+    if isinstance(value, BaseException):
+        return LogSafe(type(value).__qualname__)
+    text = value if isinstance(value, str) else str(value)
+    if _CODE_VALUE.fullmatch(text) and _SEPARATOR.search(text):
+        return text
+    if not secrets:
+        return text
+    if _WORD.fullmatch(text):
+        folded = text.casefold()
+        return REDACTED if any(folded == secret.casefold() for secret in secrets) else text
+    return _pattern(secrets).sub(REDACTED, text)
+
+
+def _carries(text: str, secrets: tuple[str, ...]) -> bool:
+    return bool(secrets) and _pattern(secrets).search(text) is not None
+
+
+def _message(record: logging.LogRecord, secrets: tuple[str, ...]) -> str:
+    """The record's event name as it is, or its unstructured message made safe."""
+    template, args = record.msg, record.args
+    if isinstance(template, str) and not args and EVENT_NAME.fullmatch(template):
+        return template
+    if isinstance(template, BaseException):
+        record.__dict__.setdefault("error", describe_exception(template))
+        return UNSTRUCTURED
+    text = template if isinstance(template, str) else str(template)
+    if _carries(text, secrets):
+        return UNSTRUCTURED
+    if not args:
+        return text
+    try:
+        if isinstance(args, Mapping):
+            return text % {key: _value(item, secrets) for key, item in args.items()}
+        return text % tuple(_value(item, secrets) for item in args)
+    except (TypeError, ValueError, KeyError):
+        return UNSTRUCTURED
 
 
 class PrivacyFilter(logging.Filter):
@@ -127,15 +184,9 @@ class PrivacyFilter(logging.Filter):
         record.exc_text = None
         record.stack_info = None
         secrets = _sensitive.get()
-        message = record.getMessage()
-        if not (_EVENT_NAME.fullmatch(message) and not record.args):
-            message = _scrub(message, secrets) if secrets else message
-        record.msg, record.args = message, ()
+        record.msg, record.args = _message(record, secrets), ()
         for key, value in fields_of(record).items():
-            if isinstance(value, int | float | bool | type(None)):
-                continue
-            text = value if isinstance(value, str) else str(value)
-            record.__dict__[key] = _net(text, secrets)
+            record.__dict__[key] = _value(value, secrets)
         return True
 
 
@@ -151,7 +202,9 @@ class TextFormatter(logging.Formatter):
         stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         fields = " ".join(f"{k}={v}" for k, v in fields_of(record).items())
         line = f"{stamp} {record.levelname:<7} {record.name} {record.getMessage()}"
-        return f"{line} {fields}" if fields else line
+        line = f"{line} {fields}" if fields else line
+        # One record, one line: a value holding a line break cannot forge another record.
+        return line.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class JsonFormatter(logging.Formatter):
@@ -164,7 +217,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        body.update(fields_of(record))
+        # A field never replaces the line's own keys (ts, level, logger, event).
+        body.update((k, v) for k, v in fields_of(record).items() if k not in body)
         return json.dumps(body, default=str)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from bot.privacy.keys import private_folder
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -19,7 +22,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         _private_file(Path(url.database))
     engine = create_async_engine(url, echo=echo)
     _tune_sqlite(engine)
@@ -27,16 +30,16 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _private_file(database: Path) -> None:
-    """Make the database file (and its folder, if the bot creates it) readable by the bot's
-    user only: 0600 and 0700. SQLite gives its -wal and -shm files the database's mode."""
-    if not database.parent.exists():
-        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(database, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(descriptor)
-    os.chmod(database, 0o600)
-    for companion in ("-wal", "-shm", "-journal"):
-        path = database.with_name(database.name + companion)
-        if path.exists():
+    """Make the database file (and the folders the bot creates for it) readable by the bot's
+    user only: 0600 and 0700. SQLite gives its -wal, -shm and -journal files the database's
+    own mode, so they follow; older ones left world-readable are narrowed here too."""
+    private_folder(database.parent)
+    if not database.exists():
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, *(Path(f"{database}{end}") for end in ("-wal", "-shm", "-journal"))):
+        # Best effort for files made before this (or by another user, e.g. on a volume).
+        with contextlib.suppress(FileNotFoundError, PermissionError):
             os.chmod(path, 0o600)
 
 

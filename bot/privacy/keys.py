@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import os
@@ -86,11 +87,24 @@ def parse_pseudonym_key(text: str) -> bytes:
     return raw
 
 
+def private_folder(folder: Path) -> None:
+    """Create `folder`, and each missing folder above it, readable by this user only (0700);
+    folders that already exist are left as they are."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            path.mkdir(mode=0o700)
+            os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened
+
+
 def _development_keys(path: Path) -> tuple[str, str]:
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
         return str(stored["encryption_keys"]), str(stored["pseudonym_key"])
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     encryption = f"{new_key_id()}:{encode_key(secrets.token_bytes(KEY_BYTES))}"
     pseudonym = encode_key(secrets.token_bytes(KEY_BYTES))
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -107,10 +121,8 @@ def load_keys(settings: Settings) -> Keys:
     if not (encryption_text and pseudonym_text):
         if not settings.development_mode:
             raise KeyConfigError("EDI_ENCRYPTION_KEYS and EDI_PSEUDONYM_KEY are required")
-        log.info(
-            "keys.development_mode: using local keys from a file; never use them for real data",
-            extra={"path": str(settings.keys_file)},
-        )
+        # Local keys from a file: never for real data.
+        log.info("keys.development_keys", extra={"path": str(settings.keys_file)})
         file_encryption, file_pseudonym = _development_keys(settings.keys_file)
         encryption_text = encryption_text or file_encryption
         pseudonym_text = pseudonym_text or file_pseudonym
