@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import stat
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from botbuilder.testing import StorageBaseTests
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import migrate
-from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.privacy.keys import load_keys
@@ -186,19 +183,3 @@ async def test_purge_removes_only_documents_older_than_the_cutoff(
         removed = await purge_state_older_than(session, utcnow() - timedelta(days=30))
     assert removed == 1
     assert set(await storage.read(["old", "new"])) == {"new"}
-
-
-async def test_the_database_files_the_bot_creates_are_private(tmp_path: Path) -> None:
-    folder = tmp_path / "var"
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'edi-bot.db'}")
-    try:
-        await migrate.upgrade(engine)
-        async with engine.begin() as connection:  # a write, so the -wal and -shm exist
-            await connection.execute(text("CREATE TABLE probe (x INTEGER)"))
-            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
-    finally:
-        await engine.dispose()
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert modes["edi-bot.db"] == 0o600
-    assert {"edi-bot.db-wal", "edi-bot.db-shm"} <= set(modes)
-    assert set(modes.values()) == {0o600}, modes
