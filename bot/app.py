@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.activity_limits import TOO_DEEP, refusal
 from bot.adapter import EdiCloudAdapter, build_adapter
 from bot.config import Settings
-from bot.data_copy import CopyLinkError, copy_for
+from bot.data_copy import CopyLinkError
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import utcnow
@@ -184,25 +184,31 @@ async def event_calendar(request: web.Request) -> web.Response:
 
 
 async def my_data_copy(request: web.Request) -> web.Response:
-    """GET /my-data/<token>: a person's copy of everything held about them, from the link
-    *my data* gives them. A forged or malformed link is 404, an expired one 403."""
+    """GET /my-data/<token>: a person's copy of everything held about them (JSON), from the
+    link *my data* gives them. A forged or altered link is 404, an expired one 403, each with
+    a plain sentence saying what to do."""
     runtime = request.app[RUNTIME_KEY]
+    copies = runtime.copy_links
+    # People's own words are in the file: never cached, never sniffed into a page.
+    private = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    now = utcnow()
     try:
-        person = runtime.copy_links.check(request.match_info["token"], now=utcnow())
+        person = copies.check(request.match_info["token"], now=now)
     except CopyLinkError as error:
-        if error.reason == "expired":
-            return problem(403, "This link has expired. Type 'my data' in Teams for a new one.")
-        return problem(404, "No such download.")
+        expired = error.reason == "expired"
+        words = str(copies.words["expired" if expired else "not_found"])
+        return web.Response(
+            status=403 if expired else 404,
+            text=" ".join(words.format(minutes=copies.minutes).split()),
+            headers=private,
+        )
     async with unit_of_work(runtime.sessions) as session:
-        held = await copy_for(session, runtime.privacy, person)
+        name, body = await copies.download(session, person, now=now)
     return web.Response(
-        body=json.dumps(held, indent=2, ensure_ascii=False, default=str).encode(),
+        body=body,
         content_type="application/json",
         charset="utf-8",
-        headers={
-            "Content-Disposition": 'attachment; filename="my-edi-bot-data.json"',
-            "Cache-Control": "private, no-store",
-        },
+        headers={**private, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

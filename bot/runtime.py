@@ -130,7 +130,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
 
     events = build_event_service(settings, content, privacy, outbox)
     copy_links = DataCopyLinks(
-        privacy, settings.public_base_url or f"http://{settings.host}:{settings.port}"
+        privacy, settings.public_base_url or f"http://{settings.host}:{settings.port}", content
     )
     events_dialog = EventsDialog(content, events)
     networks_dialog = NetworksDialog(content, events)

@@ -11,6 +11,7 @@ The conversation's states, each a two-step waterfall (show, then act on the repl
     PART      one form card for a part's questions
     CONFIRM   check the answers, then save
     MY_DATA   what is held, and what can be done with it
+    COPY      a link to download everything held (bot/data_copy.py), and a summary on request
     PICK      which answer to change
     WITHDRAW  delete everything (confirmed)
     OBJECT    stop counting the answers (confirmed)
@@ -43,7 +44,7 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
 from bot.content import Content, Texts, plain_text
-from bot.data_copy import DataCopyLinks
+from bot.data_copy import DataCopyLinks, summarise
 from bot.db.models import utcnow
 from bot.db.repo_references import PersonKey
 from bot.declarations import (
@@ -69,6 +70,7 @@ DESCRIBE = "declaration.describe"
 PART = "declaration.part"
 CONFIRM = "declaration.confirm"
 MY_DATA = "declaration.my_data"
+COPY = "declaration.copy"
 PICK = "declaration.pick"
 WITHDRAW = "declaration.withdraw"
 OBJECT = "declaration.object"
@@ -159,7 +161,7 @@ class DeclarationDialog(ComponentDialog):
         drafts: StatePropertyAccessor,
         *,
         draft_days: int = 30,
-        copy_links: DataCopyLinks | None = None,
+        copy_links: DataCopyLinks,
     ) -> None:
         super().__init__(DeclarationDialog.__name__)
         self._copy_links = copy_links
@@ -181,6 +183,7 @@ class DeclarationDialog(ComponentDialog):
         self.add_dialog(WaterfallDialog(PART, [self.show_part_step, self.part_step]))
         self.add_dialog(WaterfallDialog(CONFIRM, [self.summary_step, self.save_step]))
         self.add_dialog(WaterfallDialog(MY_DATA, [self.show_data_step, self.data_action_step]))
+        self.add_dialog(WaterfallDialog(COPY, [self.offer_copy_step, self.copy_action_step]))
         self.add_dialog(WaterfallDialog(PICK, [self.pick_step, self.picked_step]))
         self.add_dialog(WaterfallDialog(WITHDRAW, [self.confirm_withdraw_step, self.withdraw_step]))
         self.add_dialog(WaterfallDialog(OBJECT, [self.confirm_object_step, self.object_step]))
@@ -212,12 +215,10 @@ class DeclarationDialog(ComponentDialog):
         intent = normalise_command(activity.text)
         if intent in WITHDRAW_WORDS:
             return await step.replace_dialog(WITHDRAW)
-        held = await self._service.held(turn_session(), person=person)
         if intent in EXPORT_WORDS:
-            if held is None:
-                return await self._finish(step, "my_data.nothing")
-            await self._send_export(step, person, held)
-            return await step.end_dialog()
+            # Everything held, declared or not: events, bulletin reactions, reports, roles.
+            return await step.replace_dialog(COPY)
+        held = await self._service.held(turn_session(), person=person)
         if await self._draft(step) is not None:
             return await step.replace_dialog(RESUME)
         if held is not None:
@@ -809,8 +810,7 @@ class DeclarationDialog(ComponentDialog):
             await self._service.confirm_unchanged(session, person=person)
             return await self._finish(step, "my_data.confirmed")
         if chosen == "export":
-            await self._send_export(step, person, held)
-            return await step.end_dialog()
+            return await step.replace_dialog(COPY)
         if chosen == "history":
             await self._send_history(step, person)
             return await step.end_dialog()
@@ -822,6 +822,56 @@ class DeclarationDialog(ComponentDialog):
         if chosen == "delete":
             return await step.replace_dialog(WITHDRAW)
         if chosen == "done":
+            return await self._finish(step, "my_data.done_message")
+        return await self._again(step, "not_understood")
+
+    # ---- COPY --------------------------------------------------------------------------------
+
+    async def offer_copy_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """What the file holds, a link to it that works for a few minutes, and the offer of a
+        short summary here. The link is made for the sender alone and names nobody."""
+        await self._say_notice(step)
+        person = self._person(step)
+        held = await self._service.held(turn_session(), person=person)
+        texts = self._raw["copy"]
+        back = [{"title": texts["back"], "data": {"choice": "copy:back"}}] if held else []
+        card = self._content.card(
+            "event_card",
+            heading=texts["heading"],
+            paragraphs=[
+                texts["contains"],
+                self._texts("copy.link", minutes=self._copy_links.minutes),
+                f"**{texts['offer']}**",
+            ],
+            facts=[],
+            sections=[],
+            inputs=[],
+            links=[{"title": texts["download"], "url": self._copy_links.url(person, now=utcnow())}],
+            buttons=[
+                {"title": texts["summary"], "data": {"choice": "copy:summary"}},
+                *back,
+                {"title": texts["done"], "data": {"choice": "copy:done"}},
+            ],
+        )
+        return await self._ask(step, card)
+
+    async def copy_action_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """A short summary here, back to my data, a fresh link, or done."""
+        reply: Reply = step.result
+        if (interrupted := await self._interrupt(step, reply, draft=None)) is not None:
+            return interrupted
+        texts = self._raw["copy"]
+        summary = ("copy:summary", "summary", "show a summary", normalise_command(texts["summary"]))
+        back = ("copy:back", "back", "my data", normalise_command(texts["back"]))
+        done = ("copy:done", "done", "that's all", normalise_command(texts["done"]), *NO_WORDS)
+        if reply.form is None and reply.text in (*summary, *YES_WORDS):
+            await self._send_summary(step, self._person(step))
+            return await step.end_dialog()
+        if reply.text in back:
+            return await step.replace_dialog(START)
+        if reply.text in EXPORT_WORDS:
+            return await step.replace_dialog(COPY)
+        if reply.text in done:
             return await self._finish(step, "my_data.done_message")
         return await self._again(step, "not_understood")
 
@@ -983,58 +1033,57 @@ class DeclarationDialog(ComponentDialog):
 
     # ---- cards sent without waiting ------------------------------------------------------------
 
-    async def _send_export(
-        self, step: WaterfallStepContext, person: PersonKey, held: HeldDeclaration
-    ) -> None:
-        texts = self._raw["export"]
-        about = [
-            {"title": texts["declared"], "value": _day(held.declared_on)},
-            {"title": texts["changed"], "value": _day(held.changed_on)},
-            {"title": texts["reviewed"], "value": _day(held.reviewed_on)},
-            {
-                "title": texts["counted"],
-                "value": (
-                    self._texts("export.counted_no", on=_day(held.objected_on))
-                    if held.objected_on
-                    else texts["counted_yes"]
-                ),
-            },
-        ]
-        answers = []
-        for question_id, answer in self._in_order(held.answers):
-            question = self._taxonomy.question(question_id)
-            shown = self._texts(
-                "export.answer",
-                answer=self._label(question_id, answer.code),
-                code=answer.code,
-                version=answer.taxonomy_version,
-                on=_day(answer.answered_on),
+    async def _send_summary(self, step: WaterfallStepContext, person: PersonKey) -> None:
+        """A short summary of what the file holds: the equality answers, then a line for
+        each other kind of data with how much there is. Never the pseudonym."""
+        session = turn_session()
+        texts = self._raw["summary"]
+        held = await self._service.held(session, person=person)
+        if held is None:
+            equality = [{"title": texts["equality"], "value": texts["not_given"]}]
+        else:
+            counted = (
+                self._texts("summary.counted_no", on=_day(held.objected_on))
+                if held.objected_on
+                else texts["counted_yes"]
             )
-            if answer.description:
-                shown = self._texts("confirm.own_words", answer=shown, words=answer.description)
-            answers.append({"title": question.title if question else question_id, "value": shown})
-        history = self._history_facts(await self._service.history(turn_session(), person=person))
-        download = []
-        if self._copy_links is not None:
-            url = self._copy_links.url(person, now=utcnow())
-            minutes = self._copy_links.minutes
-            download.append(self._texts("export.download", url=url, minutes=minutes))
+            equality = [*self._facts(held), {"title": texts["counted"], "value": counted}]
+        counts = summarise(await self._copy_links.held(session, person))
+        elsewhere = []
+        for key, words in texts["items"].items():
+            fields = counts.get(key, {"count": 0})
+            value = (
+                str(words["value"]).format(**fields)
+                if fields["count"]
+                else str(words.get("none", texts["none"]))
+            )
+            elsewhere.append({"title": str(words["title"]), "value": value})
         card = self._content.card(
             "declaration_summary",
             heading=texts["heading"],
-            paragraphs=[self._texts("export.intro", today=_day(today_utc())), *download],
+            paragraphs=[self._texts("summary.intro", today=_day(today_utc()))],
             sections=[
-                {"title": texts["about"], "facts": about},
-                {
-                    "title": texts["answers"],
-                    "facts": answers
-                    or [{"title": "-", "value": self._texts("confirm.not_answered")}],
-                },
-                {"title": texts["history"], "facts": history},
+                {"title": texts["equality"], "facts": equality},
+                {"title": texts["elsewhere"], "facts": elsewhere},
             ],
-            note=texts["note"],
+            note=(
+                self._texts(
+                    "summary.dates",
+                    declared=_day(held.declared_on),
+                    changed=_day(held.changed_on),
+                    reviewed=_day(held.reviewed_on),
+                )
+                + " "
+                + texts["note"]
+                if held is not None
+                else None
+            ),
             choices=[],
-            buttons=[{"title": self._texts("my_data.back"), "data": {"command": "my data"}}],
+            buttons=(
+                [{"title": self._texts("my_data.back"), "data": {"command": "my data"}}]
+                if held is not None
+                else []
+            ),
         )
         await step.context.send_activity(card_message(card))
 
@@ -1233,10 +1282,6 @@ class DeclarationDialog(ComponentDialog):
                     {"title": question_id, "value": self._texts("older_answer", code=answer.code)}
                 )
         return facts
-
-    def _in_order(self, answers: dict[str, Any]) -> list[tuple[str, Any]]:
-        order = {q.id: n for n, q in enumerate(self._taxonomy.questions)}
-        return sorted(answers.items(), key=lambda item: order.get(item[0], len(order)))
 
     # ---- plumbing -----------------------------------------------------------------------------
 

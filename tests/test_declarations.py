@@ -98,6 +98,17 @@ def buttons(replies: list[Any]) -> dict[str, Any]:
     return found
 
 
+def links(replies: list[Any]) -> dict[str, str]:
+    """Title -> url of every Action.OpenUrl on the replies' cards."""
+    return {
+        action["title"]: action["url"]
+        for activity in replies
+        for card in _card_bodies(activity)
+        for action in card.get("actions", [])
+        if action.get("type") == "Action.OpenUrl"
+    }
+
+
 def inputs(replies: list[Any]) -> dict[str, dict[str, Any]]:
     """Id -> element of every input on the replies' cards."""
     return {
@@ -466,23 +477,72 @@ async def test_my_data_shows_what_is_held_and_changes_one_answer(
     assert "Removed your answer to Effect on day-to-day activities" in shown
 
 
-async def test_export_is_a_card_of_everything_held(chat: BotHarness, engine: AsyncEngine) -> None:
+async def test_get_a_copy_gives_a_link_and_a_summary_and_never_the_pseudonym(
+    chat: BotHarness, engine: AsyncEngine
+) -> None:
     await declare_one_at_a_time(chat)
-    replies = await chat.say("export my data")
+    await chat.say("my data")
+    replies = await chat.tap({"choice": "export"})  # "Get a copy"
     shown = seen(replies)
-    assert shown.startswith("A copy of your equality information")
-    # The keyed pseudonym links all of a person's records: it is never shown to anyone.
-    assert pseudonym(chat) not in json.dumps([r.serialize() for r in replies])
-    assert "coded reference" not in shown
-    assert re.search(
-        r"\[Download everything the EDI bot holds about you\]\(http://\S+/my-data/", shown
-    )
+    assert shown.startswith("A copy of everything held about you")
+    # What the file holds, in words.
+    for held in ("your equality information", "any adjustments you asked for", "bulletin"):
+        assert held in shown, held
+    assert "reports you made confidentially or with your name, roles you hold" in shown
     assert "works for 15 minutes" in shown
-    assert f'Sex: Female (stored as "female", list {TAXONOMY.version}' in shown
-    assert OWN_WORDS in shown
+    assert "Would you like a short summary here as well?" in shown
+    [(title, url)] = links(replies).items()
+    assert title == "Download my data"
+    assert re.fullmatch(r"http://127\.0\.0\.1:3978/my-data/[A-Za-z0-9_-]{100,}", url)
+    assert buttons(replies) == {
+        "Show a summary here": {"choice": "copy:summary"},
+        "Back to my data": {"choice": "copy:back"},
+        "Done": {"choice": "copy:done"},
+    }
+    replies = await chat.tap({"choice": "copy:summary"})
+    shown = seen(replies)
+    assert shown.startswith("A short summary of what's held about you")
+    assert "Sex: Female" in shown
+    assert f'Sexual orientation: Other sexual orientation: "{OWN_WORDS}"' in shown
     assert "Counted in statistics: Yes" in shown
-    assert "You gave your equality information" in shown
+    assert "Events you signed up for: None" in shown
+    assert "Reports you made confidentially or with your name: None" in shown
+    assert "Bulletin: You're sent it each month" in shown
     assert buttons(replies) == {"Back to my data": {"command": "my data"}}
+    # And from the summary, back to my data and the history: the same, still nothing coded.
+    await chat.tap({"command": "my data"})
+    await chat.tap({"choice": "history"})
+    # A fresh link each time; "Back to my data" from the copy card.
+    again = await chat.say("export my data")
+    assert list(links(again).values()) != [url]
+    assert seen(await chat.tap({"choice": "copy:back"})).startswith("Your equality information")
+    # The keyed pseudonym links all of a person's records: it is never shown to anyone.
+    everything = json.dumps([activity.serialize() for activity in chat.sent])
+    assert pseudonym(chat) not in everything
+    assert pseudonym(chat)[:8] not in everything
+    assert "Your coded reference" not in seen(chat.sent)
+
+
+async def test_a_copy_is_offered_without_a_declaration_and_never_in_a_group_chat(
+    chat: BotHarness,
+) -> None:
+    replies = await chat.say("export my data")
+    assert seen(replies).startswith("A copy of everything held about you")
+    assert list(links(replies)) == ["Download my data"]
+    assert "Back to my data" not in buttons(replies)
+    replies = await chat.say("show a summary")
+    shown = seen(replies)
+    assert "Your equality information: You haven't given any." in shown
+    assert buttons(replies) == {}
+    replies = await chat.say("export my data")
+    assert "Done" in buttons(replies)
+    assert seen(await chat.say("done")).startswith("OK. Type **my data**")
+
+    group = chat.user.message("<at>EDI bot</at> export my data", chat.SERVICE_URL)
+    group["conversation"]["conversationType"] = "groupChat"
+    replies = await chat.send(group)
+    assert seen(replies).startswith("For your privacy I only ask about equality information")
+    assert links(replies) == {} and "/my-data/" not in json.dumps([r.serialize() for r in replies])
 
 
 async def test_objecting_keeps_the_answers_but_no_aggregate_counts_them(
