@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         ge=2,
         description="A hidden small count must keep at least this many possible values",
     )
+    hr_max_noise: int = Field(
+        default=5,
+        ge=0,
+        le=50,
+        description="HR counts get cell-key noise of up to this many before rounding (5)",
+    )
     hr_allow_weaker_disclosure: bool = Field(
         default=False,
         description="Allow HR thresholds below the ONS/HESA rules (only with the DPO's agreement)",

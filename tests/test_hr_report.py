@@ -1,6 +1,10 @@
-"""The quarterly HR report: SQL counts through disclosure control into CSV, HTML (rendered
-in headless Chromium), the chat card for HR only, and the quarterly card sent once.
-On SQLite and PostgreSQL."""
+"""The quarterly HR report: SQL counts (with cell keys) through disclosure control into CSV,
+HTML (rendered in headless Chromium), the chat card for HR only, and the quarterly card sent
+once. On SQLite and PostgreSQL.
+
+Figures carry the cell key method's noise, so a test works out what a figure must be shown
+as from the people in it: their record keys (as `RecordKeys.of` computes them, independently
+of the SQL that sums them), the release's perturbation and the rounding rule."""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import RUNTIME_KEY
 from bot.config import DEFAULT_CONTENT_DIR, PROJECT_ROOT, Settings
@@ -30,11 +34,12 @@ from bot.db.repo_references import PersonKey
 from bot.privacy.core import build_privacy
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
-from bot.stats import build_hr_reports
-from bot.stats.disclosure import PROTECTS, TOO_FEW
+from bot.stats import build_hr_reports, record_keys_of
+from bot.stats.cellkey import KEY_RANGE
+from bot.stats.disclosure import PROTECTS, TOO_FEW, Release
 from bot.stats.quarters import Quarter
 from bot.stats.report import render_html, write_csv, write_html
-from bot.stats.service import HrReports, QuarterUnavailable, today_london
+from bot.stats.service import HrReports, QuarterReport, QuarterUnavailable, today_london
 from bot.storage import unit_of_work
 from scheduler.jobs import hr_quarterly_report
 from tests.cards import cards, visible_text
@@ -63,27 +68,29 @@ def reports(settings: Settings | None = None) -> HrReports:
     return build_hr_reports(settings, Content(DEFAULT_CONTENT_DIR), build_privacy(settings))
 
 
-async def seed_workforce(engine: AsyncEngine, *, seed: int = 3) -> dict[str, int]:
+async def seed_workforce(engine: AsyncEngine, *, seed: int = 3) -> dict[str, list[str]]:
     """A roster of 252 people, about two-thirds declared, and a few incident reports.
-    Returns true counts the tests compare the release with."""
+    Returns who is in some of the counts (pseudonyms), to compare the release with."""
     rng = random.Random(seed)
     pseudonyms = build_privacy(dev_settings()).pseudonyms
     rows: list[RosterRow] = []
     answers: list[dict[str, object]] = []
-    truth = {"head": 0, "female": 0, "female_senior": 0, "declared": 0}
+    truth: dict[str, list[str]] = {"head": [], "female": [], "declared": []}
     bands = ["grade_1_4", "grade_5_8", "grade_9_12", "grade_13_15"]
     for department, size in DEPARTMENTS.items():
         for n in range(size):
             pseudonym = pseudonyms.of(PersonKey(TENANT, f"{department}-{n}"))
             band = rng.choice(bands)
             rows.append(RosterRow(pseudonym, None, department, band, None))
-            truth["head"] += 1
+            truth["head"].append(pseudonym)
+            truth.setdefault(f"head|d={department}", []).append(pseudonym)
             if rng.random() < 0.65:
-                truth["declared"] += 1
+                truth["declared"].append(pseudonym)
                 sex = rng.choice(["female", "female", "male", "prefer_not_to_say"])
                 ethnic = rng.choice(["white_british"] * 8 + ["asian_indian", "black_african"])
-                truth["female"] += sex == "female"
-                truth["female_senior"] += sex == "female" and band == "grade_13_15"
+                if sex == "female":
+                    truth["female"].append(pseudonym)
+                truth.setdefault(f"ethnic_group|{ethnic}", []).append(pseudonym)
                 for question, code in (("sex", sex), ("ethnic_group", ethnic)):
                     answers.append(
                         {
@@ -124,6 +131,24 @@ async def seed_workforce(engine: AsyncEngine, *, seed: int = 3) -> dict[str, int
     return truth
 
 
+def shown_as(release: Release, records: list[str]) -> str:
+    """What a count of these records must be shown as: its cell key from their record keys
+    (computed here, not by the SQL under test), the release's noise, then the rules."""
+    key = sum(record_keys_of(build_privacy(dev_settings())).of(r) for r in records) % KEY_RANGE
+    assert release.perturbation is not None
+    noisy = release.perturbation.perturbed(len(records), key)
+    rules = release.rules
+    return f"<{rules.min_count}" if noisy < rules.min_count else f"{rules.rounded(noisy):,}"
+
+
+def percent_of(release: Release, numerator: str, denominator: str) -> str:
+    """A percentage as the shown numerator over the shown denominator (at most 100%)."""
+    num, den = release.count(numerator), release.count(denominator)
+    assert num.value is not None and den.value is not None
+    value = min(100 * num.value / den.value, 100.0)
+    return f"{int(value * 10 + 0.5) / 10:.1f}%"
+
+
 async def test_the_report_shows_only_protected_figures_and_freezes_its_quarter(
     engine: AsyncEngine,
 ) -> None:
@@ -133,8 +158,19 @@ async def test_the_report_shows_only_protected_figures_and_freezes_its_quarter(
     async with unit_of_work(sessions) as session:
         report = await hr.report(session, quarter=QUARTER, today=AFTER)
     release = report.release
-    assert release.count("head|all").text == f"{hr.rules.rounded(truth['head']):,}"
-    assert release.count("ans|all|sex|female").text == f"{hr.rules.rounded(truth['female'])}"
+    # Each count is its people's count plus the noise their cell key reads, rounded: the SQL
+    # summed the same record keys as computed here, on either database.
+    for name, records in (
+        ("head|all", truth["head"]),
+        ("ans|all|sex|female", truth["female"]),
+        ("declarants|all", truth["declared"]),
+        ("ans|all|ethnic_group|white_british", truth["ethnic_group|white_british"]),
+        ("ans|all|ethnic_group|asian_indian", truth["ethnic_group|asian_indian"]),
+        *((f"head|d={d}", truth[f"head|d={d}"]) for d in DEPARTMENTS),
+    ):
+        assert release.count(name).text == shown_as(release, records), name
+    headcount = release.count("head|all").value
+    assert headcount is not None and abs(headcount - len(truth["head"])) <= 5 + 2
     # Chief Executive's has 12 people: its percentages need 23.
     assert release.percent("declarants|d=Chief Executive's", "head|d=Chief Executive's").reason == (
         TOO_FEW
@@ -142,13 +178,12 @@ async def test_the_report_shows_only_protected_figures_and_freezes_its_quarter(
     # Three incident reports: "<10", and so is each category.
     assert release.count("inc|total").text == "<10"
     assert release.count("inc|mot|race").reason == TOO_FEW
-    # The percentage is from unrounded counts.
-    women = next(f for f in report.built.targets if f.target.id == "women_senior")
-    shown = release.percent(women.numerator, women.denominator)
-    if not shown.hidden:
-        numerator = report.built.dataset.values[women.numerator]
-        denominator = report.built.dataset.values[women.denominator]
-        assert shown.text == f"{100 * numerator / denominator:.1f}%"
+    # Every shown percentage is the shown count over the shown total.
+    shown_percents = [(k, v) for k, v in release.percents.items() if not v.hidden]
+    assert shown_percents
+    for (numerator, denominator), shown in shown_percents:
+        if numerator in release.counts and denominator in release.counts:
+            assert shown.text == percent_of(release, numerator, denominator)
     # Every hidden figure says why.
     for figure in [*release.counts.values(), *release.percents.values()]:
         assert figure.hidden is (figure.reason in (TOO_FEW, PROTECTS))
@@ -192,13 +227,128 @@ async def test_the_report_shows_only_protected_figures_and_freezes_its_quarter(
     assert points[0].percent == release.percent(bame.numerator, bame.denominator)
 
 
+def hr_sees(report: QuarterReport) -> dict[tuple[str, str, str], str]:
+    """Every table cell as the CSV, HTML and card show it."""
+    return {
+        (table.id, row, column): report.shown(cell).text
+        for table in report.built.tables
+        for row, cells in table.rows
+        for column, cell in zip(table.columns, cells, strict=True)
+    }
+
+
+def read_csv_tables(folder: Path) -> dict[str, list[list[str]]]:
+    """Each table CSV HR gets, by table id, header row first."""
+    return {
+        path.stem.split("_", 1)[1]: list(csv.reader(path.open(encoding="utf-8")))
+        for path in sorted(folder.glob("[0-9][0-9]_*.csv"))
+    }
+
+
+def expected_percent(numerator: str, denominator: str) -> str:
+    """The rule HR can check by hand: shown count over shown total, one decimal, half up,
+    at most 100%; hidden unless both are numbers and the total is at least 23."""
+    if not (numerator.replace(",", "").isdigit() and denominator.replace(",", "").isdigit()):
+        return "hidden"
+    num, den = int(numerator.replace(",", "")), int(denominator.replace(",", ""))
+    if den < 23:
+        return "hidden"
+    tenths = (2 * 1000 * min(num, den) + den) // (2 * den)
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+async def test_the_same_roster_gives_the_same_figures_and_percentages_follow_shown_counts(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    from bot.db.models_hr import HrSnapshot
+
+    await seed_workforce(engine)
+    sessions = create_sessionmaker(engine)
+    async with unit_of_work(sessions) as session:
+        first = await reports().report(session, quarter=QUARTER, today=AFTER)
+    write_csv(first, tmp_path / "first")
+    # Frozen again from scratch, by another instance: the same people, the same figures.
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(HrSnapshot))
+    async with unit_of_work(sessions) as session:
+        again = await reports().report(session, quarter=QUARTER, today=AFTER)
+    write_csv(again, tmp_path / "again")
+    assert hr_sees(again) == hr_sees(first)
+    for path in sorted((tmp_path / "first").iterdir()):
+        assert path.read_bytes() == (tmp_path / "again" / path.name).read_bytes(), path.name
+    # Every percentage HR gets is the count beside it over the total it is out of.
+    csvs = read_csv_tables(tmp_path / "first")
+    headcount = {row[0]: row[1] for row in csvs["headcount"][1:]}
+    checked = 0
+    for table, rows in csvs.items():
+        header, body = rows[0], rows[1:]
+        if table.startswith("distribution_"):
+            total = next(r for r in body if r[0] == "Total")[1]
+            assert total == headcount["All staff"]
+            for label, count, shown in (r for r in body if r[0] != "Total"):
+                assert shown == expected_percent(count, total), (table, label)
+                checked += 1
+        elif table == "declaration_rate":
+            for label, declared, _missing, shown in body:
+                assert shown == expected_percent(declared, headcount["All staff"]), label
+                checked += 1
+        elif table == "declaration_by_department":
+            for label, head, declared, shown, *_ in body:
+                assert shown == expected_percent(declared, head), label
+                checked += 1
+        elif table == "targets":
+            assert header[1:4] == ["In the group", "Out of", "Percentage"]
+            for label, group, out_of, shown, _goal in body:
+                assert shown == expected_percent(group, out_of), label
+                checked += 1
+    assert checked > 40
+    card = reports().summary_card(first)
+    facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
+    declared, _, rate = facts["Have made a declaration"].partition(" (")
+    assert rate.rstrip(")") == expected_percent(declared, facts["Staff on the roster"])
+    # One more person on the roster, frozen again: the noise of every figure is drawn
+    # afresh, so figures the newcomer is not in move too, and theirs does not stand out.
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(HrSnapshot))
+        roster = await current_roster(session)
+        newcomer = RosterRow("0" * 64, None, "Public Health", "grade_5_8", None)
+        await replace_roster(session, rows=[*roster, newcomer], today=AFTER)
+    async with unit_of_work(sessions) as session:
+        joined = await reports().report(session, quarter=QUARTER, today=AFTER)
+    before, after = hr_sees(first), hr_sees(joined)
+    # Answer counts: the newcomer has not declared, so they are in none of these.
+    untouched = [
+        key
+        for key in before
+        if (
+            (key[0].startswith("distribution_") and key[2] == "Headcount")
+            or (key[0] == "targets" and key[2] == "In the group")
+        )
+        and key[1] not in ("Not answered", "Total")
+        and before[key] != "<10"
+    ]
+    moved = [key for key in untouched if before[key] != after[key]]
+    # Each moves with a chance of about a half; all staying put would point at the rest.
+    assert len(untouched) >= 6 and len(moved) >= 2, (len(untouched), moved)
+
+
+async def current_roster(session: AsyncSession) -> list[RosterRow]:
+    """The roster as stored."""
+    from bot.db.models_hr import RosterPerson
+
+    rows = await session.execute(
+        select(RosterPerson.pseudonym, RosterPerson.department, RosterPerson.grade_band)
+    )
+    return [RosterRow(p, None, d, b, None) for p, d, b in rows]
+
+
 async def test_the_cli_writes_csv_and_an_offline_html_report_that_chromium_renders(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
     await seed_workforce(engine)
     # Freeze the quarter as it would have been on 5 October (the CLI's "today" is real).
     async with unit_of_work(create_sessionmaker(engine)) as session:
-        await reports().report(session, quarter=QUARTER, today=AFTER)
+        frozen = await reports().report(session, quarter=QUARTER, today=AFTER)
     out = tmp_path / "report"
     code, stdout, _ = await run_cli(
         "report",
@@ -213,8 +363,9 @@ async def test_the_cli_writes_csv_and_an_offline_html_report_that_chromium_rende
     assert "Building the report for 2026-Q3" in stdout and "wrote 01_headcount.csv" in stdout
     with (out / "01_headcount.csv").open(encoding="utf-8") as handle:
         rows = {row[0]: row[1:] for row in csv.reader(handle)}
-    assert rows["All staff"] == ["250"]  # 252 people, rounded to the nearest 5
-    assert rows["Chief Executive's"] == ["10"]
+    # Another process, the same frozen quarter: the same figures.
+    assert rows["All staff"] == [frozen.release.count("head|all").text]
+    assert rows["Chief Executive's"] == [frozen.release.count("head|d=Chief Executive's").text]
     with (out / "hidden_cells.csv").open(encoding="utf-8") as handle:
         hidden = list(csv.DictReader(handle))
     assert hidden and {h["Why"] for h in hidden} <= {TOO_FEW, PROTECTS}
@@ -336,7 +487,11 @@ async def test_only_hr_gets_the_summary_in_chat_and_the_quarterly_card_goes_once
     refused = await converse(service, connector, someone, "hr report")
     assert "hr" in refused.lower() and "Staff on the roster" not in refused
     shown = await converse(service, connector, hr_user, "hr report")
-    assert "Workforce equality" in shown and "Staff on the roster: 250" in shown
+    async with unit_of_work(runtime.sessions) as session:
+        today = today_london()
+        same = await reports().report(session, quarter=Quarter.last_completed(today), today=today)
+    headcount = same.release.count("head|all").text
+    assert "Workforce equality" in shown and f"Staff on the roster: {headcount}" in shown
     assert "Hate incident reports this quarter: <10" in shown
     assert "target 15.5%" in shown
     card = cards(connector.replies(hr_user.conversation_id)[-1])[0]
@@ -454,14 +609,58 @@ async def test_networks_events_and_bulletin_reach_are_counted_through_the_same_r
         cells = dict(tables[table].rows)[label]
         return [report.shown(cell).text for cell in cells]
 
-    assert row("network_membership", "Black, Asian and Minority Ethnic Network") == ["10"]
+    release = report.release
+    assert row("network_membership", "Black, Asian and Minority Ethnic Network") == [
+        shown_as(release, adults[:12])
+    ]
     assert row(
         "event_attendance", "Staff network events: Black, Asian and Minority Ethnic Network"
-    ) == ["<10"]
-    # 100 of 120 in Adults and Communities were reached in August: 83.3%, from unrounded counts.
-    assert row("bulletin_reach", "Adults and Communities")[1] == "83.3%"
+    ) == ["<10"]  # 4 people: noise of at most 4 keeps it under 10
+    # 100 of 120 in Adults and Communities were reached in August: the shown reach over the
+    # shown headcount.
+    reach = shown_as(release, adults[:100])
+    head = release.count("head|d=Adults and Communities").text
+    assert head == shown_as(release, adults)
+    expected = min(100 * int(reach) / int(head), 100.0)
+    assert row("bulletin_reach", "Adults and Communities")[1] == f"{expected:.1f}%"
     assert row("bulletin_reach", "Chief Executive's")[1] == "hidden"  # 12 people: under 23
-    assert row("bulletin_feedback", "2026-08") == ["30", "0", "30"]
+    # Nobody found it not useful: "<10", as for 1 to 9. The 30 who responded are the 30 who
+    # found it useful: the same people, so the same noise.
+    useful = shown_as(release, adults[:30])
+    assert row("bulletin_feedback", "2026-08") == [useful, "<10", useful]
+
+
+async def test_a_quarter_frozen_before_cell_keys_is_released_as_it_was(
+    engine: AsyncEngine,
+) -> None:
+    import json
+
+    from bot.db.repo_hr import put_snapshot
+    from bot.stats.service import snapshot_context
+
+    await seed_workforce(engine)
+    counts = {"head|all": 252, "head|d=Adults": 252, "head|below": 252, "inc|total": 0}
+    cipher = build_privacy(dev_settings()).cipher
+    sealed = cipher.seal(json.dumps(counts), context=snapshot_context(str(QUARTER)))
+    async with unit_of_work(create_sessionmaker(engine)) as session:
+        await put_snapshot(
+            session, quarter=str(QUARTER), taken_on=AFTER, counts=sealed.token, key_id=sealed.key_id
+        )
+    async with unit_of_work(create_sessionmaker(engine)) as session:
+        report = await reports().report(session, quarter=QUARTER, today=date(2026, 12, 1))
+    # No cell keys, no noise: the old rules, exactly as HR saw them then.
+    assert report.release.perturbation is None
+    assert report.release.count("head|all").text == "250"
+    assert report.release.count("head|senior").text == "0"
+    assert report.release.count("inc|total").text == "0"
+    page = render_html(report, reports().config)
+    assert "frozen before figures were adjusted" in page
+    # A quarter frozen now has cell keys, and its page says how its figures are adjusted.
+    async with unit_of_work(create_sessionmaker(engine)) as session:
+        later = await reports().report(session, quarter=Quarter(2026, 4), today=date(2027, 1, 4))
+    assert later.release.perturbation is not None
+    assert later.release.count("inc|total").text == "<10"
+    assert "(at most 5)" in render_html(later, reports().config)
 
 
 async def test_key_rotation_reseals_frozen_quarters_and_they_still_read_the_same(
@@ -497,6 +696,7 @@ async def test_key_rotation_reseals_frozen_quarters_and_they_still_read_the_same
         cipher=rotated,
         audit=build_privacy(dev_settings()).audit,
         rules=hr.rules,
+        record_keys=record_keys_of(build_privacy(dev_settings())),
     )
     async with unit_of_work(sessions) as session:
         again = await after_rotation.report(session, quarter=QUARTER, today=date(2027, 1, 2))

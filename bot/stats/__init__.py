@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.outbox import Outbox
 from bot.privacy.core import PrivacyCore
+from bot.stats.cellkey import RecordKeys, cell_key_secret
 from bot.stats.disclosure import Rules
 from bot.stats.roster import RosterLinker, UpnKeys
 from bot.stats.service import HrReports
@@ -23,6 +24,7 @@ def rules_from(settings: Settings) -> Rules:
         rounding=settings.hr_rounding,
         min_denominator=settings.hr_min_denominator,
         min_candidates=settings.hr_min_candidates,
+        max_noise=settings.hr_max_noise,
     ).checked(allow_weaker=settings.hr_allow_weaker_disclosure)
 
 
@@ -35,8 +37,14 @@ def build_hr_reports(
         cipher=privacy.cipher,
         audit=privacy.audit,
         rules=rules_from(settings),
+        record_keys=record_keys_of(privacy),
         outbox=outbox,
     )
+
+
+def record_keys_of(privacy: PrivacyCore) -> RecordKeys:
+    """Record keys for the cell key method, from a secret derived from the pseudonym key."""
+    return RecordKeys(cell_key_secret(privacy.keys.pseudonym))
 
 
 def build_roster_linker(privacy: PrivacyCore) -> RosterLinker:
@@ -44,4 +52,13 @@ def build_roster_linker(privacy: PrivacyCore) -> RosterLinker:
     return RosterLinker(pseudonyms=privacy.pseudonyms, upn_keys=UpnKeys(privacy.keys.pseudonym))
 
 
-__all__ = ["HrReports", "RosterLinker", "Rules", "UpnKeys", "build_hr_reports", "rules_from"]
+__all__ = [
+    "HrReports",
+    "RecordKeys",
+    "RosterLinker",
+    "Rules",
+    "UpnKeys",
+    "build_hr_reports",
+    "record_keys_of",
+    "rules_from",
+]

@@ -19,6 +19,14 @@ from a `Release`, which only `protect` builds. The rules (docs/hr_reports.md):
   any hidden figure left with a single value, gets another figure hidden to protect it,
   and the attack is run again until nothing is pinned.
 - each hidden figure says why: "too few people" or "hidden to protect another cell".
+
+With a `Perturbation` (the cell key method, bot/stats/cellkey.py; every quarterly release
+has one), the primary rules become: each count gets its noise from the p-table first; a
+perturbed count under 10, zero included, is shown as "<10"; 10 and over is rounded to the
+nearest 5; and every percentage is the shown count over the shown total (hidden when either
+is not shown or the shown total is under 23). The attack then reads each shown figure as
+every true count the p-table could have turned into it. Without one (quarters frozen before
+cell keys, and the rule tests), the rules are as above.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.stats.cellkey import KEY_RANGE, Perturbation, PTable
+
 TOO_FEW = "too few people"
 PROTECTS = "hidden to protect another cell"
 
@@ -38,6 +48,8 @@ INF = math.inf
 ONS_MIN_COUNT = 10
 ONS_ROUNDING = 5
 HESA_MIN_DENOMINATOR = 23
+# The p-table's largest noise: every count can move by up to this many, before rounding.
+CELL_KEY_MAX_NOISE = 5
 
 
 class DisclosureConfigError(ValueError):
@@ -53,6 +65,7 @@ class Rules:
     min_denominator: int = HESA_MIN_DENOMINATOR
     min_candidates: int = 3
     percent_decimals: int = 1
+    max_noise: int = CELL_KEY_MAX_NOISE
 
     def checked(self, *, allow_weaker: bool = False) -> Rules:
         """These rules, or an error if any is weaker than the published rule (and not allowed)."""
@@ -62,18 +75,22 @@ class Rules:
             raise DisclosureConfigError("a hidden cell must keep at least 2 possible values")
         if not 0 <= self.percent_decimals <= 2:
             raise DisclosureConfigError("percentages may have 0 to 2 decimal places")
+        if not 0 <= self.max_noise <= 50:
+            raise DisclosureConfigError("the largest noise must be from 0 to 50")
         weaker = [
             name
             for name, value, floor in (
                 ("minimum count", self.min_count, ONS_MIN_COUNT),
                 ("rounding base", self.rounding, ONS_ROUNDING),
                 ("minimum denominator", self.min_denominator, HESA_MIN_DENOMINATOR),
+                ("largest noise", self.max_noise, CELL_KEY_MAX_NOISE),
             )
             if value < floor
         ]
         if weaker and not allow_weaker:
             raise DisclosureConfigError(
-                f"{', '.join(weaker)} below the published rule (ONS 10-5, HESA 23); "
+                f"{', '.join(weaker)} below the published rule (ONS 10-5, HESA 23, "
+                f"noise {CELL_KEY_MAX_NOISE}); "
                 "set EDI_HR_ALLOW_WEAKER_DISCLOSURE=true only if the DPO has agreed"
             )
         return self
@@ -94,6 +111,10 @@ class Rules:
         """100 * numerator / denominator, rounded half-up, times 10**decimals (an integer)."""
         scale: int = 100 * 10**self.percent_decimals
         return (2 * numerator * scale + denominator) // (2 * denominator)
+
+    def ptable(self) -> PTable:
+        """The perturbation table these rules use."""
+        return PTable(self.max_noise)
 
     def percent_text(self, scaled: int) -> str:
         """A scaled percentage as text: "12.3%"."""
@@ -129,6 +150,7 @@ class Dataset:
 
     `released` names the counts some table shows; the rest are only there because an
     outsider could derive them (for example staff below Grade 13 = all staff - Grade 13+).
+    `keys` holds each count's cell key when the dataset is `keyed` (bot/stats/cellkey.py).
     """
 
     values: dict[str, int] = field(default_factory=dict)
@@ -136,14 +158,18 @@ class Dataset:
     sums: list[Sum] = field(default_factory=list)
     at_most: list[AtMost] = field(default_factory=list)
     ratios: set[tuple[str, str]] = field(default_factory=set)
+    keys: dict[str, int] = field(default_factory=dict)
+    keyed: bool = False
 
-    def count(self, name: str, value: int, *, released: bool = True) -> str:
-        """Add a count (or re-declare one; the value must agree)."""
+    def count(self, name: str, value: int, *, released: bool = True, key: int = 0) -> str:
+        """Add a count with its cell key (or re-declare one; value and key must agree)."""
         if value < 0:
             raise ValueError(f"count {name} is negative")
         known = self.values.setdefault(name, value)
         if known != value:
             raise ValueError(f"count {name} given two values")
+        if self.keys.setdefault(name, key % KEY_RANGE) != key % KEY_RANGE:
+            raise ValueError(f"count {name} given two cell keys")
         if released:
             self.released.add(name)
         return name
@@ -154,6 +180,10 @@ class Dataset:
         self._known(total, *parts)
         if sum(self.values[p] for p in parts) != self.values[total]:
             raise ValueError(f"{total} is not the sum of its parts")
+        # The same people make the total and its parts, so their cell keys add up too; a
+        # mismatch means the keys were collected wrongly, and the noise would be too.
+        if self.keyed and sum(self.keys[p] for p in parts) % KEY_RANGE != self.keys[total]:
+            raise ValueError(f"the cell keys of {total} do not add up")
         self.sums.append(Sum(total, parts))
 
     def add_at_most(self, total: str, parts: Iterable[str]) -> None:
@@ -194,6 +224,10 @@ class Release:
     percents: dict[tuple[str, str], Shown]
     secondary: int = 0
     rounds: int = 0
+    # With the cell key method: the noise, and how each count a percentage is worked out
+    # from would be shown (for numerators no table shows, a shown percentage gives it away).
+    perturbation: Perturbation | None = None
+    implied: dict[str, Shown] = field(default_factory=dict)
 
     def count(self, name: str) -> Shown:
         """How the count `name` is shown."""
@@ -214,8 +248,10 @@ Bounds = dict[str, tuple[float, float]]
 Knowledge = Literal["exact", "shown", "too_few", "protects", "unknown"]
 
 
-def knowledge_of(dataset: Dataset, release: Release) -> Bounds:
+def knowledge_of(dataset: Dataset, release: Release, *, use_percents: bool = True) -> Bounds:
     """What an outsider knows of each count from the released figures alone."""
+    if release.perturbation is not None:
+        return _perturbed_knowledge(dataset, release, use_percents=use_percents)
     rules = release.rules
     bounds: Bounds = {}
     for name in dataset.values:
@@ -251,6 +287,51 @@ def knowledge_of(dataset: Dataset, release: Release) -> Bounds:
     return bounds
 
 
+def _perturbed_knowledge(dataset: Dataset, release: Release, *, use_percents: bool) -> Bounds:
+    """Every true count the p-table could have turned into what is shown of each count.
+
+    The p-table is public (docs/hr_reports.md); the cell keys are not. A shown v was a
+    perturbed count that rounds to v, "<10" one under 10 (zero included), "hidden to protect
+    another cell" one of 10 or more; each true count within the noise of those is possible.
+    A shown percentage is the shown count over the shown total, so it tells no more than
+    they do, except for a numerator no table shows: then it gives that away as if shown.
+    """
+    rules = release.rules
+    ptable = rules.ptable()
+    seen = dict(release.counts)
+    if use_percents:
+        for (num, den), shown in sorted(release.percents.items(), key=lambda p: p[1].hidden):
+            for name in (num, den):
+                if name in seen or name not in release.implied:
+                    continue
+                if not shown.hidden:
+                    seen[name] = release.implied[name]
+                elif shown.reason == PROTECTS:
+                    # Hidden only to protect another cell: it would have been shown.
+                    seen[name] = Shown("hidden", hidden=True, reason=PROTECTS)
+                elif name == num and _shown_at_least(seen.get(den), rules.min_denominator):
+                    # Too few people, over a total that is shown and large enough: the
+                    # numerator was under the threshold.
+                    seen[name] = Shown(f"<{rules.min_count}", hidden=True, reason=TOO_FEW)
+    bounds: Bounds = {}
+    for name in dataset.values:
+        known = seen.get(name)
+        if known is None:
+            bounds[name] = (0, INF)
+        elif known.hidden and known.reason == TOO_FEW:
+            bounds[name] = ptable.preimage(0, rules.min_count - 1)
+        elif known.hidden:
+            bounds[name] = ptable.preimage(rules.min_count, INF)
+        else:
+            low, high = rules.rounding_interval(int(known.value or 0))
+            bounds[name] = ptable.preimage(low, high)
+    return bounds
+
+
+def _shown_at_least(shown: Shown | None, value: int) -> bool:
+    return shown is not None and not shown.hidden and (shown.value or 0) >= value
+
+
 def attack(
     dataset: Dataset, release: Release, *, use_percents: bool = True, max_passes: int = 200
 ) -> Bounds:
@@ -260,13 +341,17 @@ def attack(
     `AtMost` and shown percentage: the differencing attack, applied to everything at once.
     """
     rules = release.rules
-    bounds = knowledge_of(dataset, release)
+    bounds = knowledge_of(dataset, release, use_percents=use_percents)
     lo = {k: v[0] for k, v in bounds.items()}
     hi = {k: v[1] for k, v in bounds.items()}
+    # Perturbed percentages are shown counts over shown totals: nothing about the true ratio.
     ratios = [
         (num, den, round(shown.value * 10**rules.percent_decimals))
         for (num, den), shown in release.percents.items()
-        if use_percents and not shown.hidden and shown.value is not None
+        if use_percents
+        and release.perturbation is None
+        and not shown.hidden
+        and shown.value is not None
     ]
     # Which constraints mention each count, so only those touched are looked at again.
     sums_of: dict[str, list[int]] = defaultdict(list)
@@ -365,12 +450,29 @@ def candidates(bounds: tuple[float, float]) -> float:
 # ---- the engine -----------------------------------------------------------------------------
 
 
-def protect(dataset: Dataset, rules: Rules) -> Release:
-    """Apply the primary rules, then hide more until the attack pins nothing down."""
-    counts: dict[str, Shown] = {}
-    for name in dataset.released:
-        counts[name] = _primary(rules, dataset.values[name])
-    release = Release(rules=rules, counts=counts, percents={})
+def protect(dataset: Dataset, rules: Rules, perturbation: Perturbation | None = None) -> Release:
+    """Apply the primary rules (after the cell key method's noise, given a `perturbation`),
+    then hide more until the attack pins nothing down."""
+    if perturbation is None:
+        counts = {name: _primary(rules, dataset.values[name]) for name in dataset.released}
+        release = Release(rules=rules, counts=counts, percents={})
+    else:
+        if not dataset.keyed:
+            raise ValueError("the cell key method needs a dataset with cell keys")
+        needed = dataset.released | {name for ratio in dataset.ratios for name in ratio}
+        shown = {
+            name: _perturbed(
+                rules, perturbation.perturbed(dataset.values[name], dataset.keys[name])
+            )
+            for name in needed
+        }
+        release = Release(
+            rules=rules,
+            counts={name: shown[name] for name in dataset.released},
+            percents={},
+            perturbation=perturbation,
+            implied={name: shown[name] for name in needed - dataset.released},
+        )
     _percentages(dataset, release)
     neighbours = _neighbours(dataset)
     for rounds in range(1, 10_000):
@@ -441,8 +543,19 @@ def _primary(rules: Rules, value: int) -> Shown:
     return Shown(f"{rounded:,}", value=rounded)
 
 
+def _perturbed(rules: Rules, noisy: int) -> Shown:
+    """A perturbed count shown: under the threshold (zero too) "<10", else rounded."""
+    if noisy < rules.min_count:
+        return Shown(f"<{rules.min_count}", hidden=True, reason=TOO_FEW)
+    rounded = rules.rounded(noisy)
+    return Shown(f"{rounded:,}", value=rounded)
+
+
 def _percentages(dataset: Dataset, release: Release) -> None:
     """(Re)derive every percentage from its counts' current state."""
+    if release.perturbation is not None:
+        _shown_percentages(dataset, release)
+        return
     rules = release.rules
     for num, den in sorted(dataset.ratios):
         previous = release.percents.get((num, den))
@@ -466,6 +579,31 @@ def _percentages(dataset: Dataset, release: Release) -> None:
         release.percents[(num, den)] = shown
 
 
+def _shown_percentages(dataset: Dataset, release: Release) -> None:
+    """Each percentage as the shown count over the shown total, so that a reader can check
+    it and it gives nothing away the counts do not: hidden when either is not shown or the
+    shown total is under the minimum denominator; at most 100% (noise can put a part above
+    its total)."""
+    rules = release.rules
+    for num, den in sorted(dataset.ratios):
+        previous = release.percents.get((num, den))
+        if previous is not None and previous.hidden:
+            continue
+        numerator = release.counts.get(num) or release.implied[num]
+        denominator = release.counts.get(den) or release.implied[den]
+        if numerator.hidden:
+            shown = Shown("hidden", hidden=True, reason=numerator.reason)
+        elif denominator.hidden:
+            shown = Shown("hidden", hidden=True, reason=denominator.reason)
+        elif (denominator.value or 0) < rules.min_denominator:
+            shown = Shown("hidden", hidden=True, reason=TOO_FEW)
+        else:
+            whole = int(denominator.value or 0)
+            scaled = rules.percent_scaled(min(int(numerator.value or 0), whole), whole)
+            shown = Shown(rules.percent_text(scaled), value=scaled / 10**rules.percent_decimals)
+        release.percents[(num, den)] = shown
+
+
 def _weak(dataset: Dataset, release: Release, bounds: Bounds) -> list[str]:
     """Counts the attack pins down too far, smallest first."""
     rules = release.rules
@@ -474,8 +612,10 @@ def _weak(dataset: Dataset, release: Release, bounds: Bounds) -> list[str]:
         room = candidates(bounds[name])
         shown = release.counts.get(name)
         sensitive = 0 < value < rules.min_count
+        # A hidden zero that the tables' structure alone pins (a sum of nothing) gives
+        # nobody away: revealing a zero is allowed, and nothing could be hidden to stop it.
         if (sensitive and room < rules.min_candidates) or (
-            shown is not None and shown.hidden and room < 2
+            shown is not None and shown.hidden and room < 2 and value > 0
         ):
             weak.append(name)
     return sorted(weak, key=lambda n: (dataset.values[n], n))

@@ -105,7 +105,7 @@ def render_html(report: QuarterReport, config: HrConfig) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{_e(texts('text.quarter_heading', quarter=quarter))}</h1>",
         f'<p class="meta">{_e(texts("text.taken", day=report.taken_on.strftime("%-d %B %Y")))}</p>',
-        f"<p>{_e(texts('text.intro'))}</p>",
+        f"<p>{_e(_intro(report, config))}</p>",
         '<div class="key">'
         + _e(texts("text.hidden_key", too_few=TOO_FEW, protects=PROTECTS))
         + " "
@@ -154,6 +154,14 @@ def render_html(report: QuarterReport, config: HrConfig) -> str:
             parts.append(f'<p class="note">{_e(table.note)}</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _intro(report: QuarterReport, config: HrConfig) -> str:
+    """How the figures were made: with the cell key method's noise, or (a quarter frozen
+    before it) as released then."""
+    if report.release.perturbation is None:
+        return config.texts("text.intro_before_noise")
+    return config.texts("text.intro", noise=report.release.rules.max_noise)
 
 
 def write_html(report: QuarterReport, config: HrConfig, out: Path) -> Path:

@@ -1,14 +1,17 @@
 """The quarterly HR report: freeze a quarter's counts, protect them, and hand out releases.
 
 Every release of a quarter (the card, "hr report" in chat, `edi-bot report quarterly`, and
-later quarters' trend lines) is built from the one frozen snapshot of that quarter's counts,
-through `disclosure.protect`. Releasing two slightly different versions of the same table
+later quarters' trend lines) is built from the one frozen snapshot of that quarter's counts
+and cell keys, through `disclosure.protect` with that snapshot's own perturbation
+(bot/stats/cellkey.py). Releasing two slightly different versions of the same table
 (Monday's and Tuesday's, after one person declared) would let anyone subtract one from the
-other; a frozen quarter cannot be differenced against itself.
+other; a frozen quarter cannot be differenced against itself, and two different quarters
+(or a quarter frozen again after a change) draw fresh noise for every figure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.roles import Role
 from bot.stats import tables
 from bot.stats.aggregates import collect
+from bot.stats.cellkey import RecordKeys
 from bot.stats.config import HrConfig, load_hr_config
 from bot.stats.disclosure import Release, Rules, Shown, protect
 from bot.stats.quarters import Quarter
@@ -35,6 +39,32 @@ from bot.stats.quarters import Quarter
 log = logging.getLogger(__name__)
 
 QUARTERLY_KIND = "hr.quarterly_report"
+SNAPSHOT_VERSION = 2  # {"version": 2, "counts": {...}, "keys": {...}}; 1 was counts alone
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """One quarter's frozen counts and their cell keys, as sealed in `hr_snapshots`.
+
+    `keys` is None for a quarter frozen before cell keys: it is released as it was then,
+    without noise, so its figures (in later trends too) never change.
+    """
+
+    counts: dict[str, int]
+    keys: dict[str, int] | None
+    taken_on: date
+
+    def document(self) -> str:
+        """The snapshot's JSON, canonical: the same counts and keys give the same text."""
+        if self.keys is None:
+            body: dict[str, Any] = dict(self.counts)
+        else:
+            body = {"version": SNAPSHOT_VERSION, "counts": self.counts, "keys": self.keys}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> bytes:
+        """SHA-256 of the document: what makes this release's noise its own."""
+        return hashlib.sha256(self.document().encode()).digest()
 
 
 def snapshot_context(quarter: str) -> str:
@@ -87,6 +117,7 @@ class HrReports:
         cipher: FieldCipher,
         audit: AuditLog,
         rules: Rules,
+        record_keys: RecordKeys,
         outbox: Outbox | None = None,
     ) -> None:
         self.content = content
@@ -96,13 +127,12 @@ class HrReports:
         self._cipher = cipher
         self._audit = audit
         self.rules = rules
+        self._record_keys = record_keys
         self._outbox = outbox
 
     # ---- snapshots ----------------------------------------------------------------------
 
-    async def counts(
-        self, session: AsyncSession, *, quarter: Quarter, today: date
-    ) -> tuple[dict[str, int], date]:
+    async def counts(self, session: AsyncSession, *, quarter: Quarter, today: date) -> Frozen:
         """The quarter's frozen counts, freezing them now if this is the quarter just ended."""
         if quarter.end >= today:
             raise QuarterUnavailable("future_quarter", quarter)
@@ -110,13 +140,17 @@ class HrReports:
         if stored is None:
             if quarter != Quarter.last_completed(today):
                 raise QuarterUnavailable("old_quarter", quarter)
-            counts = await collect(
-                session, quarter=quarter, config=self.config, taxonomy=self.taxonomy
+            collected = await collect(
+                session,
+                quarter=quarter,
+                config=self.config,
+                taxonomy=self.taxonomy,
+                record_keys=self._record_keys,
             )
-            if not counts:
-                return {}, today  # no roster yet: nothing to freeze
-            document = json.dumps(counts, sort_keys=True, separators=(",", ":"))
-            sealed = self._cipher.seal(document, context=snapshot_context(str(quarter)))
+            if not collected.counts:
+                return Frozen({}, {}, today)  # no roster yet: nothing to freeze
+            frozen = Frozen(collected.counts, collected.keys, today)
+            sealed = self._cipher.seal(frozen.document(), context=snapshot_context(str(quarter)))
             await repo_hr.put_snapshot(
                 session,
                 quarter=str(quarter),
@@ -126,31 +160,48 @@ class HrReports:
             )
             stored = await repo_hr.get_snapshot(session, quarter=str(quarter))
             assert stored is not None
-            log.info("hr.snapshot_taken", extra={"quarter": str(quarter), "counts": len(counts)})
-        return self._open(stored), stored.taken_on
+            log.info(
+                "hr.snapshot_taken",
+                extra={"quarter": str(quarter), "counts": len(collected.counts)},
+            )
+        return self._open(stored)
 
-    def _open(self, stored: repo_hr.StoredSnapshot) -> dict[str, int]:
-        document = self._cipher.open(
-            Sealed(stored.key_id, stored.counts), context=snapshot_context(stored.quarter)
+    def _open(self, stored: repo_hr.StoredSnapshot) -> Frozen:
+        document = json.loads(
+            self._cipher.open(
+                Sealed(stored.key_id, stored.counts), context=snapshot_context(stored.quarter)
+            )
         )
-        return {str(k): int(v) for k, v in json.loads(document).items()}
+        if document.get("version") == SNAPSHOT_VERSION:
+            counts = {str(k): int(v) for k, v in document["counts"].items()}
+            keys = {str(k): int(v) for k, v in document["keys"].items()}
+            return Frozen(counts, keys, stored.taken_on)
+        return Frozen({str(k): int(v) for k, v in document.items()}, None, stored.taken_on)
 
     # ---- reports ------------------------------------------------------------------------
 
-    def protect_counts(
-        self, counts: dict[str, int], quarter: Quarter
-    ) -> tuple[tables.Built, Release]:
-        """Tables for one quarter's counts and their release (deterministic: the same counts
-        always give the same release)."""
+    def protect_counts(self, frozen: Frozen, quarter: Quarter) -> tuple[tables.Built, Release]:
+        """Tables for one quarter's frozen counts and their release (deterministic: the same
+        snapshot always gives the same release)."""
         built = tables.build(
-            counts,
+            frozen.counts,
             config=self.config,
             taxonomy=self.taxonomy,
             incident_labels=self.incident_labels(),
             quarter=str(quarter),
             network_labels=self.network_labels(),
+            keys=frozen.keys,
         )
-        return built, protect(built.dataset, self.rules)
+        perturbation = (
+            None
+            if frozen.keys is None
+            else self._record_keys.perturbation(
+                self.rules.ptable(), release=str(quarter), digest=frozen.digest()
+            )
+        )
+        release = protect(built.dataset, self.rules, perturbation)
+        tables.settle(built, release)
+        return built, release
 
     def network_labels(self) -> dict[str, str]:
         """Staff network names by code (content/networks.yaml), if the file exists."""
@@ -181,9 +232,9 @@ class HrReports:
         self, session: AsyncSession, *, quarter: Quarter, today: date
     ) -> QuarterReport:
         """The release for `quarter`, with the trend of each target over earlier quarters."""
-        counts, taken_on = await self.counts(session, quarter=quarter, today=today)
-        built, release = self.protect_counts(counts, quarter)
-        report = QuarterReport(quarter, taken_on, built, release, empty=not counts)
+        frozen = await self.counts(session, quarter=quarter, today=today)
+        built, release = self.protect_counts(frozen, quarter)
+        report = QuarterReport(quarter, frozen.taken_on, built, release, empty=not frozen.counts)
         earlier = {str(q) for q in quarter.back(self.config.trend_quarters)[:-1]}
         history: list[tuple[str, tables.Built, Release]] = []
         for name in await repo_hr.snapshot_quarters(session):

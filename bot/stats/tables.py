@@ -1,20 +1,30 @@
 """From one quarter's counts to the report's tables: which counts each table shows, and every
 way they add up (which the disclosure step must know, because an outsider does).
 
-Nothing here decides what is shown: `build` returns a `Dataset` (counts and sums) and table
-layouts; `disclosure.protect` turns the dataset into a `Release`; `render` reads tables only
-through that release.
+Nothing here decides what is shown: `build` returns a `Dataset` (counts, their cell keys and
+sums) and table layouts; `disclosure.protect` turns the dataset into a `Release`; outputs read
+tables only through that release. A count made from others gets its cell key from theirs
+(the sum, or for "not answered" the difference), as the cell key method requires: the same
+people, the same key.
+
+Which rows a table has never depends on how many people are in them: every answer, network
+and incident category is listed whether or not anyone is in it, because a row that appeared
+the quarter someone joined it would say so. The only exceptions (`TableSpec.optional`: answers
+on an earlier list, categories no longer in the content) are dropped after release, by
+`settle`, when they show nothing but "<10".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.declarations.taxonomy import Taxonomy
 from bot.stats.aggregates import OLDER_LIST, scope_of_department
+from bot.stats.cellkey import KEY_RANGE
 from bot.stats.config import HrConfig, Target
-from bot.stats.disclosure import Dataset, Release, Shown
+from bot.stats.disclosure import TOO_FEW, Dataset, Release, Shown
 
 CellKind = Literal["count", "percent", "text"]
 
@@ -46,6 +56,7 @@ class TableSpec:
     columns: list[str]
     rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
     note: str | None = None
+    optional: set[str] = field(default_factory=set)  # row labels `settle` may drop
 
 
 def count(name: str) -> Cell:
@@ -96,10 +107,13 @@ def build(
     incident_labels: dict[str, dict[str, str]],
     quarter: str,
     network_labels: dict[str, str] | None = None,
+    keys: dict[str, int] | None = None,
 ) -> Built:
-    """Every table of the quarterly report for `quarter`, over one dataset."""
-    data = Dataset()
+    """Every table of the quarterly report for `quarter`, over one dataset (with the cell
+    key of every count when `keys`, the collected counts' cell keys, are given)."""
+    data = Dataset(keyed=keys is not None)
     value = counts.get
+    key_of = (keys or {}).get
     departments = sorted(k.removeprefix("head|d=") for k in counts if k.startswith("head|d="))
     label = config.label
     tables: list[TableSpec] = []
@@ -107,7 +121,7 @@ def build(
     prefer_not = taxonomy.prefer_not_to_say
 
     def c(name: str, *, released: bool = True) -> str:
-        return data.count(name, int(value(name, 0)), released=released)
+        return data.count(name, int(value(name, 0)), released=released, key=int(key_of(name, 0)))
 
     # Headcount: all = sum of departments = Grade 13+ and below.
     scopes_d = [scope_of_department(d) for d in departments]
@@ -138,16 +152,12 @@ def build(
         codes_of[question.id] = codes
         for scope in all_scopes:
             parts = [c(f"ans|{scope}|{question.id}|{code}", released=False) for code in codes]
-            answered = data.count(
-                f"answered|{scope}|{question.id}",
-                sum(int(value(p, 0)) for p in parts),
-                released=False,
-            )
-            data.add_sum(answered, parts)
+            answered = _sum_count(data, f"answered|{scope}|{question.id}", parts, released=False)
             missing = data.count(
                 f"missing|{scope}|{question.id}",
-                int(value(f"head|{scope}", 0)) - data.values[answered],
+                data.values[f"head|{scope}"] - data.values[answered],
                 released=False,
+                key=data.keys[f"head|{scope}"] - data.keys[answered],
             )
             data.add_sum(f"head|{scope}", [answered, missing])
         for code in codes:
@@ -221,11 +231,8 @@ def build(
             if code == prefer_not:
                 row_label = label("prefer_not_to_say")
             elif code == OLDER_LIST:
-                if not value(name, 0):
-                    data.released.discard(name)
-                    data.ratios.discard((name, "head|all"))
-                    continue
                 row_label = label("older_list")
+                table.optional.add(row_label)
             else:
                 option = question.option(code)
                 row_label = option.label if option else code
@@ -279,20 +286,45 @@ def build(
             )
     tables.append(target_table)
 
-    _incident_tables(data, tables, counts, config, incident_labels, quarter)
-    _bulletin_tables(data, tables, counts, config, departments)
-    _event_tables(data, tables, counts, config, network_labels or {})
+    _incident_tables(c, data, tables, counts, config, incident_labels, quarter)
+    _bulletin_tables(c, data, tables, counts, config, departments)
+    _event_tables(c, tables, counts, config, network_labels or {})
     return Built(data, tables, departments, targets, questions)
 
 
-def _sum_count(data: Dataset, name: str, parts: list[str]) -> str:
+def _sum_count(data: Dataset, name: str, parts: list[str], *, released: bool = True) -> str:
+    """A count that is the sum of `parts`, with the sum of their cell keys."""
     total = sum(data.values[p] for p in parts)
-    data.count(name, total)
+    data.count(name, total, released=released, key=sum(data.keys[p] for p in parts) % KEY_RANGE)
     data.add_sum(name, parts)
     return name
 
 
+def settle(built: Built, release: Release) -> None:
+    """Drop each optional row that shows nothing but "<10" or 0: which rows there are then
+    depends only on what is shown."""
+    for table in built.tables:
+        if not table.optional:
+            continue
+        table.rows = [
+            (row_label, cells)
+            for row_label, cells in table.rows
+            if row_label not in table.optional or not _empty(cells, release)
+        ]
+
+
+def _empty(cells: list[Cell], release: Release) -> bool:
+    counted = [cell.shown(release) for cell in cells if cell.kind == "count"]
+    return all(
+        (s.hidden and s.reason == TOO_FEW) or (not s.hidden and s.value == 0) for s in counted
+    )
+
+
+Counter = Callable[..., str]  # `c` in `build`: adds a count with its value and cell key
+
+
 def _incident_tables(
+    c: Counter,
     data: Dataset,
     tables: list[TableSpec],
     counts: dict[str, int],
@@ -301,7 +333,7 @@ def _incident_tables(
     quarter: str,
 ) -> None:
     label = config.label
-    total = data.count("inc|total", counts.get("inc|total", 0))
+    total = c("inc|total")
     for prefix, key, table_id in (
         ("inc|mot|", "motivations", "incidents_motivation"),
         ("inc|kind|", "kinds", "incidents_kind"),
@@ -313,11 +345,13 @@ def _incident_tables(
         if key == "location":
             codes.append("none")
         codes = list(dict.fromkeys(codes))
-        names = [data.count(f"{prefix}{code}", counts.get(f"{prefix}{code}", 0)) for code in codes]
+        names = [c(f"{prefix}{code}") for code in codes]
         table = TableSpec(table_id, config.texts(f"text.tables.{table_id}"), [label("reports")])
         for code, name in zip(codes, names, strict=True):
             row = labels.get(code) or (label("not_given") if code == "none" else code)
             table.rows.append((row, [count(name)]))
+            if code not in labels and code != "none":
+                table.optional.add(row)  # a category no longer in content/incidents.yaml
         table.rows.append((label("total"), [count(total)]))
         if key == "location":
             data.add_sum(total, names)
@@ -330,13 +364,13 @@ def _incident_tables(
         "incidents_quarters", config.texts("text.tables.incidents_quarters"), [label("reports")]
     )
     for earlier in quarters:
-        name = data.count(f"incq|{earlier}", counts[f"incq|{earlier}"])
-        by_quarter.rows.append((earlier, [count(name)]))
+        by_quarter.rows.append((earlier, [count(c(f"incq|{earlier}"))]))
     by_quarter.rows.append((quarter, [count(total)]))
     tables.append(by_quarter)
 
 
 def _bulletin_tables(
+    c: Counter,
     data: Dataset,
     tables: list[TableSpec],
     counts: dict[str, int],
@@ -351,10 +385,10 @@ def _bulletin_tables(
     for month in months:
         parts = []
         for department in departments:
-            name = f"reach|{month}|d={department}"
-            parts.append(data.count(name, counts.get(name, 0), released=False))
+            name = c(f"reach|{month}|d={department}", released=False)
+            parts.append(name)
             data.add_at_most(f"head|d={department}", [name])
-        data.count(f"reach|{month}|all", counts.get(f"reach|{month}|all", 0), released=False)
+        c(f"reach|{month}|all", released=False)
         data.add_sum(f"reach|{month}|all", parts)
         data.add_at_most("head|all", [f"reach|{month}|all"])
     for department in departments:
@@ -377,35 +411,41 @@ def _bulletin_tables(
         [label("useful"), label("not_useful"), label("responses")],
     )
     for month in months:
-        useful = data.count(f"fb|{month}|useful", counts.get(f"fb|{month}|useful", 0))
-        not_useful = data.count(f"fb|{month}|not_useful", counts.get(f"fb|{month}|not_useful", 0))
+        useful = c(f"fb|{month}|useful")
+        not_useful = c(f"fb|{month}|not_useful")
         responses = _sum_count(data, f"fb|{month}|responses", [useful, not_useful])
         feedback.rows.append((month, [count(useful), count(not_useful), count(responses)]))
     tables.append(feedback)
 
 
 def _event_tables(
-    data: Dataset,
+    c: Counter,
     tables: list[TableSpec],
     counts: dict[str, int],
     config: HrConfig,
     networks_named: dict[str, str],
 ) -> None:
     label = config.label
-    networks = sorted(k.removeprefix("member|") for k in counts if k.startswith("member|"))
+    found = sorted(k.removeprefix("member|") for k in counts if k.startswith("member|"))
     membership = TableSpec(
         "network_membership", config.texts("text.tables.network_membership"), [label("members")]
     )
-    for network in networks:
-        name = data.count(f"member|{network}", counts[f"member|{network}"])
-        membership.rows.append((networks_named.get(network, network), [count(name)]))
+    # Every network in content/networks.yaml, members or not: a row that appeared when its
+    # first member joined would name the network they joined.
+    for network in list(networks_named) + [n for n in found if n not in networks_named]:
+        row = networks_named.get(network, network)
+        membership.rows.append((row, [count(c(f"member|{network}"))]))
+        if network not in networks_named:
+            membership.optional.add(row)
     tables.append(membership)
     attendance = TableSpec(
         "event_attendance", config.texts("text.tables.event_attendance"), [label("attended")]
     )
+    # The events held in the quarter are public, so their rows are listed whoever came
+    # (`aggregates` records each as a count, zero when nobody attended).
     for key in sorted(k for k in counts if k.startswith("attend|")):
         _, kind, network = key.split("|", 2)
         named = networks_named.get(network, network)
         row = label(f"kind_{kind}") if network == "-" else f"{label(f'kind_{kind}')}: {named}"
-        attendance.rows.append((row, [count(data.count(key, counts[key]))]))
+        attendance.rows.append((row, [count(c(key))]))
     tables.append(attendance)
