@@ -28,17 +28,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import DEFAULT_CONTENT_DIR, Settings
-from bot.content import Content
+from bot.core.content import Content
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models_declarations import Declaration, DeclarationAnswer
-from bot.db.models_hr import HrSnapshot, RosterPerson
+from bot.db.session import unit_of_work
+from bot.declarations.models import Declaration, DeclarationAnswer
 from bot.declarations.taxonomy import Taxonomy
+from bot.hr import build_hr_reports
+from bot.hr.models import HrSnapshot, RosterPerson
+from bot.hr.quarters import Quarter
+from bot.hr.report import write_csv, write_html
 from bot.privacy.core import build_privacy
-from bot.stats import build_hr_reports
-from bot.stats.quarters import Quarter
-from bot.stats.report import write_csv, write_html
-from bot.storage import unit_of_work
 
 DEPARTMENTS = {
     "Adults and Communities": 0.28,

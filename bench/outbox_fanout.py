@@ -29,11 +29,12 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.core.people import PersonKey
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationReferenceRecord, utcnow
-from bot.db.repo_references import PersonKey
-from bot.outbox import (
+from bot.db.session import unit_of_work
+from bot.outbox.service import (
     ConnectorTransport,
     Outbox,
     OutboxWorker,
@@ -42,7 +43,6 @@ from bot.outbox import (
     text_activity,
 )
 from bot.privacy.core import build_privacy
-from bot.storage import unit_of_work
 
 TENANT = "bench-tenant"
 RATE_SHARE = 0.98  # the senders' rate as a share of the enforced limit (--rate-share)

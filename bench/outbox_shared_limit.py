@@ -25,7 +25,8 @@ from pathlib import Path
 from bench.outbox_fanout import RATE_SHARE, LimitedConnector, _people, _settings, policy_for
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.outbox import (
+from bot.db.session import unit_of_work
+from bot.outbox.service import (
     ConnectorTransport,
     Outbox,
     OutboxWorker,
@@ -34,7 +35,6 @@ from bot.outbox import (
     text_activity,
 )
 from bot.privacy.core import build_privacy
-from bot.storage import unit_of_work
 
 
 class _Unshared(SendSlots):

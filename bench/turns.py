@@ -45,7 +45,7 @@ import asyncpg
 from sqlalchemy.engine import URL, make_url
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
+from bot.core.content import Content
 from tests.connector import StandInConnector
 from tests.teams import TeamsUser
 

@@ -16,22 +16,22 @@ from botbuilder.schema import Activity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.activity_limits import TOO_DEEP, refusal
-from bot.adapter import EdiCloudAdapter, build_adapter
+from bot.channel.activity_limits import TOO_DEEP, refusal
+from bot.channel.adapter import EdiCloudAdapter, build_adapter
+from bot.channel.teams import tenant_of
+from bot.channel.wire import from_wire
 from bot.config import Settings
-from bot.data_copy import CopyLinkError
+from bot.core.logs import describe_exception
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import utcnow
+from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter
 from bot.events.calendar import LinkError
-from bot.logs import describe_exception
-from bot.outbox import build_worker
+from bot.outbox.service import build_worker
+from bot.privacy.data_copy import CopyLinkError
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
-from bot.storage import unit_of_work
-from bot.teams import tenant_of
-from bot.wire import from_wire
 from scheduler.jobs import (
     add_action_jobs,
     add_bulletin_jobs,

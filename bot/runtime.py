@@ -13,35 +13,36 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.actions.service import ActionsService
-from bot.adapter import ReplyBuffer
 from bot.bulletins.service import BulletinService
+from bot.channel.adapter import ReplyBuffer
+from bot.channel.handler import EdiBot, Feature, SeenHook
+from bot.channel.storage import SqlConversationState, SqlStorage
 from bot.config import Settings
-from bot.content import Content
-from bot.data_copy import DataCopyLinks
+from bot.core.content import Content
+from bot.core.logs import describe_exception
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
-from bot.db.repo_references import PersonKey
+from bot.db.session import turn_session
 from bot.declarations import build_declaration_service
 from bot.events.service import EventService, build_event_service
-from bot.handler import EdiBot, Feature, SeenHook
-from bot.incidents import Incidents
-from bot.logs import describe_exception
-from bot.outbox import Outbox
+from bot.hr import HrReports, RosterLinker, build_hr_reports, build_roster_linker
+from bot.incidents.service import Incidents
+from bot.outbox.service import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
-from bot.stats import HrReports, RosterLinker, build_hr_reports, build_roster_linker
+from bot.privacy.data_copy import DataCopyLinks
 from bot.status import BotStatus, collect_status
-from bot.storage import SqlConversationState, SqlStorage, turn_session
-from dialogs.about_edi import AboutEdiDialog
-from dialogs.actions import ActionCardDialog, MyActionsDialog
-from dialogs.admin_status import AdminStatusDialog
-from dialogs.bulletin import BulletinDialog
-from dialogs.cases import CasesDialog
-from dialogs.check_report import AddToReportDialog, CheckReportDialog
-from dialogs.declaration import DRAFT_PROPERTY, DeclarationDialog
-from dialogs.event_admin import EventAdminDialog
-from dialogs.events import EventsDialog
-from dialogs.hr_report import HrReportDialog
-from dialogs.networks import NetworksDialog
-from dialogs.report_incident import ReportIncidentDialog
+from dialogs.actions.my_actions import ActionCardDialog, MyActionsDialog
+from dialogs.bulletins.bulletin import BulletinDialog
+from dialogs.declarations.declaration import DRAFT_PROPERTY, DeclarationDialog
+from dialogs.events.event_admin import EventAdminDialog
+from dialogs.events.networks import NetworksDialog
+from dialogs.events.sign_up import EventsDialog
+from dialogs.hr.hr_report import HrReportDialog
+from dialogs.incidents.cases import CasesDialog
+from dialogs.incidents.check_report import AddToReportDialog, CheckReportDialog
+from dialogs.incidents.report_incident import ReportIncidentDialog
+from dialogs.shell.about_edi import AboutEdiDialog
+from dialogs.shell.admin_status import AdminStatusDialog
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")

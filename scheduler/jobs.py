@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions.service import ActionsService, NudgeRun
 from bot.bulletins.service import BulletinService
+from bot.core.logs import describe_exception
+from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter, ReviewRun
 from bot.events.service import EventService, SweepCounts
-from bot.incidents import Incidents, forget_released
-from bot.logs import describe_exception
+from bot.hr.service import HrReports, today_london
+from bot.incidents.service import Incidents, forget_released
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
-from bot.stats.service import HrReports, today_london
-from bot.storage import unit_of_work
 
 log = logging.getLogger(__name__)
 

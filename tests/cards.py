@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.content import as_typed
+from bot.core.content import as_typed
 
 
 def _activity_dict(activity: Any) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.terminal import TerminalAdapter
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
-from bot.terminal import TerminalAdapter
 from tests.teams import TeamsUser
 
 TEST_ENCRYPTION_KEYS = "ktest1:" + base64.b64encode(bytes(range(32))).decode()

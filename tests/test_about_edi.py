@@ -8,8 +8,8 @@ from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.testing import DialogTestClient
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
-from dialogs.about_edi import AboutEdiDialog
+from bot.core.content import Content
+from dialogs.shell.about_edi import AboutEdiDialog
 from tests.cards import buttons, visible_text
 
 

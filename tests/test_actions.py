@@ -16,24 +16,25 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.actions import repo as repo_actions
+from bot.actions.models import ActionNudge, ActionUpdate
+from bot.actions.repo import ACTION, TEAM
 from bot.actions.service import ActionsService
 from bot.app import RUNTIME_KEY
-from bot.bulletins.calendar import LONDON
 from bot.config import DEFAULT_CONTENT_DIR, Settings
-from bot.content import Content
-from bot.db import repo_actions, repo_references
+from bot.core.clock import LONDON
+from bot.core.content import Content
+from bot.core.people import PersonKey
+from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
-from bot.db.models_actions import ActionNudge, ActionUpdate
-from bot.db.models_outbox import OutboxMessage
-from bot.db.repo_actions import ACTION, TEAM
-from bot.db.repo_references import PersonKey
-from bot.outbox import Outbox
-from bot.people import erase_person, export_person
+from bot.db.session import unit_of_work
+from bot.outbox.models import OutboxMessage
+from bot.outbox.service import Outbox
 from bot.privacy.core import build_privacy
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
+from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
-from bot.storage import unit_of_work
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings

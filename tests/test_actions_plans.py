@@ -12,10 +12,10 @@ from bot.actions.deadlines import AnnualReview, DeadlineError, parse_deadline
 from bot.actions.nudges import NudgeRules, due_nudges
 from bot.actions.plans import Plans, load_plans, plans_directory
 from bot.actions.progress import plan_statuses
+from bot.actions.repo import ActionStateRow
 from bot.actions.report import render_report, report_context
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import load_yaml
-from bot.db.repo_actions import ActionStateRow
+from bot.core.content import load_yaml
 
 PLANS = plans_directory(DEFAULT_CONTENT_DIR)
 WORDS = load_yaml(DEFAULT_CONTENT_DIR / "actions.yaml")

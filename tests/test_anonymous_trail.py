@@ -23,9 +23,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.incidents import forget_released
-from bot.logs import configure_logging
-from bot.storage import unit_of_work
+from bot.core.logs import configure_logging
+from bot.db.session import unit_of_work
+from bot.incidents.service import forget_released
 from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser

@@ -15,15 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY
-from bot.bulletins.calendar import LONDON
+from bot.bulletins.models import BulletinFeedback, BulletinReach
 from bot.config import DEFAULT_CONTENT_DIR, Settings
+from bot.core.clock import LONDON
 from bot.db.models import utcnow
-from bot.db.models_bulletins import BulletinFeedback, BulletinReach
-from bot.people import erase_person, export_person
+from bot.db.session import unit_of_work
 from bot.privacy import rotation
 from bot.privacy.retention import purge, retention_rules
+from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
-from bot.storage import unit_of_work
 from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings

@@ -13,9 +13,9 @@ from bot.bulletins.authoring import (
     load_bulletin,
     parse_bulletin,
 )
-from bot.bulletins.calendar import LONDON, first_working_day, is_working_day
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
+from bot.core.clock import LONDON, first_working_day, is_working_day
+from bot.core.content import Content
 from scheduler.jobs import bulletin_trigger
 from tests.cards import buttons, visible_text
 

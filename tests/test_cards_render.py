@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import WORD_JOINER, Content, as_typed, plain_text
-from bot.outbox import card_activity
+from bot.core.content import WORD_JOINER, Content, as_typed, plain_text
+from bot.outbox.service import card_activity
 from tests import js_tools
 
 SAMPLES = Path(__file__).resolve().parent / "card_samples"

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DEFAULT_CONTENT_DIR, Settings
-from bot.content import Content, ContentError
+from bot.core.content import Content, ContentError
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
 from bot.declarations import (
     Answer,
     count_declarations,
@@ -31,12 +32,11 @@ from bot.declarations import (
 )
 from bot.declarations.review import REVIEW_KIND, ReviewPrompter
 from bot.declarations.service import today_utc
-from bot.outbox import payload_context
-from bot.people import erase_person, export_person
+from bot.outbox.service import payload_context
 from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.keys import Keys
 from bot.privacy.rotation import key_usage, rotate
-from bot.storage import unit_of_work
+from bot.privacy.subject_access import erase_person, export_person
 from scheduler.jobs import declaration_review_prompts
 from tests.harness import TEST_ENCRYPTION_KEYS, BotHarness
 from tests.teams import TeamsUser

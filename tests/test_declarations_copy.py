@@ -16,16 +16,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bulletins.calendar import LONDON
+from bot.channel.terminal import PROMPT, run_chat
 from bot.config import Settings
-from bot.data_copy import LINK_CONTEXT, CopyLinkError, summarise
+from bot.core.clock import LONDON
+from bot.core.people import PersonKey
 from bot.db.models import AuditEntry, utcnow
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
 from bot.events.service import EventDraft
-from bot.incidents import Person
+from bot.incidents.service import Person
+from bot.privacy.data_copy import LINK_CONTEXT, CopyLinkError, summarise
 from bot.privacy.roles import Role, grant_role
-from bot.storage import unit_of_work
-from bot.terminal import PROMPT, run_chat
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.service import Service, start_service, stop_service
@@ -355,7 +355,7 @@ async def test_the_terminal_chat_shows_where_the_link_goes_and_it_works(
 
 
 def test_the_pseudonym_is_withheld_wherever_it_is_and_times_are_iso() -> None:
-    from bot.data_copy import _readable, _withhold
+    from bot.privacy.data_copy import _readable, _withhold
 
     pseudonym = "6d34" + "ab" * 30
     exported = {

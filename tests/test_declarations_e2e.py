@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY, create_app
 from bot.config import Settings
+from bot.core.logs import configure_logging
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
-from bot.db.repo_references import PersonKey
 from bot.declarations import countable_answers
 from bot.declarations.review import ReviewPrompter
 from bot.declarations.service import today_utc
-from bot.logs import configure_logging
-from bot.outbox import build_worker
+from bot.outbox.service import build_worker
 from bot.runtime import Runtime
 from scheduler.jobs import declaration_review_prompts
 from tests.connector import StandInConnector

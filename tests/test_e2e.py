@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY
 from bot.config import Settings
-from bot.db import migrate, repo_references
+from bot.core.logs import configure_logging
+from bot.core.people import PersonKey
+from bot.db import migrate
+from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.models import ConversationReferenceRecord
-from bot.db.repo_references import PersonKey
-from bot.logs import configure_logging
+from bot.db.session import unit_of_work
 from bot.privacy.roles import Role, grant_role
-from bot.storage import unit_of_work
 from tests.cards import visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings

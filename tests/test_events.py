@@ -14,14 +14,14 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.db import repo_events
+from bot.core.people import PersonKey
 from bot.db.models import AuditEntry
-from bot.db.models_events import Event, EventSignup, NetworkMember
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
+from bot.events import repo as repo_events
+from bot.events.models import Event, EventSignup, NetworkMember
 from bot.events.service import EventDraft, EventService
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
-from bot.storage import unit_of_work
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -687,7 +687,7 @@ async def test_an_expired_calendar_link_is_refused(
 async def test_export_and_erase_include_events_and_networks(
     service: Service, connector: StandInConnector
 ) -> None:
-    from bot.people import erase_person, export_person
+    from bot.privacy.subject_access import erase_person, export_person
 
     set_clock(service)
     slug = await create_event(service)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_sessionmaker
-from bot.db.models_events import Event, NetworkOrganiser
+from bot.events.models import Event, NetworkOrganiser
 from tests.test_privacy_cli import env_for
 from tests.test_process import ROOT, run_cli
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.activity_limits import FIELD_LIMITS, MAX_NESTING
 from bot.app import SETTINGS_KEY
+from bot.channel.activity_limits import FIELD_LIMITS, MAX_NESTING
 from bot.db.models import AuditEntry
 from tests.cards import visible_text
 from tests.connector import StandInConnector

@@ -48,20 +48,20 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
+from bot.core.content import Content
+from bot.core.people import PersonKey
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models_declarations import Declaration, DeclarationAnswer
-from bot.db.models_hr import HrSnapshot
-from bot.db.repo_hr import RosterRow, replace_roster
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
+from bot.declarations.models import Declaration, DeclarationAnswer
+from bot.hr import build_hr_reports
+from bot.hr.cellkey import PTable
+from bot.hr.disclosure import Rules
+from bot.hr.models import HrSnapshot
+from bot.hr.quarters import Quarter
+from bot.hr.repo import RosterRow, replace_roster
+from bot.hr.service import Frozen, HrReports, QuarterReport
 from bot.privacy.core import build_privacy
-from bot.stats import build_hr_reports
-from bot.stats.cellkey import PTable
-from bot.stats.disclosure import Rules
-from bot.stats.quarters import Quarter
-from bot.stats.service import Frozen, HrReports, QuarterReport
-from bot.storage import unit_of_work
 from tests.harness import dev_settings
 
 TENANT = "tenant-diff"

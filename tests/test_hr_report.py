@@ -23,24 +23,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import RUNTIME_KEY
 from bot.config import DEFAULT_CONTENT_DIR, PROJECT_ROOT, Settings
-from bot.content import Content
+from bot.core.content import Content
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.models import AuditEntry
-from bot.db.models_declarations import Declaration, DeclarationAnswer
-from bot.db.models_incidents import IncidentReport
-from bot.db.models_outbox import OutboxDelivery, OutboxMessage
-from bot.db.repo_hr import RosterRow, replace_roster
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
+from bot.declarations.models import Declaration, DeclarationAnswer
+from bot.hr import build_hr_reports, record_keys_of
+from bot.hr.cellkey import KEY_RANGE
+from bot.hr.disclosure import PROTECTS, TOO_FEW, Release
+from bot.hr.quarters import Quarter
+from bot.hr.repo import RosterRow, replace_roster
+from bot.hr.report import render_html, write_csv, write_html
+from bot.hr.service import HrReports, QuarterReport, QuarterUnavailable, today_london
+from bot.incidents.models import IncidentReport
+from bot.outbox.models import OutboxDelivery, OutboxMessage
 from bot.privacy.core import build_privacy
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
-from bot.stats import build_hr_reports, record_keys_of
-from bot.stats.cellkey import KEY_RANGE
-from bot.stats.disclosure import PROTECTS, TOO_FEW, Release
-from bot.stats.quarters import Quarter
-from bot.stats.report import render_html, write_csv, write_html
-from bot.stats.service import HrReports, QuarterReport, QuarterUnavailable, today_london
-from bot.storage import unit_of_work
 from scheduler.jobs import hr_quarterly_report
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector
@@ -207,7 +207,7 @@ async def test_the_report_shows_only_protected_figures_and_freezes_its_quarter(
     assert again.release.counts == release.counts and again.release.percents == release.percents
     # The snapshot holds counts, sealed: no pseudonym and no plain number in the database.
     async with sessions() as session:
-        from bot.db.models_hr import HrSnapshot
+        from bot.hr.models import HrSnapshot
 
         stored = (await session.execute(select(HrSnapshot))).scalar_one()
     assert "head|all" not in stored.counts
@@ -260,7 +260,7 @@ def expected_percent(numerator: str, denominator: str) -> str:
 async def test_the_same_roster_gives_the_same_figures_and_percentages_follow_shown_counts(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    from bot.db.models_hr import HrSnapshot
+    from bot.hr.models import HrSnapshot
 
     await seed_workforce(engine)
     sessions = create_sessionmaker(engine)
@@ -334,7 +334,7 @@ async def test_the_same_roster_gives_the_same_figures_and_percentages_follow_sho
 
 async def current_roster(session: AsyncSession) -> list[RosterRow]:
     """The roster as stored."""
-    from bot.db.models_hr import RosterPerson
+    from bot.hr.models import RosterPerson
 
     rows = await session.execute(
         select(RosterPerson.pseudonym, RosterPerson.department, RosterPerson.grade_band)
@@ -546,8 +546,8 @@ async def test_networks_events_and_bulletin_reach_are_counted_through_the_same_r
 ) -> None:
     from datetime import UTC, datetime
 
-    from bot.db.models_bulletins import BulletinFeedback, BulletinReach
-    from bot.db.models_events import Event, EventSignup, NetworkMember
+    from bot.bulletins.models import BulletinFeedback, BulletinReach
+    from bot.events.models import Event, EventSignup, NetworkMember
 
     await seed_workforce(engine)
     pseudonyms = build_privacy(dev_settings()).pseudonyms
@@ -635,8 +635,8 @@ async def test_a_quarter_frozen_before_cell_keys_is_released_as_it_was(
 ) -> None:
     import json
 
-    from bot.db.repo_hr import put_snapshot
-    from bot.stats.service import snapshot_context
+    from bot.hr.repo import put_snapshot
+    from bot.hr.service import snapshot_context
 
     await seed_workforce(engine)
     counts = {"head|all": 252, "head|d=Adults": 252, "head|below": 252, "inc|total": 0}

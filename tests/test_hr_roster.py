@@ -11,16 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DEFAULT_CONTENT_DIR
-from bot.content import Content
-from bot.db import repo_declarations, repo_hr, repo_references
+from bot.core.content import Content
+from bot.core.people import PersonKey
+from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.models import AuditEntry
-from bot.db.models_hr import RosterPerson, RosterUpnLink
-from bot.db.repo_references import PersonKey
+from bot.db.session import unit_of_work
+from bot.declarations import repo as repo_declarations
+from bot.hr import repo as repo_hr
+from bot.hr.config import load_hr_config
+from bot.hr.models import RosterPerson, RosterUpnLink
+from bot.hr.roster import RosterLinker, UpnKeys, apply_import, plan_import
 from bot.privacy.core import PrivacyCore, build_privacy
-from bot.stats.config import load_hr_config
-from bot.stats.roster import RosterLinker, UpnKeys, apply_import, plan_import
-from bot.storage import unit_of_work
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.service import Service
@@ -262,7 +264,7 @@ async def test_upn_rows_link_when_the_person_is_seen_and_stay_linked_on_the_next
 async def test_subject_access_shows_the_roster_row_and_erasure_removes_it(
     engine: AsyncEngine,
 ) -> None:
-    from bot.people import erase_person, export_person
+    from bot.privacy.subject_access import erase_person, export_person
 
     core = privacy()
     await import_text(engine, "object_id,department,grade\nalex-1,Public Health,14\n")

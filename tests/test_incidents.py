@@ -19,16 +19,17 @@ from sqlalchemy import func, inspect, select, text, update
 
 from bot.app import RUNTIME_KEY
 from bot.config import Settings
+from bot.core.logs import configure_logging
 from bot.db.models import AuditEntry, BotStateDocument
-from bot.db.models_incidents import IncidentMessage, IncidentReport
-from bot.incidents import NOT_FOUND
-from bot.logs import configure_logging
-from bot.outbox import build_worker
+from bot.db.session import unit_of_work
+from bot.db.state import state_context
+from bot.incidents.models import IncidentMessage, IncidentReport
+from bot.incidents.service import NOT_FOUND
+from bot.outbox.service import build_worker
 from bot.privacy.crypto import Sealed
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
-from bot.storage import state_context, unit_of_work
 from scheduler.jobs import incident_sweep
 from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from bot import logs
 from bot.app import RUNTIME_KEY
-from bot.logs import REDACTED, UNSTRUCTURED, configure_logging, sensitive
+from bot.core import logs
+from bot.core.logs import REDACTED, UNSTRUCTURED, configure_logging, sensitive
 from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser
 
-log = logging.getLogger("bot.incidents")
+log = logging.getLogger("bot.incidents.service")
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ async def test_a_turn_leaves_the_bots_own_words_intact_and_still_catches_free_te
     by_event = {line["event"]: line for line in lines(captured)}
     assert {"incident.submitted", "incident.intake_unreadable", "request"} <= set(by_event)
     submitted = by_event["incident.submitted"]
-    assert submitted["logger"] == "bot.incidents" and submitted["level"] == "INFO"
+    assert submitted["logger"] == "bot.incidents.service" and submitted["level"] == "INFO"
     assert (submitted["mode"], submitted["kind"], submitted["count"]) == (
         "confidential",
         "incident.alert",

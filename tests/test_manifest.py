@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.cli import main
+from bot.channel.manifest import MANIFEST_VERSION, ManifestError, build_manifest, write_package
+from bot.cli.main import main
 from bot.config import DEFAULT_CONTENT_DIR, Settings
-from bot.content import Content
-from bot.manifest import MANIFEST_VERSION, ManifestError, build_manifest, write_package
+from bot.core.content import Content
 from tests import js_tools
 from tests.harness import dev_settings
 

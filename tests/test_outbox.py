@@ -18,13 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import RUNTIME_KEY, create_app
-from bot.db import repo_references
+from bot.channel.teams import reference_of
+from bot.channel.wire import from_wire
+from bot.core.logs import configure_logging
+from bot.core.people import PersonKey
+from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
-from bot.db.models_outbox import OutboxDelivery, OutboxMessage
-from bot.db.repo_references import PersonKey
-from bot.logs import configure_logging
-from bot.outbox import (
+from bot.db.session import unit_of_work
+from bot.outbox.models import OutboxDelivery, OutboxMessage
+from bot.outbox.service import (
     ConnectorTransport,
     Outbox,
     OutboxError,
@@ -37,13 +40,10 @@ from bot.outbox import (
     delivery_counts,
     payload_context,
 )
-from bot.people import erase_person, export_person
 from bot.privacy.core import build_privacy
 from bot.privacy.crypto import Sealed
 from bot.privacy.retention import purge, retention_rules
-from bot.storage import unit_of_work
-from bot.teams import reference_of
-from bot.wire import from_wire
+from bot.privacy.subject_access import erase_person, export_person
 from tests.cards import visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings

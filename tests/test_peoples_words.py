@@ -5,7 +5,7 @@ renderer (tests/js/render_cards.mjs, Markdown as permissive as any Teams client)
 
 What is checked: nothing a person typed becomes a link (written, bare URL, www. name or e-mail
 address), an image or formatting, and what they typed reads exactly as typed. The function
-that does it is bot.content.plain_text; the design is in docs/architecture.md.
+that does it is bot.core.content.plain_text; the design is in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR, Settings
-from bot.content import WORD_JOINER, Content, ContentError, as_typed, plain_text
+from bot.core.content import WORD_JOINER, Content, ContentError, as_typed, plain_text
 from tests import js_tools
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector

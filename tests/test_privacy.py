@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.storage import SqlStorage
 from bot.config import Settings
+from bot.core.logs import REDACTED, configure_logging, sensitive
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
-from bot.db.repo_references import PersonKey
-from bot.logs import REDACTED, configure_logging, sensitive
+from bot.db.session import unit_of_work
 from bot.privacy import rotation
 from bot.privacy.audit import AuditLog, audit_key
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
@@ -33,7 +35,6 @@ from bot.privacy.keys import (
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, RoleChecker, grant_role, list_grants, revoke_role
-from bot.storage import SqlStorage, unit_of_work
 from tests.cards import buttons, visible_text
 from tests.harness import TEST_ENCRYPTION_KEYS, BotHarness, dev_settings
 
@@ -484,7 +485,7 @@ def test_the_log_filter_never_mangles_the_bots_own_words() -> None:
     try:
         # What someone typed shares words with event names, file names and codes.
         sensitive("incident", "submit", "py", "request", "on_turn", "Pagan", "I was harassed")
-        log = logging.getLogger("bot.incidents")
+        log = logging.getLogger("bot.incidents.service")
         log.info("incident.submitted", extra={"mode": "confidential", "kind": "incident.alert"})
         try:
             raise KeyError("I was harassed")
@@ -496,7 +497,7 @@ def test_the_log_filter_never_mangles_the_bots_own_words() -> None:
         root.setLevel(saved[1])
     first, failed, leaked = (json.loads(line) for line in stream.getvalue().splitlines())
     # The bot's own words are intact...
-    assert first["event"] == "incident.submitted" and first["logger"] == "bot.incidents"
+    assert first["event"] == "incident.submitted" and first["logger"] == "bot.incidents.service"
     assert first["mode"] == "confidential" and first["kind"] == "incident.alert"
     assert failed["event"] == "request.failed"
     assert failed["error"].startswith("KeyError at test_privacy.py:")

@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.storage import SqlStorage
 from bot.config import Settings
+from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
-from bot.db.repo_references import PersonKey
 from bot.privacy.keys import parse_encryption_keys, parse_pseudonym_key
-from bot.storage import SqlStorage
 from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY, BotHarness
 from tests.test_privacy import KEY_A, cipher_for
 from tests.test_process import _env, run_cli

@@ -36,9 +36,9 @@ from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.auth import ClaimsIdentity, MicrosoftAppCredentials
 from msrest.serialization import Model, Serializer
 
-from bot import replies
-from bot.adapter import build_adapter
-from bot.replies import ReplyingConversations, ReplyNotDelivered, ReplySender, to_wire
+from bot.channel import replies
+from bot.channel.adapter import build_adapter
+from bot.channel.replies import ReplyingConversations, ReplyNotDelivered, ReplySender, to_wire
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.teams import TeamsUser
@@ -561,7 +561,7 @@ def test_proxies_come_from_the_environment_once_per_host(
 ) -> None:
     from yarl import URL
 
-    from bot.replies import ReplySender
+    from bot.channel.replies import ReplySender
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.council.example:8080")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.handler import MAX_TEXT_CHARS
 from bot.config import Settings
-from bot.handler import MAX_TEXT_CHARS
+from bot.db.session import current_session
 from bot.privacy.crypto import Sealed
-from bot.storage import current_session
-from dialogs.about_edi import AboutEdiDialog
+from dialogs.shell.about_edi import AboutEdiDialog
 from tests.cards import buttons, visible_text
 from tests.harness import BotHarness
 
@@ -187,7 +187,7 @@ async def test_a_retried_attempt_starts_as_not_yet_responded(chat: BotHarness) -
     from botbuilder.core import TurnContext
     from botbuilder.schema import Activity
 
-    from bot.adapter import ReplyBuffer
+    from bot.channel.adapter import ReplyBuffer
 
     context = TurnContext(
         chat.adapter, Activity().deserialize(chat.user.message("hi", chat.SERVICE_URL))

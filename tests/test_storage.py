@@ -9,11 +9,13 @@ from botbuilder.testing import StorageBaseTests
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.storage import SqlStorage, StateConflictError
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
+from bot.db.session import unit_of_work
+from bot.db.state import purge_state_older_than
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.privacy.keys import load_keys
-from bot.storage import SqlStorage, StateConflictError, purge_state_older_than, unit_of_work
 from tests.harness import dev_settings
 
 

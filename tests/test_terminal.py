@@ -14,10 +14,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, CardAction, SuggestedActions
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.db.engine import create_engine
-from bot.db.models import BotStateDocument
-from bot.terminal import (
+from bot.channel.terminal import (
     ADAPTIVE,
     HERO,
     PROMPT,
@@ -29,6 +26,9 @@ from bot.terminal import (
     run_chat,
     safe_url,
 )
+from bot.config import Settings
+from bot.db.engine import create_engine
+from bot.db.models import BotStateDocument
 
 # ---- helpers ------------------------------------------------------------------------------
 

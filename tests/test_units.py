@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.channel.teams import normalise_command
 from bot.config import DEFAULT_CONTENT_DIR, AppType
-from bot.content import MAX_CARD_BYTES, Content, ContentError, as_typed
-from bot.incidents import find_reference
-from bot.logs import describe_exception
-from bot.teams import normalise_command
+from bot.core.content import MAX_CARD_BYTES, Content, ContentError, as_typed
+from bot.core.logs import describe_exception
+from bot.incidents.service import find_reference
 from tests.harness import dev_settings
 
 make_settings = dev_settings

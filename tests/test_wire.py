@@ -17,12 +17,12 @@ from msrest.serialization import Model
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.replies import to_wire
+from bot.channel.storage import SqlStorage
+from bot.channel.wire import from_wire, register_model_handler
 from bot.db.engine import create_sessionmaker
 from bot.privacy.crypto import FieldCipher
 from bot.privacy.keys import load_keys
-from bot.replies import to_wire
-from bot.storage import SqlStorage
-from bot.wire import from_wire, register_model_handler
 from tests.harness import dev_settings
 from tests.teams import TeamsUser
 

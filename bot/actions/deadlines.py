@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from bot.bulletins.calendar import last_working_day, working_day_on_or_before
+from bot.core.clock import last_working_day, working_day_on_or_before
 
 MONTHS = (
     "january",

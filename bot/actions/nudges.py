@@ -21,7 +21,7 @@ from typing import Literal
 
 from bot.actions.deadlines import Milestone
 from bot.actions.plans import Action
-from bot.bulletins.calendar import working_days_between
+from bot.core.clock import working_days_between
 
 NudgeKind = Literal["before", "overdue", "escalate"]
 

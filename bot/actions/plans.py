@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.actions.deadlines import AnnualReview, Deadline, DeadlineError, parse_deadline
-from bot.content import ContentError, load_yaml
+from bot.core.content import ContentError, load_yaml
 
 PLAN_ID = re.compile(r"^\d{4}-\d{2}$")
 NUMBER = re.compile(r"^(?:[A-Z]\d{1,2}|\d{1,2}\.\d{1,2})$")

@@ -9,8 +9,8 @@ from datetime import date
 from bot.actions.deadlines import Milestone
 from bot.actions.nudges import is_met
 from bot.actions.plans import Action, Plan
-from bot.bulletins.calendar import working_days_between
-from bot.db.repo_actions import ActionStateRow
+from bot.actions.repo import ActionStateRow
+from bot.core.clock import working_days_between
 
 STATUS_ORDER = ("done", "green", "amber", "red", "no_update")
 _EMPTY = ActionStateRow(None, None, None, None, None, None)

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.actions.plans import Plan, PlanProblem
 from bot.actions.progress import ActionStatus, summary_counts
-from bot.content import plain_text
+from bot.core.content import plain_text
 
 
 @dataclass(frozen=True)

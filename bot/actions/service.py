@@ -16,21 +16,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.actions import repo
 from bot.actions.deadlines import AnnualReview
 from bot.actions.nudges import Due, NudgeRules, due_nudges
 from bot.actions.plans import Action, Plans, load_plans, plans_directory, team_key
 from bot.actions.progress import ActionStatus, status_of
-from bot.bulletins.calendar import LONDON, is_working_day, working_days_between
+from bot.actions.repo import ACTION, NOT_MINE, TEAM, ActionStateRow, person_id
 from bot.config import Settings
-from bot.content import Content, plain_text
-from bot.db import repo_actions as repo
+from bot.core.clock import LONDON, is_working_day, working_days_between
+from bot.core.content import Content, plain_text
+from bot.core.people import PersonKey
 from bot.db.models import utcnow
-from bot.db.repo_actions import ACTION, NOT_MINE, TEAM, ActionStateRow, person_id
-from bot.db.repo_references import PersonKey
-from bot.outbox import Outbox, card_activity, text_activity
+from bot.db.session import unit_of_work
+from bot.outbox.service import Outbox, card_activity, text_activity
 from bot.privacy.audit import AuditLog
 from bot.privacy.roles import Role, grant_role, list_grants
-from bot.storage import unit_of_work
 
 log = logging.getLogger(__name__)
 

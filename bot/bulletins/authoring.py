@@ -37,8 +37,8 @@ from typing import Any
 
 import yaml
 
-from bot.bulletins.calendar import first_working_day
-from bot.content import Content, ContentError
+from bot.core.clock import first_working_day
+from bot.core.content import Content, ContentError
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bulletins import repo as repo_bulletins
 from bot.bulletins.authoring import (
     Bulletin,
     BulletinError,
@@ -25,16 +26,15 @@ from bot.bulletins.authoring import (
     load_bulletin,
     parse_month,
 )
-from bot.bulletins.calendar import LONDON, is_working_day
-from bot.content import Content
-from bot.db import repo_bulletins
+from bot.bulletins.repo import FeedbackCounts, Issue
+from bot.core.clock import LONDON, is_working_day
+from bot.core.content import Content
+from bot.core.people import PersonKey
 from bot.db.models import utcnow
-from bot.db.repo_bulletins import FeedbackCounts, Issue
-from bot.db.repo_references import PersonKey
-from bot.outbox import DeliveryCounts, Outbox, card_activity, delivery_counts
+from bot.db.session import turn_session, unit_of_work
+from bot.outbox.service import DeliveryCounts, Outbox, card_activity, delivery_counts
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed
-from bot.storage import turn_session, unit_of_work
 
 log = logging.getLogger(__name__)
 

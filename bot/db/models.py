@@ -94,12 +94,3 @@ class AuditEntry(Base):
 
 # Each feature's tables live in their own module; importing them here puts them in
 # Base.metadata (the schema Alembic's migrations are compared against).
-from bot.db import (  # noqa: E402, F401
-    models_actions,
-    models_bulletins,
-    models_declarations,
-    models_events,
-    models_hr,
-    models_incidents,
-    models_outbox,
-)

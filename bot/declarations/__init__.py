@@ -11,8 +11,8 @@ a SQLAlchemy select, to group by in SQL. See docs/declarations.md.
 
 from __future__ import annotations
 
-from bot.content import Content
-from bot.db.repo_declarations import (
+from bot.core.content import Content
+from bot.declarations.repo import (
     CountableAnswer,
     StoredChange,
     count_declarations,

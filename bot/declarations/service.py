@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import repo_declarations as repo
-from bot.db.repo_declarations import StoredChange, description_context
-from bot.db.repo_references import PersonKey
+from bot.core.people import PersonKey
+from bot.declarations import repo
+from bot.declarations.repo import StoredChange, description_context
 from bot.declarations.taxonomy import Answer, Problem, Taxonomy
 from bot.privacy.crypto import FieldCipher
 from bot.privacy.pseudonym import Pseudonymiser

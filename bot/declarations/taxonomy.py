@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.content import ContentError
+from bot.core.content import ContentError
 
 # The longest self-description kept (the harmonised standards' write-in boxes are shorter).
 MAX_DESCRIPTION_CHARS = 200

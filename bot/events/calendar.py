@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from bot.db.models_events import Event
+from bot.events.models import Event
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Leicestershire County Council//EDI bot events//EN"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.content import ContentError, load_yaml
+from bot.core.content import ContentError, load_yaml
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.service import SLUG, EventDraft, parse_local
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import Content, ContentError
+from bot.core.content import Content, ContentError
 
 BIG_CONVERSATION = "big_conversation"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")

@@ -29,14 +29,14 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.content import Content, plain_text
-from bot.db import repo_events
+from bot.core.content import Content, plain_text
+from bot.core.people import PersonKey
 from bot.db.models import utcnow
-from bot.db.models_events import Event, EventSignup, NetworkMember
-from bot.db.repo_references import PersonKey
+from bot.events import repo as repo_events
 from bot.events.calendar import LONDON, CalendarLinks, Method, build_ics, link_key
+from bot.events.models import Event, EventSignup, NetworkMember
 from bot.events.networks import BIG_CONVERSATION, Network, load_networks
-from bot.outbox import Outbox, card_activity
+from bot.outbox.service import Outbox, card_activity
 from bot.privacy.audit import AuditLog
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed

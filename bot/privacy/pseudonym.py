@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from bot.db.repo_references import PersonKey
+from bot.core.people import PersonKey
 
 
 class Pseudonymiser:

@@ -13,16 +13,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.actions.repo import RECORD_DAYS as ACTION_RECORD_DAYS
+from bot.actions.repo import purge_before as purge_action_records
+from bot.bulletins.repo import purge_before as purge_bulletin_data_before
 from bot.config import Settings
 from bot.db.models import utcnow
-from bot.db.repo_actions import RECORD_DAYS as ACTION_RECORD_DAYS
-from bot.db.repo_actions import purge_before as purge_action_records
-from bot.db.repo_bulletins import purge_before as purge_bulletin_data_before
+from bot.db.session import unit_of_work
+from bot.db.state import purge_state_older_than
 from bot.events.service import IDENTITY_DAYS, purge_event_data
-from bot.incidents import purge_closed_before
-from bot.outbox import purge_finished_before
+from bot.incidents.service import purge_closed_before
+from bot.outbox.service import purge_finished_before
 from bot.privacy.audit import AuditLog
-from bot.storage import purge_state_older_than, unit_of_work
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from enum import StrEnum
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.people import PersonKey
 from bot.db.models import RoleGrant, utcnow
-from bot.db.repo_references import PersonKey
 
 
 class Role(StrEnum):

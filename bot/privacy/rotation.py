@@ -14,19 +14,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bulletins.models import BulletinFeedback
 from bot.bulletins.service import comment_context
 from bot.db.models import BotStateDocument
-from bot.db.models_bulletins import BulletinFeedback
-from bot.db.models_declarations import DeclarationDescription
-from bot.db.models_events import EventSignup, NetworkMember
-from bot.db.models_hr import HrSnapshot
-from bot.db.models_incidents import IncidentIntake, IncidentMessage, IncidentReport
-from bot.db.models_outbox import OutboxMessage
-from bot.db.repo_declarations import description_context
+from bot.db.session import unit_of_work
+from bot.db.state import state_context
+from bot.declarations.models import DeclarationDescription
+from bot.declarations.repo import description_context
+from bot.events.models import EventSignup, NetworkMember
 from bot.events.service import member_who_context, signup_needs_context, signup_who_context
-from bot.outbox import payload_context
+from bot.hr.models import HrSnapshot
+from bot.incidents.models import IncidentIntake, IncidentMessage, IncidentReport
+from bot.outbox.models import OutboxMessage
+from bot.outbox.service import payload_context
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
-from bot.storage import state_context, unit_of_work
 
 
 @dataclass(frozen=True)

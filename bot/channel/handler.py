@@ -1,0 +1,544 @@
+"""The activity handler: one turn = one transaction; routes commands, cards and dialogs.
+
+A turn loads the conversation's state, runs, and saves the state in the same database
+transaction as anything the turn stored. Replies are held until that commits. If another
+process advanced the same conversation meanwhile, the save is refused and the whole turn is
+run again on the fresh state (up to `turn_attempts` times), so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from botbuilder.core import (
+    ActivityHandler,
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.dialogs import (
+    Dialog,
+    DialogContext,
+    DialogInstance,
+    DialogReason,
+    DialogSet,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channel.adapter import ReplyBuffer
+from bot.channel.storage import StateConflictError
+from bot.channel.teams import (
+    card_message,
+    is_personal,
+    normalise_command,
+    person_of,
+    reference_of,
+)
+from bot.core.content import Content, MenuEntry
+from bot.core.logs import describe_exception, sensitive
+from bot.core.people import PersonKey
+from bot.db import references as repo_references
+from bot.db.session import current_session, unit_of_work
+from bot.privacy.audit import AuditLog
+from bot.privacy.roles import Role, RoleChecker
+
+log = logging.getLogger(__name__)
+
+# Called when a person is first seen in a day: (session, who, ask Teams for their UPN).
+SeenHook = Callable[
+    [AsyncSession, PersonKey, Callable[[], Awaitable[str | None]]], Awaitable[object]
+]
+
+# The "Carry on with …" button of the offer to switch conversations (see `_offer_switch`).
+CARRY_ON = "carry on"
+MENU_WORDS = frozenset({"hi", "hello", "hey", "help", "menu", "start", "home", "?"})
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abort", "never mind", "nevermind"})
+# Longer messages are refused politely here; each dialog may set a tighter limit of its own.
+MAX_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A conversation the menu offers: its command, the words for it, and its dialog."""
+
+    entry: MenuEntry
+    dialog: Dialog
+
+    @property
+    def role(self) -> Role | None:
+        """The role a person needs for this feature, if any."""
+        return Role(self.entry.role) if self.entry.role else None
+
+
+class _Interrupted(Dialog):
+    """Sits on the stack between a conversation that a card button interrupted and the
+    feature the button started. When that feature ends, the interrupted conversation asks its
+    question again; botbuilder's default would hand it the feature's result as an answer."""
+
+    ID = "edi.interrupted"
+
+    def __init__(self, back: Callable[[DialogContext], Awaitable[None]]) -> None:
+        super().__init__(self.ID)
+        self._back = back  # says "Back to …" and asks the interrupted dialog's question again
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        return await self.resume_dialog(dialog_context, DialogReason.NextCalled)
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
+    ) -> DialogTurnResult:
+        dialog_context.stack.pop(0)  # this marker; what is left on top is what was interrupted
+        if dialog_context.active_dialog is None:
+            return DialogTurnResult(DialogTurnStatus.Empty)
+        await self._back(dialog_context)
+        return Dialog.end_of_turn
+
+
+class EdiBot(ActivityHandler):
+    """Routes each activity: shell commands, the active dialog, feature commands, or help."""
+
+    def __init__(
+        self,
+        *,
+        conversation_state: ConversationState,
+        sessions: async_sessionmaker[AsyncSession],
+        content: Content,
+        features: list[Feature],
+        roles: RoleChecker,
+        audit: AuditLog,
+        turn_attempts: int = 3,
+        on_seen: SeenHook | None = None,
+    ) -> None:
+        super().__init__()
+        self._on_seen = on_seen
+        self._state = conversation_state
+        self._sessions = sessions
+        self._content = content
+        self._texts = content.texts
+        self._features = features
+        self._roles = roles
+        self._audit = audit
+        self._attempts = turn_attempts
+        self._role_of_dialog = {f.dialog.id: f.role for f in features if f.role is not None}
+        self._known_references: OrderedDict[PersonKey, bytes] = OrderedDict()
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(_Interrupted(self._resume))
+        self._by_word: dict[str, Feature] = {}
+        self._titles: dict[str, str] = {}
+        for feature in features:
+            self._dialogs.add(feature.dialog)
+            self._titles[feature.dialog.id] = feature.entry.title
+            for word in (feature.entry.command, *feature.entry.words):
+                self._by_word[normalise_command(word)] = feature
+
+    # ---- the turn ---------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Run the turn in one transaction, retrying it when it lost a race on its state."""
+        sensitive(turn_context.activity.text, turn_context.activity.value)
+        buffer = ReplyBuffer(turn_context)
+        for attempt in range(1, self._attempts + 1):
+            buffer.start()
+            try:
+                async with unit_of_work(self._sessions):
+                    await self._state.load(turn_context, force=True)
+                    await super().on_turn(turn_context)
+                    await self._state.save_changes(turn_context)
+            except StateConflictError:
+                buffer.discard()
+                log.info("turn.state_conflict", extra={"attempt": attempt})
+                continue
+            except BaseException:
+                buffer.discard()
+                raise
+            self._committed(turn_context)
+            try:
+                await buffer.flush()
+            except Exception as error:  # noqa: BLE001 - the turn itself succeeded
+                # The state is committed and correct; only the replies did not reach Teams.
+                # Resetting the conversation (the error handler's job) would lose real work.
+                log.error("turn.replies_undelivered", extra={"error": describe_exception(error)})
+            return
+        await turn_context.send_activity(self._texts("shell.crossed"))
+
+    # ---- messages -----------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Typed text or a card's Action.Submit."""
+        await self._remember(turn_context)
+        activity = turn_context.activity
+        submitted = self._read_card(activity.value)
+        if submitted is _UNREADABLE:
+            await self._say(turn_context, "shell.unreadable_card")
+            return
+        if submitted is _TOO_BIG:
+            await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
+            return
+        if submitted is _FORM:
+            # A form's inputs are for the dialog that sent the form; it reads activity.value.
+            activity.text = ""
+            await self._route(turn_context, "", from_card=True)
+            return
+        if isinstance(submitted, str):
+            # A card button says what a person could have typed: treat it the same way.
+            activity.text = submitted
+        elif not activity.text:
+            await self._say(turn_context, "shell.text_only")
+            return
+        if len(activity.text) > MAX_TEXT_CHARS:
+            await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
+            return
+        button = isinstance(activity.value, dict) and isinstance(activity.value.get("command"), str)
+        await self._route(
+            turn_context,
+            normalise_command(activity.text),
+            from_card=bool(submitted),
+            button=button,
+        )
+
+    async def _route(
+        self, turn_context: TurnContext, command: str, *, from_card: bool, button: bool = False
+    ) -> None:
+        dialog_context = await self._dialogs.create_context(turn_context)
+        active = dialog_context.active_dialog
+        if command in CANCEL_WORDS:
+            if active is None:
+                await self._say(turn_context, "shell.nothing_to_cancel")
+                return
+            interrupting = self._interrupting(dialog_context)
+            if interrupting:
+                # Stop only what the button started; the interrupted conversation carries on.
+                await dialog_context.end_active_dialog(DialogReason.CancelCalled)
+            else:
+                await dialog_context.cancel_all_dialogs()
+            await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+            discard = getattr(self._dialogs.find_dialog(active.id), "discard_draft", None)
+            if discard is not None:
+                # "cancel" means throw it away; "menu" only steps aside (the draft is kept).
+                await discard(turn_context)
+            if interrupting:
+                await dialog_context.continue_dialog()  # the marker hands back and re-asks
+            return
+        if command in MENU_WORDS:
+            if active is not None:
+                await dialog_context.cancel_all_dialogs()
+                await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+            await self.send_welcome(turn_context)
+            return
+        if button and command == CARRY_ON:
+            # "Carry on with …" on the offer to switch: ask the waiting question again.
+            if active is None:
+                await self._say(turn_context, "shell.stale_card")
+            else:
+                await dialog_context.reprompt_dialog()
+            return
+        feature = self._by_word.get(command)
+        if (
+            not from_card
+            and active is not None
+            and feature is not None
+            and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
+            and (feature.role is None or await self._holds(turn_context, feature.role))
+        ):
+            # Typed mid-conversation, another feature's name is more likely a change of mind
+            # than an answer: ask, rather than guess either way (nothing is lost).
+            await self._offer_switch(turn_context, active.id, feature)
+            return
+        if (
+            button
+            and active is not None
+            and feature is not None
+            and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
+        ):
+            # A button on an earlier card (a bulletin, a reminder, the menu) means what it
+            # says even mid-conversation: run it, then come back to the waiting question.
+            if feature.role is not None and not await self._holds(turn_context, feature.role):
+                await self._refuse(turn_context, feature.role, feature.dialog.id)
+                return
+            await dialog_context.begin_dialog(_Interrupted.ID)
+            await dialog_context.begin_dialog(feature.dialog.id)
+            return
+        if active is not None:
+            needed = self._role_of_dialog.get(active.id)
+            if needed is not None and not await self._holds(turn_context, needed):
+                # The role was taken away mid-conversation: stop, and say why.
+                await dialog_context.cancel_all_dialogs()
+                await self._refuse(turn_context, needed, active.id)
+                return
+            result = await dialog_context.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        if feature is not None:
+            if feature.role is not None and not await self._holds(turn_context, feature.role):
+                await self._refuse(turn_context, feature.role, feature.dialog.id)
+                return
+            await dialog_context.begin_dialog(feature.dialog.id)
+            return
+        await self._say(turn_context, "shell.stale_card" if from_card else "shell.not_understood")
+
+    # ---- installs and membership ----------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """The bot was installed (or reinstalled) for someone: store where to reach them."""
+        await self._remember(turn_context, always=True)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """The bot was uninstalled: never message that person proactively again."""
+        await self._forget(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Welcome a person when the bot joins their personal chat (or welcome them back)."""
+        bot_id = getattr(turn_context.activity.recipient, "id", None)
+        if any(getattr(member, "id", None) == bot_id for member in members_added or []):
+            await self._remember(turn_context)
+            if not is_personal(turn_context.activity):
+                return
+            dialog_context = await self._dialogs.create_context(turn_context)
+            active = dialog_context.active_dialog
+            if active is None:
+                await self.send_welcome(turn_context)
+                return
+            # Mid-conversation (a reinstall, or the chat reopened): pick up where we were
+            # rather than show a menu whose buttons would land in the waiting question.
+            await self._say(turn_context, "shell.welcome_back", activity=self._title(active.id))
+            await dialog_context.reprompt_dialog()
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """The bot left the chat: its reference is no longer usable."""
+        bot_id = getattr(turn_context.activity.recipient, "id", None)
+        if any(getattr(member, "id", None) == bot_id for member in members_removed or []):
+            await self._forget(turn_context)
+
+    # ---- invokes --------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Action.Execute from a card is handled like Action.Submit; other invokes are refused."""
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action" and isinstance(activity.value, dict):
+            action = activity.value.get("action")
+            data = action.get("data") if isinstance(action, dict) else None
+            message = Activity(
+                type=ActivityTypes.message, value=data if isinstance(data, dict) else {}
+            )
+            for field in ("id", "channel_id", "conversation", "from_property", "recipient"):
+                setattr(message, field, getattr(activity, field))
+            message.service_url = activity.service_url
+            message.channel_data = activity.channel_data
+            turn_context._activity = message
+            try:
+                await self.on_message_activity(turn_context)
+            finally:
+                turn_context._activity = activity
+            # Answering with a plain InvokeResponse avoids botbuilder 4.17.1 serialising an
+            # AdaptiveCardInvokeResponse twice (HTTP 500); see shared/notes/agents-playground.md.
+            return InvokeResponse(
+                status=200,
+                body={
+                    "statusCode": 200,
+                    "type": "application/vnd.microsoft.activity.message",
+                    "value": "",
+                },
+            )
+        return InvokeResponse(status=400, body={"error": "This bot does not handle that invoke."})
+
+    # ---- what the bot says ------------------------------------------------------------------
+
+    async def send_welcome(self, turn_context: TurnContext) -> None:
+        """The welcome card: what the bot can do for this person, each entry a button."""
+        menu = self._content.menu
+        entries = [
+            feature.entry
+            for feature in self._features
+            if not feature.entry.hidden
+            and (feature.role is None or await self._holds(turn_context, feature.role))
+        ]
+        card = self._content.card(
+            "welcome", title=menu["title"], intro=menu["intro"], tips=menu["tips"], entries=entries
+        )
+        await turn_context.send_activity(card_message(card))
+
+    # ---- roles -------------------------------------------------------------------------------
+
+    async def _holds(self, turn_context: TurnContext, role: Role) -> bool:
+        """Whether the sender holds `role`, decided here on the server from stored grants."""
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if person is None or session is None:
+            return False
+        return await self._roles.holds(
+            session, person=person, role=role, lookup_upn=self._upn_lookup(turn_context)
+        )
+
+    @staticmethod
+    def _upn_lookup(turn_context: TurnContext) -> Callable[[], Awaitable[str | None]]:
+        """Asks Teams for the sender's UPN, only when called (one connector request)."""
+
+        async def upn() -> str | None:
+            if not (turn_context.activity.service_url or "").startswith(("https://", "http://")):
+                return None
+            try:
+                member = await TeamsInfo.get_member(
+                    turn_context, turn_context.activity.from_property.id
+                )
+            except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based match
+                log.warning("teams.upn_lookup_failed", extra={"error": describe_exception(error)})
+                return None
+            return getattr(member, "user_principal_name", None)
+
+        return upn
+
+    async def _refuse(self, turn_context: TurnContext, role: Role, what: str) -> None:
+        log.warning("access.refused", extra={"role": role.value, "feature": what})
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if session is not None:
+            actor = f"teams:{person.tenant_id}/{person.aad_object_id}" if person else "unknown"
+            await self._audit.append(
+                session,
+                actor=actor,
+                action="access.refused",
+                object_type="feature",
+                object_id=what,
+                detail={"role_needed": role.value},
+            )
+        await self._say(turn_context, "shell.not_allowed", role=role.value.replace("_", " "))
+
+    async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
+        await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))
+
+    async def _offer_switch(self, turn_context: TurnContext, active_id: str, to: Feature) -> None:
+        current, other = self._title(active_id), f"“{to.entry.title}”"
+        card = self._content.card(
+            "info",
+            heading=self._texts("shell.switch_heading", activity=current),
+            paragraphs=[self._texts("shell.switch_body", activity=current, other=other)],
+            bullets=[],
+            source=None,
+            question=None,
+            buttons=[
+                {
+                    "title": self._texts("shell.switch_go", other=other),
+                    "data": {"command": to.entry.command},
+                },
+                {
+                    "title": self._texts("shell.switch_stay", activity=current),
+                    "data": {"command": CARRY_ON},
+                },
+            ],
+        )
+        await turn_context.send_activity(card_message(card))
+
+    @staticmethod
+    def _interrupting(dialog_context: DialogContext) -> bool:
+        """Whether the active dialog was started by a button over another conversation."""
+        stack: list[DialogInstance] = dialog_context.stack
+        return len(stack) > 1 and stack[1].id == _Interrupted.ID
+
+    async def _resume(self, dialog_context: DialogContext) -> None:
+        active = dialog_context.active_dialog
+        if active is not None:
+            title = self._title(active.id)
+            await self._say(dialog_context.context, "shell.resumed", activity=title)
+            await dialog_context.reprompt_dialog()
+
+    def _title(self, dialog_id: str) -> str:
+        return f"“{self._titles.get(dialog_id, 'what we were doing')}”"
+
+    # ---- cards and references ---------------------------------------------------------------
+
+    @staticmethod
+    def _read_card(value: Any) -> str | object | None:
+        """What a card submission asks for: a command or choice as text, a form for the
+        active dialog (`{"form": name, ...inputs}`), or None if there is no card."""
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            if len(json.dumps(value, ensure_ascii=False)) > MAX_TEXT_CHARS * 2:
+                return _TOO_BIG
+            form = value.get("form")
+            if isinstance(form, str) and form.strip():
+                return _FORM
+            for key in ("command", "choice"):
+                chosen = value.get(key)
+                if isinstance(chosen, str) and chosen.strip():
+                    return chosen
+        return _UNREADABLE
+
+    async def _remember(self, turn_context: TurnContext, *, always: bool = False) -> None:
+        activity = turn_context.activity
+        person = person_of(activity)
+        service_url = activity.service_url or ""
+        if person is None or not is_personal(activity):
+            return
+        if not service_url.startswith(("https://", "http://")):
+            return
+        session = current_session()
+        if session is None:
+            return
+        reference = reference_of(activity)
+        # Stored references almost never change, and writing one on every message was a
+        # twelfth of a turn's CPU: skip it when this process stored the same one today.
+        # (Daily, so a reference deleted elsewhere, e.g. by erasure, comes back within a day.)
+        digest = hashlib.sha256(
+            f"{date.today().isoformat()}|{json.dumps(reference, sort_keys=True)}".encode()
+        ).digest()
+        if not always and self._known_references.get(person) == digest:
+            return
+        await repo_references.upsert_reference(
+            session,
+            person=person,
+            conversation_id=activity.conversation.id,
+            service_url=service_url,
+            reference=reference,
+        )
+        turn_context.turn_state[_STORED_REFERENCE] = (person, digest)
+        if self._on_seen is not None:
+            # Once a day per person and process, like the reference: e.g. the roster links a
+            # row given by UPN to this person (bot/stats/roster.py).
+            await self._on_seen(session, person, self._upn_lookup(turn_context))
+
+    def _committed(self, turn_context: TurnContext) -> None:
+        """What a committed turn stored may now be relied on."""
+        stored = turn_context.turn_state.pop(_STORED_REFERENCE, None)
+        if stored is not None:
+            person, digest = stored
+            self._known_references[person] = digest
+            self._known_references.move_to_end(person)
+            while len(self._known_references) > _KNOWN_REFERENCES_MAX:
+                self._known_references.popitem(last=False)
+
+    async def _forget(self, turn_context: TurnContext) -> None:
+        person = person_of(turn_context.activity)
+        if person is not None:
+            self._known_references.pop(person, None)
+        session = current_session()
+        if person is not None and session is not None:
+            await repo_references.mark_gone(session, person=person)
+
+
+_UNREADABLE = object()
+_FORM = object()
+_TOO_BIG = object()
+_STORED_REFERENCE = "edi.stored_reference"
+_KNOWN_REFERENCES_MAX = 50_000

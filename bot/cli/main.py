@@ -1,0 +1,173 @@
+"""`edi-bot`: one entry point, a subcommand per area."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.actions import cli as cli_actions
+from bot.bulletins import cli as cli_bulletin
+from bot.cli import manifest as cli_manifest
+from bot.cli.privacy import add_commands
+from bot.config import Settings
+from bot.core.logs import configure_logging
+from bot.events import cli as cli_events
+from bot.hr import cli as cli_report
+from bot.incidents import cli as cli_cases
+from bot.outbox import cli as cli_outbox
+from bot.privacy.keys import KeyConfigError, load_keys
+
+log = logging.getLogger("bot.cli.main")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"EDI_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise SystemExit(f"edi-bot: invalid configuration: {problems}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    problems = settings.production_problems()
+    if problems:
+        print(f"edi-bot: cannot start in production mode: {'; '.join(problems)}", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        load_keys(settings)
+    except KeyConfigError as error:
+        print(f"edi-bot: cannot start: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    if settings.development_mode:
+        log.warning(
+            "DEVELOPMENT MODE: EDI_APP_ID is not set, so Bot Framework authentication is OFF "
+            "and anyone who can reach this port can talk to the bot. Never expose it."
+        )
+    host = args.host or settings.host
+    port = args.port or settings.port
+    log.info("serve.start", extra={"url": f"http://{host}:{port}/api/messages"})
+    app = create_app(settings)
+    app.on_startup.append(_settle_heap)
+    web.run_app(app, host=host, port=port, access_log=None, print=None)
+    return 0
+
+
+async def _settle_heap(app: object) -> None:
+    """After start-up, move what was loaded out of the garbage collector's way.
+
+    Everything imported and built at start-up lives as long as the process; freezing it, and
+    collecting the young generation less often, removes the long full-collection pauses that
+    otherwise dominate the slowest turns (see docs/benchmarks.md).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.channel.terminal import run_chat
+
+    settings = _settings()
+    configure_logging("WARNING", settings.log_format)
+    return asyncio.run(run_chat(settings, user=args.user))
+
+
+def _db(args: argparse.Namespace) -> int:
+    from bot.db import migrate
+    from bot.db.engine import create_engine
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            if args.db_command == "upgrade":
+                await migrate.upgrade(engine)
+            current = await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+        head = migrate.head_revision()
+        state = "up to date" if current == head else f"behind (code expects {head})"
+        print(f"database at revision {current or 'none'}: {state}")  # noqa: T201
+        return 0 if current == head else 1
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="edi-bot", description="Leicestershire County Council's EDI bot for Microsoft Teams."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot's web service (POST /api/messages)")
+    serve.add_argument("--host", help="address to listen on (default EDI_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default EDI_PORT)")
+    serve.set_defaults(handler=_serve)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", default="Terminal User", help="the name to chat as")
+    chat.set_defaults(handler=_chat)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply every migration not yet applied")
+    db_commands.add_parser("current", help="show the schema revision (exit 1 if behind)")
+    db.set_defaults(handler=_db)
+
+    add_commands(commands, _settings)
+    cli_outbox.add_commands(commands, _settings)
+    cli_bulletin.add_commands(commands, _settings)
+    cli_cases.add_commands(commands, _settings)
+    cli_events.add_commands(commands, _settings)
+    cli_manifest.add_commands(commands, _settings)
+    cli_actions.add_commands(commands, _settings)
+    cli_report.add_commands(commands, _settings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `edi-bot` command line."""
+    args = build_parser().parse_args(argv)
+    quiet = (
+        "keys",
+        "roles",
+        "audit",
+        "retention",
+        "person",
+        "bulletin",
+        "outbox",
+        "cases",
+        "manifest",
+        "events",
+        "actions",
+        "leads",
+        "roster",
+        "report",
+    )
+    if args.command in quiet:
+        configure_logging("WARNING")
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,451 @@
+"""From one quarter's counts to the report's tables: which counts each table shows, and every
+way they add up (which the disclosure step must know, because an outsider does).
+
+Nothing here decides what is shown: `build` returns a `Dataset` (counts, their cell keys and
+sums) and table layouts; `disclosure.protect` turns the dataset into a `Release`; outputs read
+tables only through that release. A count made from others gets its cell key from theirs
+(the sum, or for "not answered" the difference), as the cell key method requires: the same
+people, the same key.
+
+Which rows a table has never depends on how many people are in them: every answer, network
+and incident category is listed whether or not anyone is in it, because a row that appeared
+the quarter someone joined it would say so. The only exceptions (`TableSpec.optional`: answers
+on an earlier list, categories no longer in the content) are dropped after release, by
+`settle`, when they show nothing but "<10".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.declarations.taxonomy import Taxonomy
+from bot.hr.aggregates import OLDER_LIST, scope_of_department
+from bot.hr.cellkey import KEY_RANGE
+from bot.hr.config import HrConfig, Target
+from bot.hr.disclosure import TOO_FEW, Dataset, Release, Shown
+
+CellKind = Literal["count", "percent", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell: a count, a percentage (numerator, denominator) or fixed text."""
+
+    kind: CellKind
+    count: str | None = None
+    ratio: tuple[str, str] | None = None
+    text: str = ""
+
+    def shown(self, release: Release) -> Shown:
+        """How this cell is released."""
+        if self.kind == "count" and self.count is not None:
+            return release.count(self.count)
+        if self.kind == "percent" and self.ratio is not None:
+            return release.percent(*self.ratio)
+        return Shown(self.text)
+
+
+@dataclass
+class TableSpec:
+    """A table's title, columns and rows of cells."""
+
+    id: str
+    title: str
+    columns: list[str]
+    rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
+    note: str | None = None
+    optional: set[str] = field(default_factory=set)  # row labels `settle` may drop
+
+
+def count(name: str) -> Cell:
+    """A count cell."""
+    return Cell("count", count=name)
+
+
+def percent(numerator: str, denominator: str) -> Cell:
+    """A percentage cell."""
+    return Cell("percent", ratio=(numerator, denominator))
+
+
+def text(value: str) -> Cell:
+    """A fixed text cell."""
+    return Cell("text", text=value)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFigure:
+    """Where one target's figures for one scope are: numerator, denominator, target."""
+
+    target: Target
+    scope: str  # "overall" | "senior"
+    numerator: str
+    denominator: str
+    goal: float
+
+
+@dataclass
+class Built:
+    """The dataset to protect and the tables to show from it."""
+
+    dataset: Dataset
+    tables: list[TableSpec]
+    departments: list[str]
+    targets: list[TargetFigure]
+    questions: list[str]
+
+
+SCOPES = {"overall": "all", "senior": "senior"}
+
+
+def build(
+    counts: dict[str, int],
+    *,
+    config: HrConfig,
+    taxonomy: Taxonomy,
+    incident_labels: dict[str, dict[str, str]],
+    quarter: str,
+    network_labels: dict[str, str] | None = None,
+    keys: dict[str, int] | None = None,
+) -> Built:
+    """Every table of the quarterly report for `quarter`, over one dataset (with the cell
+    key of every count when `keys`, the collected counts' cell keys, are given)."""
+    data = Dataset(keyed=keys is not None)
+    value = counts.get
+    key_of = (keys or {}).get
+    departments = sorted(k.removeprefix("head|d=") for k in counts if k.startswith("head|d="))
+    label = config.label
+    tables: list[TableSpec] = []
+    questions = [q.id for q in taxonomy.questions]
+    prefer_not = taxonomy.prefer_not_to_say
+
+    def c(name: str, *, released: bool = True) -> str:
+        return data.count(name, int(value(name, 0)), released=released, key=int(key_of(name, 0)))
+
+    # Headcount: all = sum of departments = Grade 13+ and below.
+    scopes_d = [scope_of_department(d) for d in departments]
+    c("head|all")
+    for scope in ("senior", "below", *scopes_d):
+        c(f"head|{scope}")
+    data.add_sum("head|all", [f"head|{s}" for s in scopes_d])
+    data.add_sum("head|all", ["head|senior", "head|below"])
+    c("roster|unlinked")
+    data.add_at_most("head|all", ["roster|unlinked"])
+    head = TableSpec("headcount", config.texts("text.tables.headcount"), [label("headcount")])
+    head.rows.append((label("all_staff"), [count("head|all")]))
+    for department in departments:
+        head.rows.append((department, [count(f"head|d={department}")]))
+    head.rows.append((label("senior"), [count("head|senior")]))
+    head.rows.append((label("below_senior"), [count("head|below")]))
+    head.rows.append((label("unlinked"), [count("roster|unlinked")]))
+    tables.append(head)
+
+    # Answers per scope: every code, prefer-not-to-say and older lists; "answered" is their
+    # sum and "not answered" the rest of the headcount. Scopes are linked: all = senior +
+    # below = sum of departments, for every code.
+    all_scopes = ["all", "senior", "below", *scopes_d]
+    codes_of: dict[str, list[str]] = {}
+    for question in taxonomy.questions:
+        codes = [o.code for o in question.options if o.code != prefer_not]
+        codes += [prefer_not, OLDER_LIST]
+        codes_of[question.id] = codes
+        for scope in all_scopes:
+            parts = [c(f"ans|{scope}|{question.id}|{code}", released=False) for code in codes]
+            answered = _sum_count(data, f"answered|{scope}|{question.id}", parts, released=False)
+            missing = data.count(
+                f"missing|{scope}|{question.id}",
+                data.values[f"head|{scope}"] - data.values[answered],
+                released=False,
+                key=data.keys[f"head|{scope}"] - data.keys[answered],
+            )
+            data.add_sum(f"head|{scope}", [answered, missing])
+        for code in codes:
+            data.add_sum(
+                f"ans|all|{question.id}|{code}",
+                [f"ans|senior|{question.id}|{code}", f"ans|below|{question.id}|{code}"],
+            )
+            data.add_sum(
+                f"ans|all|{question.id}|{code}",
+                [f"ans|{s}|{question.id}|{code}" for s in scopes_d],
+            )
+    declarants = [c(f"declarants|{s}") for s in ("all", *scopes_d)]
+    data.add_sum("declarants|all", declarants[1:])
+    for scope in ("all", *scopes_d):
+        data.add_at_most(f"head|{scope}", [f"declarants|{scope}"])
+        data.percent(f"declarants|{scope}", f"head|{scope}")
+
+    # Declaration rate by question (overall).
+    rate = TableSpec(
+        "declaration_rate",
+        config.texts("text.tables.declaration_rate"),
+        [label("declared"), label("not_answered"), label("rate")],
+    )
+    for question in taxonomy.questions:
+        answered = f"answered|all|{question.id}"
+        missing = f"missing|all|{question.id}"
+        data.released.update((answered, missing))
+        data.percent(answered, "head|all")
+        rate.rows.append(
+            (question.title, [count(answered), count(missing), percent(answered, "head|all")])
+        )
+    tables.append(rate)
+
+    # Declaration rate by department: headcount, people who declared anything, and the rate
+    # for each question (percentages only).
+    by_department = TableSpec(
+        "declaration_by_department",
+        config.texts("text.tables.declaration_by_department"),
+        [label("headcount"), label("declared"), label("rate")]
+        + [q.title for q in taxonomy.questions],
+    )
+    for department, scope in zip(departments, scopes_d, strict=True):
+        cells = [
+            count(f"head|{scope}"),
+            count(f"declarants|{scope}"),
+            percent(f"declarants|{scope}", f"head|{scope}"),
+        ]
+        for question in taxonomy.questions:
+            cells.append(percent(*data.percent(f"answered|{scope}|{question.id}", f"head|{scope}")))
+        by_department.rows.append((department, cells))
+    by_department.rows.append(
+        (
+            label("all_staff"),
+            [count("head|all"), count("declarants|all"), percent("declarants|all", "head|all")]
+            + [percent(f"answered|all|{q.id}", "head|all") for q in taxonomy.questions],
+        )
+    )
+    tables.append(by_department)
+
+    # Distribution of each characteristic, everyone on the roster.
+    for question in taxonomy.questions:
+        table = TableSpec(
+            f"distribution_{question.id}",
+            config.texts("text.tables.distribution", question=question.title),
+            [label("headcount"), label("percent")],
+        )
+        for code in codes_of[question.id]:
+            name = f"ans|all|{question.id}|{code}"
+            data.released.add(name)
+            data.percent(name, "head|all")
+            if code == prefer_not:
+                row_label = label("prefer_not_to_say")
+            elif code == OLDER_LIST:
+                row_label = label("older_list")
+                table.optional.add(row_label)
+            else:
+                option = question.option(code)
+                row_label = option.label if option else code
+            table.rows.append((row_label, [count(name), percent(name, "head|all")]))
+        missing = f"missing|all|{question.id}"
+        data.percent(missing, "head|all")
+        table.rows.append((label("not_answered"), [count(missing), percent(missing, "head|all")]))
+        table.rows.append((label("total"), [count("head|all"), text("100%")]))
+        tables.append(table)
+
+    # Representation against the targets.
+    targets: list[TargetFigure] = []
+    target_table = TableSpec(
+        "targets",
+        config.texts("text.tables.targets"),
+        [label("group"), label("out_of"), label("percent"), label("target")],
+    )
+    for target in config.targets:
+        for scope_key, goal in target.percent.items():
+            scope = SCOPES[scope_key]
+            numerator = _sum_count(
+                data,
+                f"target|{target.id}|{scope}|num",
+                [f"ans|{scope}|{target.question}|{x}" for x in target.codes],
+            )
+            if target.denominator == "headcount":
+                denominator = f"head|{scope}"
+            else:
+                answered_codes = [
+                    x for x in codes_of[target.denominator_question] if x != prefer_not
+                ]
+                denominator = _sum_count(
+                    data,
+                    f"target|{target.id}|{scope}|den",
+                    [f"ans|{scope}|{target.denominator_question}|{x}" for x in answered_codes],
+                )
+            data.percent(numerator, denominator)
+            figure = TargetFigure(target, scope_key, numerator, denominator, goal)
+            targets.append(figure)
+            scope_label = config.texts(f"text.scope_{scope_key}")
+            target_table.rows.append(
+                (
+                    f"{target.label} ({scope_label})",
+                    [
+                        count(numerator),
+                        count(denominator),
+                        percent(numerator, denominator),
+                        text(f"{goal:.1f}%"),
+                    ],
+                )
+            )
+    tables.append(target_table)
+
+    _incident_tables(c, data, tables, counts, config, incident_labels, quarter)
+    _bulletin_tables(c, data, tables, counts, config, departments)
+    _event_tables(c, tables, counts, config, network_labels or {})
+    return Built(data, tables, departments, targets, questions)
+
+
+def _sum_count(data: Dataset, name: str, parts: list[str], *, released: bool = True) -> str:
+    """A count that is the sum of `parts`, with the sum of their cell keys."""
+    total = sum(data.values[p] for p in parts)
+    data.count(name, total, released=released, key=sum(data.keys[p] for p in parts) % KEY_RANGE)
+    data.add_sum(name, parts)
+    return name
+
+
+def settle(built: Built, release: Release) -> None:
+    """Drop each optional row that shows nothing but "<10" or 0: which rows there are then
+    depends only on what is shown."""
+    for table in built.tables:
+        if not table.optional:
+            continue
+        table.rows = [
+            (row_label, cells)
+            for row_label, cells in table.rows
+            if row_label not in table.optional or not _empty(cells, release)
+        ]
+
+
+def _empty(cells: list[Cell], release: Release) -> bool:
+    counted = [cell.shown(release) for cell in cells if cell.kind == "count"]
+    return all(
+        (s.hidden and s.reason == TOO_FEW) or (not s.hidden and s.value == 0) for s in counted
+    )
+
+
+Counter = Callable[..., str]  # `c` in `build`: adds a count with its value and cell key
+
+
+def _incident_tables(
+    c: Counter,
+    data: Dataset,
+    tables: list[TableSpec],
+    counts: dict[str, int],
+    config: HrConfig,
+    incidents: dict[str, dict[str, str]],
+    quarter: str,
+) -> None:
+    label = config.label
+    total = c("inc|total")
+    for prefix, key, table_id in (
+        ("inc|mot|", "motivations", "incidents_motivation"),
+        ("inc|kind|", "kinds", "incidents_kind"),
+        ("inc|loc|", "location", "incidents_location"),
+    ):
+        labels: dict[str, str] = dict(incidents.get(key, {}))
+        found = sorted(k.removeprefix(prefix) for k in counts if k.startswith(prefix))
+        codes = list(labels) + [code for code in found if code not in labels]
+        if key == "location":
+            codes.append("none")
+        codes = list(dict.fromkeys(codes))
+        names = [c(f"{prefix}{code}") for code in codes]
+        table = TableSpec(table_id, config.texts(f"text.tables.{table_id}"), [label("reports")])
+        for code, name in zip(codes, names, strict=True):
+            row = labels.get(code) or (label("not_given") if code == "none" else code)
+            table.rows.append((row, [count(name)]))
+            if code not in labels and code != "none":
+                table.optional.add(row)  # a category no longer in content/incidents.yaml
+        table.rows.append((label("total"), [count(total)]))
+        if key == "location":
+            data.add_sum(total, names)
+        else:
+            data.add_at_most(total, names)
+            table.note = config.texts("text.notes.incidents_multi")
+        tables.append(table)
+    quarters = sorted(k.removeprefix("incq|") for k in counts if k.startswith("incq|"))
+    by_quarter = TableSpec(
+        "incidents_quarters", config.texts("text.tables.incidents_quarters"), [label("reports")]
+    )
+    for earlier in quarters:
+        by_quarter.rows.append((earlier, [count(c(f"incq|{earlier}"))]))
+    by_quarter.rows.append((quarter, [count(total)]))
+    tables.append(by_quarter)
+
+
+def _bulletin_tables(
+    c: Counter,
+    data: Dataset,
+    tables: list[TableSpec],
+    counts: dict[str, int],
+    config: HrConfig,
+    departments: list[str],
+) -> None:
+    label = config.label
+    months = sorted({k.split("|")[1] for k in counts if k.startswith("reach|")})
+    if not months:
+        return
+    reach = TableSpec("bulletin_reach", config.texts("text.tables.bulletin_reach"), list(months))
+    for month in months:
+        parts = []
+        for department in departments:
+            name = c(f"reach|{month}|d={department}", released=False)
+            parts.append(name)
+            data.add_at_most(f"head|d={department}", [name])
+        c(f"reach|{month}|all", released=False)
+        data.add_sum(f"reach|{month}|all", parts)
+        data.add_at_most("head|all", [f"reach|{month}|all"])
+    for department in departments:
+        reach.rows.append(
+            (
+                department,
+                [
+                    percent(*data.percent(f"reach|{m}|d={department}", f"head|d={department}"))
+                    for m in months
+                ],
+            )
+        )
+    reach.rows.append(
+        (label("all_staff"), [percent(*data.percent(f"reach|{m}|all", "head|all")) for m in months])
+    )
+    tables.append(reach)
+    feedback = TableSpec(
+        "bulletin_feedback",
+        config.texts("text.tables.bulletin_feedback"),
+        [label("useful"), label("not_useful"), label("responses")],
+    )
+    for month in months:
+        useful = c(f"fb|{month}|useful")
+        not_useful = c(f"fb|{month}|not_useful")
+        responses = _sum_count(data, f"fb|{month}|responses", [useful, not_useful])
+        feedback.rows.append((month, [count(useful), count(not_useful), count(responses)]))
+    tables.append(feedback)
+
+
+def _event_tables(
+    c: Counter,
+    tables: list[TableSpec],
+    counts: dict[str, int],
+    config: HrConfig,
+    networks_named: dict[str, str],
+) -> None:
+    label = config.label
+    found = sorted(k.removeprefix("member|") for k in counts if k.startswith("member|"))
+    membership = TableSpec(
+        "network_membership", config.texts("text.tables.network_membership"), [label("members")]
+    )
+    # Every network in content/networks.yaml, members or not: a row that appeared when its
+    # first member joined would name the network they joined.
+    for network in list(networks_named) + [n for n in found if n not in networks_named]:
+        row = networks_named.get(network, network)
+        membership.rows.append((row, [count(c(f"member|{network}"))]))
+        if network not in networks_named:
+            membership.optional.add(row)
+    tables.append(membership)
+    attendance = TableSpec(
+        "event_attendance", config.texts("text.tables.event_attendance"), [label("attended")]
+    )
+    # The events held in the quarter are public, so their rows are listed whoever came
+    # (`aggregates` records each as a count, zero when nobody attended).
+    for key in sorted(k for k in counts if k.startswith("attend|")):
+        _, kind, network = key.split("|", 2)
+        named = networks_named.get(network, network)
+        row = label(f"kind_{kind}") if network == "-" else f"{label(f'kind_{kind}')}: {named}"
+        attendance.rows.append((row, [count(c(key))]))
+    tables.append(attendance)

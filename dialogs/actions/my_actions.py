@@ -1,0 +1,173 @@
+"""The action plans in chat: "my actions", what the nudge cards' buttons do, and claims.
+
+Every action is one turn. Nudge cards arrive proactively, so their buttons send commands
+("action done", "action progress", ...) with the action's plan and number; whether the
+sender leads that action is checked on the server each time. "I lead action 4.1" asks an
+admin to confirm; the admin's Confirm / Decline buttons send "action claim".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+
+from bot.actions.service import ActionsService, Answer, Teams
+from bot.channel.teams import card_message, normalise_command, person_of
+from bot.core.content import Content, MenuEntry, plain_text
+from bot.db.session import turn_session
+from bot.privacy.roles import Role, RoleChecker
+
+CLAIM = re.compile(r"^i (?:lead|am the lead for) (?:action )?([a-z]?\d{1,2}(?:\.\d{1,2})?)$")
+SLOT = re.compile(r"^s\d{1,3}$")
+
+
+def _teams(context: TurnContext) -> Teams | None:
+    person = person_of(context.activity)
+    if person is None:
+        return None
+    name = getattr(context.activity.from_property, "name", None) or "A member of staff"
+    return Teams(person, str(name)[:200])
+
+
+def _value(context: TurnContext) -> dict[str, Any]:
+    value = context.activity.value
+    return value if isinstance(value, dict) else {}
+
+
+class MyActionsDialog(ComponentDialog):
+    """ "my actions": the person's actions with status and the same buttons as a nudge."""
+
+    COMMAND = "my actions"
+
+    def __init__(self, content: Content, actions: ActionsService) -> None:
+        super().__init__(MyActionsDialog.__name__)
+        self._content = content
+        self._actions = actions
+        self.add_dialog(WaterfallDialog("my_actions", [self.show_step]))
+        self.initial_dialog_id = "my_actions"
+
+    async def show_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """List the person's actions on one card, and finish."""
+        person = _teams(step.context)
+        words = self._actions.words
+        statuses = (
+            await self._actions.actions_of(turn_session(), person) if person is not None else []
+        )
+        if not statuses:
+            await step.context.send_activity(MessageFactory.text(words["mine"]["none"]))
+            return await step.end_dialog()
+        limit = int(words["limits"]["items_per_card"])
+        items = [
+            self._actions.card_item(
+                status.action,
+                f"s{slot}",
+                self._actions.status_when(status),
+                words["statuses"][status.status],
+            )
+            for slot, status in enumerate(statuses[:limit])
+        ]
+        more = len(statuses) - len(items)
+        card = self._content.card(
+            "action_digest",
+            heading=words["mine"]["heading"],
+            intro=words["mine"]["intro"].format(count=len(statuses)),
+            items=items,
+            more=words["digest"]["more"].format(count=more) if more > 0 else "",
+            words=self._actions.card_words(self._actions.today()),
+        )
+        await step.context.send_activity(card_message(card))
+        return await step.end_dialog()
+
+
+class ActionCardDialog(ComponentDialog):
+    """What the action cards' buttons send, and "I lead action N"."""
+
+    COMMAND = "action update"
+    VERBS = (
+        "action done",
+        "action progress",
+        "action snooze",
+        "action not mine",
+        "action claim",
+    )
+
+    def __init__(self, content: Content, actions: ActionsService, roles: RoleChecker) -> None:
+        super().__init__(ActionCardDialog.__name__)
+        self._content = content
+        self._actions = actions
+        self._roles = roles
+        self.add_dialog(WaterfallDialog("action_card", [self.act_step]))
+        self.initial_dialog_id = "action_card"
+
+    def menu_entry(self, entry: MenuEntry) -> MenuEntry:
+        """The hidden entry, with the button commands and "i lead action N" for every
+        action number in the plans (the router matches whole commands)."""
+        numbers = sorted({a.number.lower() for a in self._actions.plans.all_actions()})
+        claims = [f"i lead action {n}" for n in numbers] + [f"i lead {n}" for n in numbers]
+        return replace(entry, words=(*entry.words, *self.VERBS, *claims))
+
+    async def act_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Do what the button or words asked, say what happened, and finish."""
+        context = step.context
+        person = _teams(context)
+        command = normalise_command(context.activity.text)
+        value = _value(context)
+        session = turn_session()
+        service = self._actions
+        if person is None:
+            answer = Answer("bad_card")
+        elif CLAIM.match(command):
+            answer = await service.claim(session, person, command)
+        elif command == "action claim":
+            if await self._roles.holds(session, person=person.key, role=Role.ADMIN):
+                answer = await service.decide(
+                    session, person, value.get("claim"), value.get("decision")
+                )
+            else:
+                answer = Answer("not_admin")
+        elif command == "action done":
+            answer = await service.mark_done(
+                session, person, value.get("plan"), value.get("number")
+            )
+        elif command == "action progress":
+            slot = value.get("slot")
+            slot = slot if isinstance(slot, str) and SLOT.match(slot) else "s0"
+            answer = await service.update_progress(
+                session,
+                person,
+                value.get("plan"),
+                value.get("number"),
+                rag=value.get(f"rag_{slot}"),
+                note=value.get(f"note_{slot}"),
+            )
+        elif command == "action snooze":
+            slot = value.get("slot")
+            until = (
+                value.get(f"until_{slot}") if isinstance(slot, str) and SLOT.match(slot) else None
+            )
+            answer = await service.snooze(
+                session,
+                person,
+                value.get("plan"),
+                value.get("number"),
+                days=value.get("days"),
+                until=until,
+            )
+        elif command == "action not mine":
+            answer = await service.not_mine(session, person, value.get("plan"), value.get("number"))
+        else:
+            answer = Answer("bad_card")
+        # Teams shows a message's text as Markdown; fields may echo what the person typed.
+        text = service.words["replies"][answer.key]
+        fields = {key: plain_text(str(value)) for key, value in answer.fields.items()}
+        await context.send_activity(MessageFactory.text(text.format(**fields)))
+        return await step.end_dialog()

@@ -1,0 +1,135 @@
+"""The bulletin in chat: the latest on demand, feedback from its card, unsubscribe/subscribe.
+
+Every action is one turn. The bulletin card arrives proactively (no dialog is waiting for
+it), so its buttons send commands ("bulletin feedback", "unsubscribe bulletin") that start
+this dialog, which reads what the button sent from `activity.value`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+
+from bot.bulletins.authoring import MONTH
+from bot.bulletins.service import BulletinService
+from bot.channel.teams import card_message, normalise_command, person_of
+from bot.core.content import Content, MenuEntry
+from bot.core.people import PersonKey
+
+SHOW = "show"
+FEEDBACK = "feedback"
+UNSUBSCRIBE = "unsubscribe"
+SUBSCRIBE = "subscribe"
+
+
+class BulletinDialog(ComponentDialog):
+    """Shows the latest bulletin, or records what its buttons and words ask for."""
+
+    COMMAND = "bulletin"
+
+    def __init__(self, content: Content, bulletins: BulletinService) -> None:
+        super().__init__(BulletinDialog.__name__)
+        self._content = content
+        self._bulletins = bulletins
+        words: dict[str, Any] = content.data("bulletin")
+        self._replies: dict[str, str] = words["replies"]
+        self._actions = {
+            normalise_command(word): action
+            for action, listed in words["commands"].items()
+            for word in listed
+        }
+        self.add_dialog(WaterfallDialog("bulletin", [self.act_step]))
+        self.initial_dialog_id = "bulletin"
+
+    def menu_entry(self, entry: MenuEntry) -> MenuEntry:
+        """The menu's "bulletin" entry with this dialog's other words added."""
+        return replace(entry, words=(*entry.words, *self.words))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """What a person may type (or a button send) for this dialog besides "bulletin"."""
+        return tuple(self._actions)
+
+    async def act_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Do what was asked, say so, and finish."""
+        activity = step.context.activity
+        action = self._actions.get(normalise_command(activity.text), SHOW)
+        person = person_of(activity)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if action == FEEDBACK and person is not None and value.get("rating"):
+            await self._feedback(step, person, value)
+        elif action == UNSUBSCRIBE and person is not None:
+            changed = await self._bulletins.unsubscribe(person)
+            await self._say(
+                step,
+                "unsubscribed" if changed else "already_unsubscribed",
+                button=(self._replies["subscribe_button"], "subscribe bulletin"),
+            )
+        elif action == SUBSCRIBE and person is not None:
+            changed = await self._bulletins.subscribe(person)
+            await self._say(step, "subscribed" if changed else "already_subscribed")
+        else:
+            bulletin = await self._bulletins.latest_for(person)
+            if bulletin is None:
+                await self._say(step, "none_yet")
+            else:
+                await step.context.send_activity(card_message(self._bulletins.card(bulletin)))
+        return await step.end_dialog()
+
+    async def _feedback(
+        self, step: WaterfallStepContext, person: PersonKey, value: dict[str, Any]
+    ) -> None:
+        month = value.get("bulletin")
+        rating = value.get("rating")
+        comment = value.get("comment")
+        if (
+            not isinstance(month, str)
+            or not MONTH.match(month)
+            or rating not in ("useful", "not_useful")
+            or (comment is not None and not isinstance(comment, str))
+        ):
+            await self._say(step, "unknown_bulletin")
+            return
+        outcome = await self._bulletins.give_feedback(
+            person, month=month, rating=rating, comment=comment
+        )
+        if outcome == "unknown_bulletin":
+            await self._say(step, "unknown_bulletin")
+        elif outcome == "comment_too_long":
+            await self._say(step, "comment_too_long", limit="1,000")
+        else:
+            label = self._month_label(month)
+            text = self._replies[f"thanks_{rating}"].format(month=label)
+            if comment and comment.strip():
+                text += " " + self._replies["thanks_comment"]
+            await step.context.send_activity(MessageFactory.text(text))
+
+    async def _say(
+        self,
+        step: WaterfallStepContext,
+        key: str,
+        *,
+        button: tuple[str, str] | None = None,
+        **fields: object,
+    ) -> None:
+        text = self._replies[key].format(**fields) if fields else self._replies[key]
+        if button is None:
+            await step.context.send_activity(MessageFactory.text(text))
+            return
+        title, command = button
+        card = self._content.card("bulletin_notice", text=text, button=title, command=command)
+        await step.context.send_activity(card_message(card))
+
+    @staticmethod
+    def _month_label(month: str) -> str:
+        year, number = (int(part) for part in month.split("-"))
+        return date(year, number, 1).strftime("%B %Y")

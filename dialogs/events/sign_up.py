@@ -1,0 +1,339 @@
+"""Events for staff: what's on, an event's details, sign up, my events, cancel, claim.
+
+Every action is one turn. Cards' buttons (including those on proactive reminders and offers)
+send `{"command": "<word>", "event": "<slug>"}`, which starts this dialog; it reads the
+slug and any adjustment inputs from `activity.value`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+
+from bot.channel.teams import card_message, normalise_command, person_of
+from bot.core.content import Content, MenuEntry, plain_text
+from bot.db.session import turn_session
+from bot.events.models import Event
+from bot.events.networks import BIG_CONVERSATION
+from bot.events.service import NEEDS, Attendee, EventService, aware, local_text
+
+MAX_NEEDS_VALUE = 200
+
+
+def attendee_of(turn_context: TurnContext) -> Attendee | None:
+    """The sender as the events service names them."""
+    key = person_of(turn_context.activity)
+    if key is None:
+        return None
+    name = getattr(turn_context.activity.from_property, "name", None) or ""
+    return Attendee(key, str(name))
+
+
+def value_of(turn_context: TurnContext) -> dict[str, Any]:
+    """A card's values (empty for typed text)."""
+    value = turn_context.activity.value
+    return value if isinstance(value, dict) else {}
+
+
+def text_value(value: dict[str, Any], key: str, limit: int = 100) -> str:
+    """A string field of a card's values, or "" if missing, not text or too long."""
+    found = value.get(key)
+    return found.strip() if isinstance(found, str) and len(found) <= limit else ""
+
+
+def command_words(commands: dict[str, list[str]]) -> dict[str, str]:
+    """Each word a person may type (normalised) → the action it asks for."""
+    return {normalise_command(word): action for action, words in commands.items() for word in words}
+
+
+def with_words(entry: MenuEntry, actions: dict[str, str]) -> MenuEntry:
+    """A menu entry that also answers to a dialog's own words."""
+    extra = tuple(w for w in actions if w != entry.command)
+    return replace(entry, words=(*entry.words, *extra))
+
+
+class EventsDialog(Dialog):
+    """Lists events, shows one, and signs people up, off and in from the waitlist."""
+
+    COMMAND = "events"
+
+    def __init__(self, content: Content, events: EventService) -> None:
+        super().__init__(EventsDialog.__name__)
+        self._content = content
+        self._events = events
+        self._w: dict[str, Any] = events.words
+        self._actions = command_words(self._w["commands"])
+
+    def menu_entry(self, entry: MenuEntry) -> MenuEntry:
+        """The menu's "events" entry with this dialog's other words added."""
+        return with_words(entry, self._actions)
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        """Do what was asked and finish."""
+        context = dialog_context.context
+        action = self._actions.get(normalise_command(context.activity.text), "list")
+        value = value_of(context)
+        slug = text_value(value, "event")
+        person = attendee_of(context)
+        if person is None:
+            await self._text(context, "unknown_event")
+        elif action == "mine":
+            await self._mine(context, person)
+        elif action in ("details", "signup", "cancel", "claim") and not slug:
+            await self._text(context, "choose_event")
+            await self._list(context, person, None)
+        elif action == "details":
+            await self._details(context, person, slug)
+        elif action == "signup":
+            await self._sign_up(context, person, slug, value)
+        elif action == "cancel":
+            await self._cancel(context, person, slug)
+        elif action == "claim":
+            await self._claim(context, person, slug)
+        else:
+            network = text_value(value, "network", 64) or None
+            if network not in (None, BIG_CONVERSATION, *self._events.networks):
+                network = None
+            await self._list(context, person, network)
+        return await dialog_context.end_dialog()
+
+    # ---- views -------------------------------------------------------------------------
+
+    async def _list(self, context: TurnContext, person: Attendee, network: str | None) -> None:
+        w = self._w["list"]
+        session = turn_session()
+        found = await self._events.upcoming(session, network=network)
+        sections = []
+        for event, places in found:
+            status = await self._events.status_of(session, event, person.key)
+            left = event.capacity - places.held
+            facts = [
+                {"title": self._w["facts"]["host"], "value": self._events.host_of(event)},
+                {"title": self._w["facts"]["starts"], "value": local_text(event.starts_at)},
+                {
+                    "title": self._w["facts"]["places"],
+                    "value": w["places_left"].format(left=left, capacity=event.capacity)
+                    if left > 0
+                    else w["full"],
+                },
+            ]
+            if status in w["status"]:
+                facts.append(
+                    {"title": self._w["facts"]["your_place"], "value": w["status"][status]}
+                )
+            sections.append(
+                {
+                    "title": event.title,
+                    "facts": facts,
+                    "lines": [],
+                    "buttons": [
+                        {
+                            "title": w["details_button"],
+                            "data": {"command": "event details", "event": event.slug},
+                        }
+                    ],
+                }
+            )
+        name = self._events.scope_name(network) if network else None
+        filters = [{"title": w["all"], "data": {"command": "events"}}]
+        for code in (BIG_CONVERSATION, *self._events.networks):
+            filters.append(
+                {
+                    "title": self._events.scope_name(code),
+                    "data": {"command": "events", "network": code},
+                }
+            )
+        filters.append({"title": w["mine"], "data": {"command": "my events"}})
+        card = self._content.card(
+            "event_card",
+            heading=w["heading_filtered"].format(name=name) if name else w["heading"],
+            paragraphs=[w["intro"]] if found else [w["intro"], w["none"]],
+            facts=[],
+            sections=sections,
+            inputs=[],
+            buttons=filters,
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+
+    async def _details(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        session = turn_session()
+        event = await self._events.event(session, slug)
+        if event is None:
+            await self._text(context, "unknown_event")
+            return
+        w = self._w["details"]
+        status = await self._events.status_of(session, event, person.key)
+        paragraphs = [plain_text(event.description)] if event.description else []
+        if event.accessibility:
+            paragraphs.append(w["accessibility"].format(text=plain_text(event.accessibility)))
+        inputs: list[dict[str, Any]] = []
+        buttons: list[dict[str, Any]] = []
+        now = self._events.now()
+        if event.status == "cancelled":
+            paragraphs.append(
+                self._w["replies"]["cancelled_event"].format(title=plain_text(event.title))
+            )
+        elif status == "confirmed":
+            buttons.append(self._button(w["cancel"], "cancel my place", event))
+        elif status == "offered":
+            buttons.append(self._button(w["claim"], "claim place", event))
+            buttons.append(self._button(w["cancel"], "cancel my place", event))
+        elif status == "waitlisted":
+            buttons.append(self._button(w["leave_waitlist"], "cancel my place", event))
+        elif aware(event.signup_deadline) < now or aware(event.starts_at) <= now:
+            paragraphs.append(w["closed"])
+        else:
+            places = (await self._events.places(session, event)).held
+            full = places >= event.capacity
+            inputs = [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "needs",
+                    "label": w["needs_label"],
+                    "style": "expanded",
+                    "isMultiSelect": True,
+                    "choices": [
+                        {"title": str(self._w["needs"][code]), "value": code} for code in NEEDS
+                    ],
+                },
+                {
+                    "type": "Input.Text",
+                    "id": "details",
+                    "label": w["details_label"],
+                    "placeholder": w["details_placeholder"],
+                    "isMultiline": True,
+                    "maxLength": 500,
+                },
+                {
+                    "type": "TextBlock",
+                    "text": w["needs_privacy"],
+                    "wrap": True,
+                    "isSubtle": True,
+                    "size": "Small",
+                },
+            ]
+            buttons.append(
+                {
+                    "title": w["join_waitlist"] if full else w["signup"],
+                    "data": {"command": "sign up", "event": event.slug},
+                }
+            )
+        card = self._content.card(
+            "event_card",
+            heading=event.title,
+            paragraphs=paragraphs,
+            facts=self._events.facts(event),
+            sections=[],
+            inputs=inputs,
+            buttons=buttons,
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+
+    async def _mine(self, context: TurnContext, person: Attendee) -> None:
+        w = self._w["mine"]
+        found = await self._events.mine(turn_session(), person.key)
+        sections = []
+        for event, signup in found:
+            buttons = [self._button(self._w["list"]["details_button"], "event details", event)]
+            if signup.status == "offered":
+                buttons.insert(0, self._button(self._w["details"]["claim"], "claim place", event))
+            sections.append(
+                {
+                    "title": event.title,
+                    "facts": [
+                        {"title": self._w["facts"]["starts"], "value": local_text(event.starts_at)},
+                        {
+                            "title": self._w["facts"]["your_place"],
+                            "value": self._w["list"]["status"].get(signup.status, signup.status),
+                        },
+                    ],
+                    "lines": [],
+                    "buttons": buttons,
+                }
+            )
+        card = self._content.card(
+            "event_card",
+            heading=w["heading"],
+            paragraphs=[] if found else [w["none"]],
+            facts=[],
+            sections=sections,
+            inputs=[],
+            buttons=[{"title": self._w["list"]["all"], "data": {"command": "events"}}],
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+
+    # ---- actions -----------------------------------------------------------------------
+
+    async def _sign_up(
+        self, context: TurnContext, person: Attendee, slug: str, value: dict[str, Any]
+    ) -> None:
+        raw_needs = value.get("needs", "")
+        details = value.get("details", "")
+        if (
+            not isinstance(raw_needs, str)
+            or len(raw_needs) > MAX_NEEDS_VALUE
+            or not isinstance(details, str)
+        ):
+            await self._text(context, "bad_needs")
+            return
+        codes = [part.strip() for part in raw_needs.split(",") if part.strip()]
+        outcome, event = await self._events.sign_up(
+            turn_session(), slug, person, needs=codes, details=details
+        )
+        if event is None or outcome in ("unknown_event", "bad_needs"):
+            await self._text(context, "bad_needs" if outcome == "bad_needs" else "unknown_event")
+        elif outcome == "confirmed":
+            await self._notice(context, event, "confirmed", "request")
+        elif outcome == "waitlisted":
+            await self._notice(context, event, "waitlisted", None)
+        else:
+            await self._text(
+                context,
+                outcome,
+                title=event.title,
+                deadline=local_text(event.signup_deadline),
+            )
+
+    async def _cancel(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        outcome, event = await self._events.cancel_place(turn_session(), slug, person.key)
+        if event is None:
+            await self._text(context, "unknown_event")
+        elif outcome == "cancelled":
+            await self._notice(context, event, "place_cancelled", "cancel")
+        else:
+            await self._text(context, outcome, title=event.title)
+
+    async def _claim(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        outcome, event = await self._events.claim(turn_session(), slug, person.key)
+        if event is None:
+            await self._text(context, "unknown_event")
+        elif outcome == "claimed":
+            await self._notice(context, event, "claimed", "request")
+        elif outcome == "cancelled_event":
+            await self._text(context, "cancelled_event_claim", title=event.title)
+        else:
+            await self._text(context, outcome, title=event.title)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _button(title: str, command: str, event: Event) -> dict[str, Any]:
+        return {"title": title, "data": {"command": command, "event": event.slug}}
+
+    async def _notice(self, context: TurnContext, event: Event, key: str, method: Any) -> None:
+        card = self._events.notice_card(event, key, method=method)
+        await context.send_activity(card_message(card))
+
+    async def _text(self, context: TurnContext, key: str, **fields: str) -> None:
+        # Teams shows a message's text as Markdown: an event's title is an organiser's words.
+        sentence = str(self._w["replies"][key])
+        plain = {name: plain_text(value) for name, value in fields.items()}
+        await context.send_activity(MessageFactory.text(sentence.format(**plain)))

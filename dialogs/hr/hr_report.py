@@ -1,0 +1,72 @@
+""" "hr report": the quarterly workforce equality summary card, for people holding `hr`.
+
+The handler checks the role on the server before this dialog starts (its menu entry has
+`role: hr`), and refuses and audits anyone else. Every figure on the card comes from the
+disclosure-controlled release (bot/stats); each showing is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+
+from bot.channel.teams import card_message, person_of
+from bot.db.session import turn_session
+from bot.hr.quarters import Quarter
+from bot.hr.service import HrReports, QuarterUnavailable, today_london
+from bot.privacy.roles import Role
+
+
+class HrReportDialog(ComponentDialog):
+    """One summary card for a quarter (default: the quarter just ended)."""
+
+    COMMAND = "hr report"
+    ROLE = Role.HR
+
+    def __init__(self, reports: HrReports) -> None:
+        super().__init__(HrReportDialog.__name__)
+        self._reports = reports
+        self.add_dialog(WaterfallDialog("hr_report", [self.show_step]))
+        self.initial_dialog_id = "hr_report"
+
+    async def show_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Show the quarter's summary card and finish."""
+        texts = self._reports.config.texts
+        today = today_london()
+        asked = _asked_quarter(step.context.activity.value, step.context.activity.text)
+        try:
+            quarter = Quarter.parse(asked) if asked else Quarter.last_completed(today)
+        except ValueError:
+            await step.context.send_activity(MessageFactory.text(texts("text.not_quarter")))
+            return await step.end_dialog()
+        session = turn_session()
+        try:
+            report = await self._reports.report(session, quarter=quarter, today=today)
+        except QuarterUnavailable as error:
+            await step.context.send_activity(
+                MessageFactory.text(texts(f"text.{error.key}", quarter=str(quarter)))
+            )
+            return await step.end_dialog()
+        person = person_of(step.context.activity)
+        actor = f"teams:{person.tenant_id}/{person.aad_object_id}" if person else "teams:unknown"
+        await self._reports.audit_access(session, actor=actor, quarter=quarter, how="chat")
+        await step.context.send_activity(card_message(self._reports.summary_card(report)))
+        return await step.end_dialog()
+
+
+def _asked_quarter(value: Any, text: str | None) -> str | None:
+    """The quarter a button carried ({"quarter": "2026-Q3"}) or typed after the command."""
+    if isinstance(value, dict) and isinstance(value.get("quarter"), str):
+        return str(value["quarter"])[:16]
+    words = (text or "").strip().lower()
+    for prefix in ("hr report", "hr reports"):
+        if words.startswith(prefix) and words[len(prefix) :].strip():
+            return words[len(prefix) :].strip()[:16]
+    return None
