@@ -28,6 +28,7 @@ from bot.db.models import utcnow
 from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter
 from bot.events.calendar import LinkError
+from bot.features import FEATURES
 from bot.outbox.service import build_worker
 from bot.privacy.data_copy import CopyLinkError
 from bot.privacy.retention import retention_rules
@@ -285,7 +286,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
             app[RUNTIME_KEY] = runtime
             app[ADAPTER_KEY] = build_adapter(settings, runtime.on_turn_error)
             audit = runtime.privacy.audit
-            rules = retention_rules(settings, audit)
+            rules = retention_rules(settings, audit, FEATURES)
             scheduler = build_scheduler(runtime.sessions, rules, audit)
             add_incident_jobs(
                 scheduler,

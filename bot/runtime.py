@@ -23,9 +23,12 @@ from bot.core.logs import describe_exception
 from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.session import turn_session
-from bot.declarations import build_declaration_service
+from bot.declarations.factory import build_declaration_service
 from bot.events.service import EventService, build_event_service
-from bot.hr import HrReports, RosterLinker, build_hr_reports, build_roster_linker
+from bot.features import FEATURES
+from bot.hr.factory import build_hr_reports, build_roster_linker
+from bot.hr.roster import RosterLinker
+from bot.hr.service import HrReports
 from bot.incidents.service import Incidents
 from bot.outbox.service import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
@@ -131,7 +134,10 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
 
     events = build_event_service(settings, content, privacy, outbox)
     copy_links = DataCopyLinks(
-        privacy, settings.public_base_url or f"http://{settings.host}:{settings.port}", content
+        privacy,
+        settings.public_base_url or f"http://{settings.host}:{settings.port}",
+        content,
+        FEATURES,
     )
     events_dialog = EventsDialog(content, events)
     networks_dialog = NetworksDialog(content, events)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import BotStateDocument, ConversationReferenceRecord
+from bot.features import FEATURES
 from bot.privacy.rotation import key_usage
 
 
@@ -30,7 +31,7 @@ async def collect_status(session: AsyncSession, *, active_key_id: str) -> BotSta
     in_progress = (await session.execute(select(func.count(BotStateDocument.key)))).scalar()
     old = sum(
         count
-        for usage in (await key_usage(session)).values()
+        for usage in (await key_usage(session, FEATURES)).values()
         for key_id, count in usage.items()
         if key_id != active_key_id
     )

@@ -28,6 +28,7 @@ from bot.core.people import PersonKey
 from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.session import unit_of_work
+from bot.features import FEATURES
 from bot.outbox.models import OutboxMessage
 from bot.outbox.service import Outbox
 from bot.privacy.core import build_privacy
@@ -484,7 +485,11 @@ async def test_a_leads_data_is_exported_and_erased_and_old_nudge_records_expire(
     await runtime.actions.run_nudges(MAR_15)
     async with unit_of_work(runtime.sessions) as session:
         exported = await export_person(
-            session, runtime.privacy, tenant_id=lead.tenant_id, aad_object_id=lead.aad_object_id
+            session,
+            runtime.privacy,
+            FEATURES,
+            tenant_id=lead.tenant_id,
+            aad_object_id=lead.aad_object_id,
         )
     mine = exported["action_plans"]
     assert [lead_row["scope"] for lead_row in mine["leads"]] == ["2022-23/4.1"]
@@ -494,12 +499,18 @@ async def test_a_leads_data_is_exported_and_erased_and_old_nudge_records_expire(
     assert mine["nudges_received"] == 1
     # Records older than two years go with the nightly purge.
     rules = [
-        r for r in retention_rules(runtime.settings, runtime.privacy.audit) if r.kind == "actions"
+        r
+        for r in retention_rules(runtime.settings, runtime.privacy.audit, FEATURES)
+        if r.kind == "actions"
     ]
     assert (await purge(runtime.sessions, rules, runtime.privacy.audit))["actions"] == 1
     async with unit_of_work(runtime.sessions) as session:
         counts, _ = await erase_person(
-            session, runtime.privacy, tenant_id=lead.tenant_id, aad_object_id=lead.aad_object_id
+            session,
+            runtime.privacy,
+            FEATURES,
+            tenant_id=lead.tenant_id,
+            aad_object_id=lead.aad_object_id,
         )
     assert counts["action_plan_rows"] == 2  # the assignment, and the update's name removed
     async with runtime.sessions() as session:

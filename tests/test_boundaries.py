@@ -1,4 +1,7 @@
-"""The layout's promises, checked: where botbuilder may be imported, who imports whom."""
+"""The layout's promises, checked: where the Teams SDK may be imported, who imports whom.
+
+See docs/architecture.md. A feature package is a folder under bot/ with a `feature.py`.
+"""
 
 from __future__ import annotations
 
@@ -8,58 +11,132 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SDK = {"botbuilder", "botframework", "msrest", "jsonpickle"}
+FEATURES = sorted(path.parent.name for path in (ROOT / "bot").glob("*/feature.py"))
+ROOMS = ("core", "db", "privacy", "outbox")
 
 
-def imported_modules(package: str) -> dict[str, set[str]]:
-    """For each .py file under `package`, the top-level modules it imports."""
-    found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / package).rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
-        found[str(path.relative_to(ROOT))] = names
-    return found
+def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, by full dotted name (`from a import b` gives a and a.b)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
 
 
-@pytest.mark.parametrize("package", ["scheduler"])
-def test_botbuilder_stays_in_bot_and_dialogs(package: str) -> None:
+def files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def relative(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def feature_of(module: str) -> str | None:
+    """The feature a dotted module belongs to (bot.<feature>...), if any."""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "bot" and parts[1] in FEATURES:
+        return parts[1]
+    if module == "bot.features":
+        return "*"
+    return None
+
+
+def test_there_are_feature_packages() -> None:
+    assert {"incidents", "declarations", "bulletins", "events", "actions", "hr"} <= set(FEATURES)
+
+
+def test_only_the_channel_and_dialogs_import_the_sdk() -> None:
+    offenders = {}
+    for folder in ("bot", "scheduler"):
+        for path in files(folder):
+            if relative(path).startswith("bot/channel/"):
+                continue
+            found = {name for name in imports_of(path) if name.split(".")[0] in SDK}
+            if found:
+                offenders[relative(path)] = sorted(found)
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_a_feature_imports_no_other_feature(feature: str) -> None:
+    offenders = {}
+    for path in files(f"bot/{feature}"):
+        others = {
+            name
+            for name in imports_of(path)
+            if feature_of(name) not in (None, feature)
+            # Another feature's data is asked for through its public face, `feature.py`.
+            and not name.startswith(f"bot.{feature_of(name)}.feature")
+        }
+        if others:
+            offenders[relative(path)] = sorted(others)
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_the_rooms_import_no_feature(room: str) -> None:
     offenders = {
-        file: names & {"botbuilder", "botframework", "msrest"}
-        for file, names in imported_modules(package).items()
-        if names & {"botbuilder", "botframework", "msrest"}
+        relative(path): sorted(n for n in imports_of(path) if feature_of(n) is not None)
+        for path in files(f"bot/{room}")
+        if any(feature_of(n) is not None for n in imports_of(path))
     }
     assert offenders == {}
 
 
+def test_the_rooms_and_features_import_no_dialog_or_channel_turn_code() -> None:
+    # Services return data and card dicts; only the channel and the wiring know dialogs.
+    offenders = {}
+    for folder in [f"bot/{name}" for name in (*ROOMS, *FEATURES)]:
+        for path in files(folder):
+            found = {
+                n for n in imports_of(path) if n.startswith(("dialogs", "bot.channel", "scheduler"))
+            }
+            if found:
+                offenders[relative(path)] = sorted(found)
+    assert offenders == {}
+
+
+def test_dialogs_of_one_feature_do_not_import_another_features_dialogs() -> None:
+    offenders = {}
+    for path in files("dialogs"):
+        parts = path.relative_to(ROOT / "dialogs").parts
+        if len(parts) < 2:
+            continue
+        own = parts[0]
+        found = {
+            n
+            for n in imports_of(path)
+            if n.startswith("dialogs.") and n.split(".")[1] not in (own, "common")
+        }
+        if found:
+            offenders[relative(path)] = sorted(found)
+    assert offenders == {}
+
+
 def test_dialogs_and_scheduler_never_import_each_other() -> None:
-    assert {f for f, n in imported_modules("dialogs").items() if "scheduler" in n} == set()
-    assert {f for f, n in imported_modules("scheduler").items() if "dialogs" in n} == set()
+    assert [
+        relative(p)
+        for p in files("dialogs")
+        if any(n.startswith("scheduler") for n in imports_of(p))
+    ] == []
+    assert [
+        relative(p)
+        for p in files("scheduler")
+        if any(n.startswith("dialogs") for n in imports_of(p))
+    ] == []
 
 
 def test_content_is_data_only() -> None:
     assert list((ROOT / "content").rglob("*.py")) == []
 
 
-def test_botbuilder_is_imported_only_where_allowed_in_bot() -> None:
-    # Inside bot/, the SDK belongs to the edge and the wiring; the privacy core, the
-    # database layer, configuration and logging must not need it.
-    sdk = {"botbuilder", "botframework", "msrest"}
-    neutral = (
-        "bot/privacy/",
-        "bot/db/",
-        "bot/config.py",
-        "bot/logs.py",
-        "bot/status.py",
-        "bot/people.py",
-        "bot/cli_privacy.py",
-    )
-    offenders = {
-        file
-        for file, names in imported_modules("bot").items()
-        if file.startswith(neutral) and names & sdk
-    }
-    assert offenders == set()
+def test_the_boundary_check_sees_a_violation() -> None:
+    # The checks above would pass on an empty tree; this one proves the parser finds imports.
+    sample = ROOT / "bot" / "channel" / "adapter.py"
+    assert any(name.startswith("botbuilder") for name in imports_of(sample))

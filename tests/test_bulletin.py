@@ -20,6 +20,7 @@ from bot.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.clock import LONDON
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
+from bot.features import FEATURES
 from bot.privacy import rotation
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
@@ -346,13 +347,14 @@ async def test_export_erase_retention_and_rotation_cover_bulletin_data(
     await converse(service, connector, other, feedback("2026-11", "useful", "Thanks"))
 
     async with runtime.sessions() as session:
-        usage = await rotation.key_usage(session)
+        usage = await rotation.key_usage(session, FEATURES)
     assert usage["bulletin_feedback.comment"] == {runtime.privacy.cipher.active_id: 2}
 
     async with unit_of_work(runtime.sessions) as session:
         found = await export_person(
             session,
             runtime.privacy,
+            FEATURES,
             tenant_id=reader.tenant_id,
             aad_object_id=reader.aad_object_id,
         )
@@ -364,6 +366,7 @@ async def test_export_erase_retention_and_rotation_cover_bulletin_data(
         counts, _ = await erase_person(
             session,
             runtime.privacy,
+            FEATURES,
             tenant_id=reader.tenant_id,
             aad_object_id=reader.aad_object_id,
         )
@@ -371,7 +374,7 @@ async def test_export_erase_retention_and_rotation_cover_bulletin_data(
     assert await runtime.bulletins.comments("2026-11") == [("useful", "Thanks")]
 
     settings = runtime.settings
-    rules = retention_rules(settings, runtime.privacy.audit)
+    rules = retention_rules(settings, runtime.privacy.audit, FEATURES)
     months = settings.retention_bulletin_months
     counts = await purge(
         runtime.sessions,

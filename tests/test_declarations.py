@@ -22,16 +22,16 @@ from bot.core.content import Content, ContentError
 from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.session import unit_of_work
-from bot.declarations import (
-    Answer,
+from bot.declarations.factory import taxonomy_of
+from bot.declarations.repo import (
     count_declarations,
     countable_answers,
     countable_answers_query,
-    load_taxonomy,
-    taxonomy_of,
 )
 from bot.declarations.review import REVIEW_KIND, ReviewPrompter
 from bot.declarations.service import today_utc
+from bot.declarations.taxonomy import Answer, load_taxonomy
+from bot.features import FEATURES
 from bot.outbox.service import payload_context
 from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.keys import Keys
@@ -713,7 +713,7 @@ async def test_people_export_and_erase_include_the_declaration(
     privacy = chat.runtime.privacy
     ids = {"tenant_id": chat.user.tenant_id, "aad_object_id": chat.user.aad_object_id}
     async with create_sessionmaker(engine)() as session:
-        exported = await export_person(session, privacy, **ids)
+        exported = await export_person(session, privacy, FEATURES, **ids)
     declaration = exported["equality_declaration"]
     assert declaration["pseudonym"] == pseudonym(chat)
     assert declaration["answers"]["sexual_orientation"]["description"] == OWN_WORDS
@@ -725,7 +725,7 @@ async def test_people_export_and_erase_include_the_declaration(
     }
     assert declaration["history"][0]["event"] == "declared"
     async with unit_of_work(create_sessionmaker(engine)) as session:
-        counts, _ = await erase_person(session, privacy, **ids)
+        counts, _ = await erase_person(session, privacy, FEATURES, **ids)
     assert counts["equality_declaration_rows"] == 1 + 9 + 1 + 10
     assert await query(engine, "SELECT * FROM declaration_history") == []
     assert await counted(engine) == {}
@@ -744,9 +744,9 @@ async def test_key_rotation_reencrypts_self_descriptions(
             pseudonym=old.pseudonym,
         )
     )
-    await rotate(create_sessionmaker(engine), rotated)
+    await rotate(create_sessionmaker(engine), rotated, FEATURES)
     async with create_sessionmaker(engine)() as session:
-        usage = await key_usage(session)
+        usage = await key_usage(session, FEATURES)
     assert usage["declaration_descriptions.text"] == {"knew": 1}
     [(sealed, description_id)] = await query(
         engine, "SELECT text, id FROM declaration_descriptions"

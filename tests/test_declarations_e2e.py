@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.core.logs import configure_logging
 from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
-from bot.declarations import countable_answers
+from bot.declarations.repo import countable_answers
 from bot.declarations.review import ReviewPrompter
 from bot.declarations.service import today_utc
 from bot.outbox.service import build_worker

@@ -20,6 +20,7 @@ from bot.db.session import unit_of_work
 from bot.events import repo as repo_events
 from bot.events.models import Event, EventSignup, NetworkMember
 from bot.events.service import EventDraft, EventService
+from bot.features import FEATURES
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from tests.cards import cards, visible_text
@@ -566,7 +567,7 @@ async def test_adjustment_needs_are_deleted_the_day_after_the_event(
     chat = await person(service, connector, "Gus Hill")
     await sign_up(chat, slug, needs="dietary", details="Halal")
     runtime = runtime_of(service)
-    rules = retention_rules(settings, runtime.privacy.audit)
+    rules = retention_rules(settings, runtime.privacy.audit, FEATURES)
 
     counts = await purge(
         runtime.sessions, rules, runtime.privacy.audit, now=london("2027-01-20T23:00")
@@ -698,14 +699,22 @@ async def test_export_and_erase_include_events_and_networks(
     key = _key(chat)
     async with unit_of_work(runtime.sessions) as session:
         exported = await export_person(
-            session, runtime.privacy, tenant_id=key.tenant_id, aad_object_id=key.aad_object_id
+            session,
+            runtime.privacy,
+            FEATURES,
+            tenant_id=key.tenant_id,
+            aad_object_id=key.aad_object_id,
         )
     (signup,) = exported["events"]["event_signups"]
     assert signup["adjustment_needs"] == {"needs": ["other"], "details": "A quiet room"}
     assert exported["events"]["staff_networks"] == ["bame"]
     async with unit_of_work(runtime.sessions) as session:
         counts, _ = await erase_person(
-            session, runtime.privacy, tenant_id=key.tenant_id, aad_object_id=key.aad_object_id
+            session,
+            runtime.privacy,
+            FEATURES,
+            tenant_id=key.tenant_id,
+            aad_object_id=key.aad_object_id,
         )
     assert counts["event_rows"] == 2
     assert await signups(service, slug) == {}
@@ -756,7 +765,9 @@ async def test_key_rotation_reseals_identities_needs_and_memberships(
     await chat.tap({"command": "join network", "network": "bame"})
     runtime = runtime_of(service)
 
-    results = await rotation.rotate(runtime.sessions, cipher_for(f"{KEY_B},{TEST_ENCRYPTION_KEYS}"))
+    results = await rotation.rotate(
+        runtime.sessions, cipher_for(f"{KEY_B},{TEST_ENCRYPTION_KEYS}"), FEATURES
+    )
     done = {r.column: (r.reencrypted, r.skipped) for r in results}
     assert done["event_signups.who"] == (1, 0)
     assert done["event_signups.needs"] == (1, 0)

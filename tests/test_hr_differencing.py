@@ -54,9 +54,9 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.session import unit_of_work
 from bot.declarations.models import Declaration, DeclarationAnswer
-from bot.hr import build_hr_reports
 from bot.hr.cellkey import PTable
 from bot.hr.disclosure import Rules
+from bot.hr.factory import build_hr_reports
 from bot.hr.models import HrSnapshot
 from bot.hr.quarters import Quarter
 from bot.hr.repo import RosterRow, replace_roster

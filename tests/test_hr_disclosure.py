@@ -25,7 +25,7 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.core.content import Content
-from bot.declarations import taxonomy_of
+from bot.declarations.factory import taxonomy_of
 from bot.hr.cellkey import KEY_RANGE, Perturbation, RecordKeys, cell_key_secret
 from bot.hr.config import load_hr_config
 from bot.hr.disclosure import (
@@ -129,7 +129,7 @@ def test_stricter_thresholds_apply_and_weaker_ones_need_the_override() -> None:
 
 
 def test_settings_below_the_rule_are_refused_without_the_override() -> None:
-    from bot.hr import rules_from
+    from bot.hr.factory import rules_from
 
     with pytest.raises(DisclosureConfigError):
         rules_from(dev_settings(hr_min_count=5))

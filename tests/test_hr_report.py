@@ -29,9 +29,10 @@ from bot.db.engine import create_sessionmaker
 from bot.db.models import AuditEntry
 from bot.db.session import unit_of_work
 from bot.declarations.models import Declaration, DeclarationAnswer
-from bot.hr import build_hr_reports, record_keys_of
+from bot.features import FEATURES
 from bot.hr.cellkey import KEY_RANGE
 from bot.hr.disclosure import PROTECTS, TOO_FEW, Release
+from bot.hr.factory import build_hr_reports, record_keys_of
 from bot.hr.quarters import Quarter
 from bot.hr.repo import RosterRow, replace_roster
 from bot.hr.report import render_html, write_csv, write_html
@@ -687,9 +688,9 @@ async def test_key_rotation_reseals_frozen_quarters_and_they_still_read_the_same
             pseudonym=old.pseudonym,
         )
     )
-    await rotation.rotate(sessions, rotated)
+    await rotation.rotate(sessions, rotated, FEATURES)
     async with sessions() as session:
-        usage = await rotation.key_usage(session)
+        usage = await rotation.key_usage(session, FEATURES)
     assert usage["hr_snapshots.counts"] == {"knew": 1}
     after_rotation = HrReports(
         content=hr.content,

@@ -18,6 +18,7 @@ from bot.db.engine import create_sessionmaker
 from bot.db.models import AuditEntry
 from bot.db.session import unit_of_work
 from bot.declarations import repo as repo_declarations
+from bot.features import FEATURES
 from bot.hr import repo as repo_hr
 from bot.hr.config import load_hr_config
 from bot.hr.models import RosterPerson, RosterUpnLink
@@ -270,11 +271,15 @@ async def test_subject_access_shows_the_roster_row_and_erasure_removes_it(
     await import_text(engine, "object_id,department,grade\nalex-1,Public Health,14\n")
     sessions = create_sessionmaker(engine)
     async with unit_of_work(sessions) as session:
-        held = await export_person(session, core, tenant_id=TENANT, aad_object_id="alex-1")
+        held = await export_person(
+            session, core, FEATURES, tenant_id=TENANT, aad_object_id="alex-1"
+        )
     assert held["workforce_roster"]["department"] == "Public Health"
     assert held["workforce_roster"]["grade_band"] == "grade_13_15"
     async with unit_of_work(sessions) as session:
-        counts, _ = await erase_person(session, core, tenant_id=TENANT, aad_object_id="alex-1")
+        counts, _ = await erase_person(
+            session, core, FEATURES, tenant_id=TENANT, aad_object_id="alex-1"
+        )
     assert counts["roster_rows"] == 1
     assert await roster_rows(engine) == []
 

@@ -23,6 +23,7 @@ from bot.core.logs import configure_logging
 from bot.db.models import AuditEntry, BotStateDocument
 from bot.db.session import unit_of_work
 from bot.db.state import state_context
+from bot.features import FEATURES
 from bot.incidents.models import IncidentMessage, IncidentReport
 from bot.incidents.service import NOT_FOUND
 from bot.outbox.service import build_worker
@@ -823,7 +824,7 @@ async def test_closed_cases_are_purged_six_years_after_closure(
         first.status, first.closed_on = "closed", today - timedelta(days=365 * 6 + 10)
         second.status, second.closed_on = "closed", today - timedelta(days=365 * 5)
         kept = second.reference
-    rules = retention_rules(settings, runtime.privacy.audit)
+    rules = retention_rules(settings, runtime.privacy.audit, FEATURES)
     counts = await purge(runtime.sessions, rules, runtime.privacy.audit)
     assert counts["incidents"] == 1
     async with runtime.sessions() as session:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import migrate
 from bot.db.engine import create_engine
-from bot.db.models import Base
+from bot.features import metadata
 
 
 async def test_a_fresh_database_is_not_current_until_upgraded(database_url: str) -> None:
@@ -32,7 +32,7 @@ async def test_a_fresh_database_is_not_current_until_upgraded(database_url: str)
 async def test_migrations_produce_exactly_the_models_schema(engine: AsyncEngine) -> None:
     def differences(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata()))
 
     async with engine.connect() as connection:
         assert await connection.run_sync(differences) == []

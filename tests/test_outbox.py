@@ -26,6 +26,7 @@ from bot.db import references as repo_references
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
+from bot.features import FEATURES
 from bot.outbox.models import OutboxDelivery, OutboxMessage
 from bot.outbox.service import (
     ConnectorTransport,
@@ -665,7 +666,11 @@ async def test_export_lists_and_erase_removes_a_persons_deliveries(
     await settle(worker(outbox, sessions), sessions)
     async with unit_of_work(sessions) as session:
         found = await export_person(
-            session, privacy, tenant_id=subject.tenant_id, aad_object_id=subject.aad_object_id
+            session,
+            privacy,
+            FEATURES,
+            tenant_id=subject.tenant_id,
+            aad_object_id=subject.aad_object_id,
         )
         [delivered] = found["proactive_messages"]
         assert (delivered["kind"], delivered["about"], delivered["status"]) == (
@@ -674,7 +679,11 @@ async def test_export_lists_and_erase_removes_a_persons_deliveries(
             "sent",
         )
         counts, _ = await erase_person(
-            session, privacy, tenant_id=subject.tenant_id, aad_object_id=subject.aad_object_id
+            session,
+            privacy,
+            FEATURES,
+            tenant_id=subject.tenant_id,
+            aad_object_id=subject.aad_object_id,
         )
     assert counts["proactive_messages"] == 1
     assert len(await deliveries(sessions)) == 1  # the other person's
@@ -689,7 +698,7 @@ async def test_retention_deletes_finished_messages_only(
     await enqueue(sessions, outbox, people[1:], not_before=datetime.now(UTC) + timedelta(days=1))
     settings = dev_settings(retention_outbox_days=30)
     privacy = build_privacy(settings)
-    rules = retention_rules(settings, privacy.audit)
+    rules = retention_rules(settings, privacy.audit, FEATURES)
     counts = await purge(sessions, rules, privacy.audit, now=utcnow() + timedelta(days=31))
     assert counts["outbox"] == 1
     [left] = await deliveries(sessions)

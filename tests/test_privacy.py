@@ -23,6 +23,7 @@ from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
+from bot.features import FEATURES
 from bot.privacy import rotation
 from bot.privacy.audit import AuditLog, audit_key
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
@@ -148,7 +149,7 @@ async def test_rotation_reencrypts_everything_and_the_old_key_can_go(engine: Asy
     rotated = cipher_for(f"{KEY_B},{KEY_A}")
     lines: list[str] = []
     result = state_result(
-        await rotation.rotate(sessions, rotated, batch_size=3, progress=lines.append)
+        await rotation.rotate(sessions, rotated, FEATURES, batch_size=3, progress=lines.append)
     )
 
     assert (result.reencrypted, result.skipped) == (7, 0)
@@ -158,7 +159,9 @@ async def test_rotation_reencrypts_everything_and_the_old_key_can_go(engine: Asy
         "bot_state.document: 7 of 7 re-encrypted",
     ]
     async with sessions() as session:
-        assert in_use(await rotation.key_usage(session)) == {"bot_state.document": {"kB": 7}}
+        assert in_use(await rotation.key_usage(session, FEATURES)) == {
+            "bot_state.document": {"kB": 7}
+        }
     # Key A retired: everything still reads with key B alone.
     storage = SqlStorage(engine, sessions, cipher_for(KEY_B))
     read = await storage.read([f"conv/{n}" for n in range(7)])
@@ -176,15 +179,19 @@ async def test_an_interrupted_rotation_resumes_where_it_stopped(engine: AsyncEng
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        await rotation.rotate(sessions, rotated, batch_size=2, progress=crash_after_first_batch)
+        await rotation.rotate(
+            sessions, rotated, FEATURES, batch_size=2, progress=crash_after_first_batch
+        )
     async with sessions() as session:
-        assert in_use(await rotation.key_usage(session)) == {
+        assert in_use(await rotation.key_usage(session, FEATURES)) == {
             "bot_state.document": {"kA": 3, "kB": 2}
         }
-    result = state_result(await rotation.rotate(sessions, rotated, batch_size=2))
+    result = state_result(await rotation.rotate(sessions, rotated, FEATURES, batch_size=2))
     assert result.reencrypted == 3
     async with sessions() as session:
-        assert in_use(await rotation.key_usage(session)) == {"bot_state.document": {"kB": 5}}
+        assert in_use(await rotation.key_usage(session, FEATURES)) == {
+            "bot_state.document": {"kB": 5}
+        }
 
 
 async def test_rotation_seals_values_stored_before_encryption(engine: AsyncEngine) -> None:
@@ -197,7 +204,7 @@ async def test_rotation_seals_values_stored_before_encryption(engine: AsyncEngin
             {"doc": '{"answer":"plain"}'},
         )
     sessions = create_sessionmaker(engine)
-    result = state_result(await rotation.rotate(sessions, cipher_for(KEY_A)))
+    result = state_result(await rotation.rotate(sessions, cipher_for(KEY_A), FEATURES))
     assert result.reencrypted == 1
     async with engine.connect() as connection:
         document = (await connection.execute(text("SELECT document FROM bot_state"))).scalar()
@@ -424,7 +431,7 @@ async def test_the_purge_removes_exactly_what_is_due_and_audits_counts(
         await connection.execute(
             text("UPDATE audit_log SET at = :t WHERE id <= 2"), {"t": now - timedelta(days=365 * 8)}
         )
-    rules = retention_rules(settings, audit)
+    rules = retention_rules(settings, audit, FEATURES)
 
     first = await purge(sessions, rules, audit)
     assert {kind: first.pop(kind) for kind in ("drafts", "audit")} == {"drafts": 1, "audit": 2}

@@ -122,11 +122,15 @@ async def test_retention_purge_now(engine: AsyncEngine, database_url: str) -> No
     assert lines[:3] == [
         "rule drafts: unfinished conversations, 30 days after last use",
         "rule audit: audit entries, 7 years after writing",
-        "rule incidents: hate-incident reports, their messages and history, 6 years after the "
-        "case was closed",
+        "rule outbox: proactive messages and who they went to, 90 days after queueing once "
+        "nothing is left to send",
     ]
+    assert (
+        "rule incidents: hate-incident reports, their messages and history, 6 years after "
+        "the case was closed"
+    ) in lines
     assert all(line.startswith("rule ") for line in lines[:-1])
-    assert lines[-1].startswith("deleted: drafts 1, audit 0, incidents 0")
+    assert lines[-1].startswith("deleted: drafts 1, audit 0, outbox 0, incidents 0")
 
 
 async def test_a_person_can_be_exported_and_erased(

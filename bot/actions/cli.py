@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.actions import repo
 from bot.actions.deadlines import AnnualReview
+from bot.actions.feature import COMMANDS
 from bot.actions.plans import Action, Plans, load_plans, plans_directory, team_key
 from bot.actions.progress import plan_statuses, status_of, summary_counts
 from bot.actions.repo import ACTION, NOT_MINE, TEAM
@@ -287,9 +288,7 @@ async def leads_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `edi-bot actions ...` and `edi-bot leads ...`."""
-    actions = commands.add_parser(
-        "actions", help="the EDI action plans: validate, progress, report"
-    )
+    actions = commands.add_parser("actions", help=COMMANDS.help["actions"])
     sub = actions.add_subparsers(dest="actions_command", required=True, metavar="ACTION")
     sub.add_parser("validate", help="check content/action_plans/*.yaml").set_defaults(
         handler=lambda args: actions_validate(settings(), args)
@@ -308,7 +307,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     report.add_argument("--out", required=True, help="directory to write the report into")
     report.set_defaults(handler=lambda args: run(settings(), args, actions_report))
 
-    leads = commands.add_parser("leads", help="who leads the action plans' teams and actions")
+    leads = commands.add_parser("leads", help=COMMANDS.help["leads"])
     leads_sub = leads.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
     for name, text, handler in (
         ("assign", "make USER (object id or UPN) a lead", leads_assign),

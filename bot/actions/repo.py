@@ -19,7 +19,6 @@ ACTION = "action"
 NOT_MINE = "not_mine"
 # Nudge records and decided claims are kept this long (long enough that a milestone is
 # never nudged twice because its record was purged while it could still be due).
-RECORD_DAYS = 730
 
 
 def person_id(person: PersonKey) -> str:

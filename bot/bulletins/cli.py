@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 from bot.bulletins.authoring import BulletinError, check_card, load_bulletin, parse_month
+from bot.bulletins.feature import COMMANDS
 from bot.bulletins.service import BulletinService
 from bot.channel.terminal import CardTextRenderer
 from bot.cli.privacy import Context, actor, run, say
@@ -173,7 +174,7 @@ async def bulletin_comments(ctx: Context, args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `edi-bot bulletin validate|preview|publish|status|comments MONTH`."""
-    bulletin = commands.add_parser("bulletin", help="the monthly EDI bulletin")
+    bulletin = commands.add_parser("bulletin", help=COMMANDS.help["bulletin"])
     sub = bulletin.add_subparsers(dest="bulletin_command", required=True, metavar="ACTION")
 
     def month_parser(name: str, text: str) -> argparse.ArgumentParser:

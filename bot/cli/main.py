@@ -8,25 +8,23 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from bot.cli.commands import CORE
+from bot.core.registry import Commands
+from bot.features import FEATURES
 
-from bot.actions import cli as cli_actions
-from bot.bulletins import cli as cli_bulletin
-from bot.cli import manifest as cli_manifest
-from bot.cli.privacy import add_commands
-from bot.config import Settings
-from bot.core.logs import configure_logging
-from bot.events import cli as cli_events
-from bot.hr import cli as cli_report
-from bot.incidents import cli as cli_cases
-from bot.outbox import cli as cli_outbox
-from bot.privacy.keys import KeyConfigError, load_keys
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("bot.cli.main")
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -40,6 +38,8 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.core.logs import configure_logging
+    from bot.privacy.keys import KeyConfigError, load_keys
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -80,6 +80,7 @@ async def _settle_heap(app: object) -> None:
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.channel.terminal import run_chat
+    from bot.core.logs import configure_logging
 
     settings = _settings()
     configure_logging("WARNING", settings.log_format)
@@ -87,6 +88,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
+    from bot.core.logs import configure_logging
     from bot.db import migrate
     from bot.db.engine import create_engine
 
@@ -109,8 +111,23 @@ def _db(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+def command_groups() -> list[Commands]:
+    """Every command group: the core's, then each feature's."""
+    return [*CORE, *(f.commands for f in FEATURES if f.commands is not None)]
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The subcommand `argv` names (its first word that is not an option), if any."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((word for word in words if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command listed, and the one `argv` names fully built.
+
+    Only the chosen command's module is imported, so `edi-bot --help` and each command start
+    without loading what the others need (the dialogs, the database layer, the SDK).
+    """
     parser = argparse.ArgumentParser(
         prog="edi-bot", description="Leicestershire County Council's EDI bot for Microsoft Teams."
     )
@@ -131,37 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", help="show the schema revision (exit 1 if behind)")
     db.set_defaults(handler=_db)
 
-    add_commands(commands, _settings)
-    cli_outbox.add_commands(commands, _settings)
-    cli_bulletin.add_commands(commands, _settings)
-    cli_cases.add_commands(commands, _settings)
-    cli_events.add_commands(commands, _settings)
-    cli_manifest.add_commands(commands, _settings)
-    cli_actions.add_commands(commands, _settings)
-    cli_report.add_commands(commands, _settings)
+    chosen = _command_in(argv)
+    for group in command_groups():
+        if chosen in group.help:
+            group.add_to(commands, _settings)
+        else:
+            group.add_placeholders(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `edi-bot` command line."""
-    args = build_parser().parse_args(argv)
-    quiet = (
-        "keys",
-        "roles",
-        "audit",
-        "retention",
-        "person",
-        "bulletin",
-        "outbox",
-        "cases",
-        "manifest",
-        "events",
-        "actions",
-        "leads",
-        "roster",
-        "report",
-    )
+    args = build_parser(argv).parse_args(argv)
+    quiet = {name for group in command_groups() for name in group.help}
     if args.command in quiet:
+        from bot.core.logs import configure_logging
+
         configure_logging("WARNING")
     try:
         return int(args.handler(args))

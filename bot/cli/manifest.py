@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.channel.manifest import ManifestError, write_package
+from bot.cli.commands import MANIFEST
 from bot.config import Settings
 from bot.core.content import Content, ContentError
 
@@ -31,8 +32,6 @@ def _manifest(settings: Callable[[], Settings], args: argparse.Namespace) -> int
 
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `manifest`."""
-    manifest = commands.add_parser(
-        "manifest", help="build the Teams app package (manifest.json and icons, zipped)"
-    )
+    manifest = commands.add_parser("manifest", help=MANIFEST.help["manifest"])
     manifest.add_argument("--out", required=True, help="directory to write into (created)")
     manifest.set_defaults(handler=lambda args: _manifest(settings, args))

@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli.commands import PRIVACY
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AuditEntry
 from bot.db.session import unit_of_work
+from bot.features import FEATURES
 from bot.privacy import rotation
 from bot.privacy.audit import describe
 from bot.privacy.core import PrivacyCore, build_privacy
@@ -95,7 +97,7 @@ def keys_generate() -> int:
 async def keys_status(ctx: Context, args: argparse.Namespace) -> int:
     """How many values each key id holds, per encrypted column."""
     async with ctx.sessions() as session:
-        usage = await rotation.key_usage(session)
+        usage = await rotation.key_usage(session, FEATURES)
     active = ctx.privacy.cipher.active_id
     say(f"active key: {active}; configured: {', '.join(ctx.privacy.keys.encryption)}")
     stale = 0
@@ -119,7 +121,9 @@ async def keys_rotate(ctx: Context, args: argparse.Namespace) -> int:
     """Re-encrypt everything under the active key, with progress; safe to re-run."""
     cipher = ctx.privacy.cipher
     say(f"re-encrypting under key {cipher.active_id} in batches of {args.batch_size:,}")
-    results = await rotation.rotate(ctx.sessions, cipher, batch_size=args.batch_size, progress=say)
+    results = await rotation.rotate(
+        ctx.sessions, cipher, FEATURES, batch_size=args.batch_size, progress=say
+    )
     detail = {r.column: {"reencrypted": r.reencrypted, "skipped": r.skipped} for r in results}
     async with unit_of_work(ctx.sessions) as session:
         await ctx.privacy.audit.append(
@@ -226,7 +230,7 @@ async def audit_show(ctx: Context, args: argparse.Namespace) -> int:
 
 async def retention_purge(ctx: Context, args: argparse.Namespace) -> int:
     """Apply every retention rule now (the nightly job does the same)."""
-    rules = retention_rules(ctx.settings, ctx.privacy.audit)
+    rules = retention_rules(ctx.settings, ctx.privacy.audit, FEATURES)
     for rule in rules:
         say(f"rule {rule.kind}: {rule.policy}")
     counts = await purge(ctx.sessions, rules, ctx.privacy.audit, actor=actor())
@@ -247,7 +251,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
 
         return handler
 
-    keys = commands.add_parser("keys", help="encryption keys: generate, status, rotate")
+    keys = commands.add_parser("keys", help=PRIVACY.help["keys"])
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     keys_sub.add_parser("generate", help="print new key settings").set_defaults(
         handler=lambda _: keys_generate()
@@ -259,7 +263,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     rotate.set_defaults(handler=runner(keys_rotate))
 
-    roles = commands.add_parser("roles", help="who holds admin, hr, case_handler, ...")
+    roles = commands.add_parser("roles", help=PRIVACY.help["roles"])
     roles_sub = roles.add_subparsers(dest="roles_command", required=True, metavar="ACTION")
     grant = roles_sub.add_parser("grant", help="give USER (object id or UPN) a ROLE")
     grant.add_argument("role")
@@ -274,7 +278,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     listing.add_argument("role", nargs="?")
     listing.set_defaults(handler=runner(roles_list))
 
-    audit = commands.add_parser("audit", help="the audit log: verify, show")
+    audit = commands.add_parser("audit", help=PRIVACY.help["audit"])
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="check the hash chain").set_defaults(
         handler=runner(audit_verify)
@@ -283,7 +287,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     show.add_argument("--limit", type=int, default=50)
     show.set_defaults(handler=runner(audit_show))
 
-    retention = commands.add_parser("retention", help="apply the retention rules now")
+    retention = commands.add_parser("retention", help=PRIVACY.help["retention"])
     retention_sub = retention.add_subparsers(
         dest="retention_command", required=True, metavar="ACTION"
     )
@@ -302,7 +306,11 @@ async def person_export(ctx: Context, args: argparse.Namespace) -> int:
 
     async with unit_of_work(ctx.sessions) as session:
         found = await export_person(
-            session, ctx.privacy, tenant_id=args.tenant, aad_object_id=args.aad_object_id
+            session,
+            ctx.privacy,
+            FEATURES,
+            tenant_id=args.tenant,
+            aad_object_id=args.aad_object_id,
         )
         await ctx.privacy.audit.append(
             session,
@@ -325,7 +333,11 @@ async def person_erase(ctx: Context, args: argparse.Namespace) -> int:
         return 2
     async with unit_of_work(ctx.sessions) as session:
         counts, pseudonym = await erase_person(
-            session, ctx.privacy, tenant_id=args.tenant, aad_object_id=args.aad_object_id
+            session,
+            ctx.privacy,
+            FEATURES,
+            tenant_id=args.tenant,
+            aad_object_id=args.aad_object_id,
         )
         await ctx.privacy.audit.append(
             session,
@@ -341,7 +353,7 @@ async def person_erase(ctx: Context, args: argparse.Namespace) -> int:
 
 def add_person_commands(commands: argparse._SubParsersAction, runner: Any) -> None:  # type: ignore[type-arg]
     """Register `edi-bot person export|erase`."""
-    person = commands.add_parser("person", help="one person's data: export, erase")
+    person = commands.add_parser("person", help=PRIVACY.help["person"])
     person_sub = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
     for name, handler, text in (
         ("export", person_export, "print everything held about a person, as JSON"),

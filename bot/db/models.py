@@ -1,4 +1,6 @@
-"""The schema, in one place. Alembic migrations under migrations/ must match it."""
+"""The core tables (conversation state and references, roles, the audit log) and the Base
+every feature's models derive from. `bot.features.metadata()` gives the whole schema, which
+the one Alembic chain under migrations/ must match."""
 
 from __future__ import annotations
 
@@ -90,7 +92,3 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))
-
-
-# Each feature's tables live in their own module; importing them here puts them in
-# Base.metadata (the schema Alembic's migrations are compared against).

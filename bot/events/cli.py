@@ -15,6 +15,7 @@ from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.core.content import Content, ContentError
 from bot.db.session import unit_of_work
+from bot.events.feature import COMMANDS
 from bot.events.files import event_files, read_event_file
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.service import (
@@ -285,7 +286,7 @@ async def organisers_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `edi-bot events ...`."""
-    events = commands.add_parser("events", help="staff network events and Big Conversations")
+    events = commands.add_parser("events", help=COMMANDS.help["events"])
     sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
 
     def runner(command: Any) -> Callable[[argparse.Namespace], int]:

@@ -34,6 +34,7 @@ from bot.core.people import PersonKey
 from bot.db.models import utcnow
 from bot.events import repo as repo_events
 from bot.events.calendar import LONDON, CalendarLinks, Method, build_ics, link_key
+from bot.events.feature import IDENTITY_DAYS
 from bot.events.models import Event, EventSignup, NetworkMember
 from bot.events.networks import BIG_CONVERSATION, Network, load_networks
 from bot.outbox.service import Outbox, card_activity
@@ -50,7 +51,6 @@ MAX_TEXT = 2000
 MAX_DETAILS = 500
 MAX_CAPACITY = 10_000
 # Sealed identities are wiped this long after the event (attendance is marked by then).
-IDENTITY_DAYS = 30
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 SignupOutcome = Literal[

@@ -16,9 +16,10 @@ from bot.cli.privacy import Command, Context, actor, run, say
 from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
-from bot.hr import build_hr_reports
 from bot.hr.config import load_hr_config
 from bot.hr.disclosure import DisclosureConfigError
+from bot.hr.factory import build_hr_reports
+from bot.hr.feature import COMMANDS
 from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html
 from bot.hr.roster import UpnKeys, apply_import, plan_import, problem_lines
@@ -157,7 +158,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     def runner(command: Command) -> Callable[[argparse.Namespace], int]:
         return lambda args: run(settings(), args, command)
 
-    roster = commands.add_parser("roster", help="the workforce roster (HR's denominators)")
+    roster = commands.add_parser("roster", help=COMMANDS.help["roster"])
     roster_sub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
     importing = roster_sub.add_parser(
         "import", help="replace the roster with a CSV (object_id or upn, department, grade)"
@@ -174,7 +175,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     )
     importing.set_defaults(handler=runner(roster_import))
 
-    report = commands.add_parser("report", help="anonymised reports for HR")
+    report = commands.add_parser("report", help=COMMANDS.help["report"])
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
     quarterly = report_sub.add_parser(
         "quarterly", help="CSV files and an HTML report for a quarter"

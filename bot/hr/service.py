@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.content import Content, ContentError
-from bot.declarations import taxonomy_of
+from bot.declarations.factory import taxonomy_of
 from bot.declarations.taxonomy import Taxonomy
 from bot.hr import repo as repo_hr
 from bot.hr import tables

@@ -19,6 +19,7 @@ from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
+from bot.incidents.feature import COMMANDS
 from bot.incidents.service import Incidents, categories_of, find_reference, forget_released
 
 
@@ -197,7 +198,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     def runner(command: Any) -> Callable[[argparse.Namespace], int]:
         return lambda args: run(settings(), args, command)
 
-    cases = commands.add_parser("cases", help="incident cases, for case handlers (audited)")
+    cases = commands.add_parser("cases", help=COMMANDS.help["cases"])
     sub = cases.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
     listing = sub.add_parser("list", help="open cases, oldest first")
     listing.add_argument("--all", action="store_true", help="closed cases too")

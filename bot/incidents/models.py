@@ -159,3 +159,23 @@ class IncidentCheckAttempts(Base):
     who: Mapped[str] = mapped_column(String(64), primary_key=True)
     window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def details_context(reference: object) -> str:
+    """The associated data a report's sealed details are bound to: its reference."""
+    return f"incident_reports.details:{reference}"
+
+
+def reporter_context(reference: object) -> str:
+    """The associated data a report's sealed reporter is bound to: its reference."""
+    return f"incident_reports.reporter:{reference}"
+
+
+def message_context(message_id: object) -> str:
+    """The associated data a case message's sealed body is bound to: its row."""
+    return f"incident_messages.body:{message_id}"
+
+
+def intake_context(row_id: object) -> str:
+    """The associated data a sealed intake item is bound to: its random row id."""
+    return f"incident_intake:{row_id}"

@@ -44,7 +44,11 @@ from bot.incidents.models import (
     IncidentIntake,
     IncidentMessage,
     IncidentReport,
+    details_context,
+    intake_context,
+    message_context,
     random_row_id,
+    reporter_context,
 )
 from bot.outbox.service import Outbox, card_activity, text_activity
 from bot.privacy.audit import AuditLog
@@ -369,7 +373,7 @@ class Incidents:
             "aad_object_id": reporter.key.aad_object_id,
             "name": reporter.name,
         }
-        sealed = self._seal(who, f"incident_reports.reporter:{reference}")
+        sealed = self._seal(who, reporter_context(reference))
         report.reporter, report.reporter_key = sealed.token, sealed.key_id
         report.reporter_pseudonym = self._pseudonyms.of(reporter.key)
         session.add(report)
@@ -423,7 +427,7 @@ class Incidents:
             for name, value in fields.items()
         }
         received: date = values["received_on"]
-        sealed = self._seal(details, f"incident_reports.details:{fields['reference']}")
+        sealed = self._seal(details, details_context(fields["reference"]))
         return IncidentReport(
             id=random_row_id(),
             **values,
@@ -455,15 +459,13 @@ class Incidents:
 
     async def view(self, session: AsyncSession, report: IncidentReport) -> CaseView:
         """The report decrypted, with its messages and history."""
-        details = self._open(
-            report.details, report.details_key, f"incident_reports.details:{report.reference}"
-        )
+        details = self._open(report.details, report.details_key, details_context(report.reference))
         reporter = None
         if report.reporter is not None and report.reporter_key is not None:
             reporter = self._open(
                 report.reporter,
                 report.reporter_key,
-                f"incident_reports.reporter:{report.reference}",
+                reporter_context(report.reference),
             )
         view = CaseView(
             report=report,
@@ -481,7 +483,7 @@ class Incidents:
             try:
                 body = self._cipher.open(
                     Sealed(message.body_key, message.body),
-                    context=f"incident_messages.body:{message.id}",
+                    context=message_context(message.id),
                 )
             except DecryptionError:
                 body = "(this message could not be decrypted)"
@@ -619,7 +621,7 @@ class Incidents:
         row_id = random_row_id()
         document = json.dumps(item, ensure_ascii=False)
         document += " " * (-len(document) % _INTAKE_PAD)
-        sealed = self._cipher.seal(document, context=f"incident_intake:{row_id}")
+        sealed = self._cipher.seal(document, context=intake_context(row_id))
         session.add(IncidentIntake(id=row_id, payload=sealed.token, payload_key=sealed.key_id))
         await session.flush()
 
@@ -633,7 +635,7 @@ class Incidents:
         held = []
         for row in rows.scalars():
             try:
-                item = self._open(row.payload, row.payload_key, f"incident_intake:{row.id}")
+                item = self._open(row.payload, row.payload_key, intake_context(row.id))
             except DecryptionError:
                 log.error("incident.intake_unreadable")
                 continue
@@ -749,7 +751,7 @@ class Incidents:
         """Store a message on the case, sealed."""
         message_id = random_row_id()
         seq = await _next_seq(session, IncidentMessage, report.id)
-        sealed = self._cipher.seal(body, context=f"incident_messages.body:{message_id}")
+        sealed = self._cipher.seal(body, context=message_context(message_id))
         session.add(
             IncidentMessage(
                 id=message_id,
@@ -912,7 +914,7 @@ class Incidents:
         who = self._open(
             report.reporter,
             report.reporter_key or "",
-            f"incident_reports.reporter:{report.reference}",
+            reporter_context(report.reference),
         )
         person = PersonKey(who["tenant_id"], who["aad_object_id"])
         await self._outbox.enqueue(
@@ -1325,7 +1327,7 @@ async def export_reports(
         details = json.loads(
             cipher.open(
                 Sealed(report.details_key, report.details),
-                context=f"incident_reports.details:{report.reference}",
+                context=details_context(report.reference),
             )
         )
         messages = await session.execute(
@@ -1347,7 +1349,7 @@ async def export_reports(
                         "from": m.author,
                         "on": m.written_on,
                         "text": cipher.open(
-                            Sealed(m.body_key, m.body), context=f"incident_messages.body:{m.id}"
+                            Sealed(m.body_key, m.body), context=message_context(m.id)
                         ),
                     }
                     for m in messages.scalars()

@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from bot.cli.commands import OUTBOX
 from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.db.session import unit_of_work
@@ -96,7 +97,7 @@ async def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Settings]) -> None:  # type: ignore[type-arg]
     """Register `edi-bot outbox status|work|retry`."""
-    outbox = commands.add_parser("outbox", help="proactive messages: status, work, retry")
+    outbox = commands.add_parser("outbox", help=OUTBOX.help["outbox"])
     sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     sub.add_parser("status", help="deliveries by kind and status").set_defaults(
         handler=lambda args: run(settings(), args, outbox_status)

@@ -21,7 +21,7 @@ import base64
 import binascii
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.content import Content
 from bot.core.people import PersonKey
-from bot.declarations import taxonomy_of
+from bot.core.registry import Feature
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import DecryptionError, Sealed
 from bot.privacy.subject_access import export_person
@@ -57,6 +57,7 @@ class DataCopyLinks:
     privacy: PrivacyCore
     base_url: str
     content: Content
+    features: Sequence[Feature]
     minutes: int = LINK_MINUTES
 
     @property
@@ -98,7 +99,11 @@ class DataCopyLinks:
     async def held(self, session: AsyncSession, person: PersonKey) -> dict[str, Any]:
         """Everything held about `person`, as the DPO's export has it, without the pseudonym."""
         exported = await export_person(
-            session, self.privacy, tenant_id=person.tenant_id, aad_object_id=person.aad_object_id
+            session,
+            self.privacy,
+            self.features,
+            tenant_id=person.tenant_id,
+            aad_object_id=person.aad_object_id,
         )
         pseudonym = str(exported.get(PSEUDONYM_KEY) or self.privacy.pseudonyms.of(person))
         held: dict[str, Any] = _withhold(exported, pseudonym, str(self.words["withheld"]))
@@ -135,26 +140,10 @@ class DataCopyLinks:
             "sections": sections,
         }
         copy = {name: _readable(held[name]) for name in order}
-        declaration = copy.get("equality_declaration")
-        if isinstance(declaration, dict):
-            self._label_answers(declaration)
+        for feature in self.features:
+            if feature.in_words is not None:
+                feature.in_words(self.content, copy)
         return {"about_this_file": about, **copy}
-
-    def _label_answers(self, declaration: dict[str, Any]) -> None:
-        """Beside each stored code, the question and the answer in words."""
-        taxonomy = taxonomy_of(self.content)
-        answers = declaration.get("answers")
-        if not isinstance(answers, dict):
-            return
-        for question_id, answer in answers.items():
-            question = taxonomy.question(question_id)
-            if question is None or not isinstance(answer, dict):
-                continue
-            option = question.option(str(answer.get("code")))
-            labelled = {"question": question.title}
-            if option is not None:
-                labelled["answer"] = option.label
-            answers[question_id] = {**labelled, **answer}
 
 
 def summarise(held: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,25 +1,21 @@
 """One person's data across every table: what a subject access request or an erasure needs.
 
-Each feature that stores something about a person adds it to both functions here.
+The privacy core's own tables (conversations, roles, audit, proactive messages) are handled
+here; each feature's part comes from its `Feature.export` and `Feature.erase`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import repo as repo_actions
-from bot.bulletins.service import erase_bulletin_data, export_bulletin_data
 from bot.core.people import PersonKey
+from bot.core.registry import Feature, Subject
 from bot.db.models import AuditEntry, BotStateDocument, ConversationReferenceRecord, RoleGrant
 from bot.db.state import state_context
-from bot.declarations import export_declaration, withdraw_declaration
-from bot.events.service import erase_event_data, export_event_data
-from bot.hr import repo as repo_hr
-from bot.incidents.models import IncidentReport
-from bot.incidents.service import export_reports, unlink_reporter
 from bot.outbox.models import OutboxDelivery, OutboxMessage
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import Sealed
@@ -35,11 +31,22 @@ async def _conversation_keys(session: AsyncSession, person: PersonKey) -> list[s
     return [f"msteams/conversations/{conversation_id}" for (conversation_id,) in rows]
 
 
+def subject_of(privacy: PrivacyCore, person: PersonKey) -> Subject:
+    """The person with the pseudonym their feature data is kept under."""
+    return Subject(person=person, pseudonym=privacy.pseudonyms.of(person))
+
+
 async def export_person(
-    session: AsyncSession, privacy: PrivacyCore, *, tenant_id: str, aad_object_id: str
+    session: AsyncSession,
+    privacy: PrivacyCore,
+    features: Sequence[Feature],
+    *,
+    tenant_id: str,
+    aad_object_id: str,
 ) -> dict[str, Any]:
     """Everything held about the person, decrypted, as plain data."""
     person = PersonKey(tenant_id, aad_object_id)
+    subject = subject_of(privacy, person)
     table = ConversationReferenceRecord
     references = (
         await session.execute(
@@ -70,8 +77,7 @@ async def export_person(
             select(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
         )
     ).scalars()
-    actor = f"teams:{person.tenant_id}/{person.aad_object_id}"
-    acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == actor))
+    acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == subject.actor))
     deliveries = await session.execute(
         select(OutboxMessage.kind, OutboxMessage.subject, OutboxDelivery.status)
         .add_columns(OutboxDelivery.sent_at, OutboxDelivery.updated_at)
@@ -80,8 +86,8 @@ async def export_person(
         .where(table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id)
         .order_by(OutboxDelivery.id)
     )
-    return {
-        "pseudonym": privacy.pseudonyms.of(person),
+    held: dict[str, Any] = {
+        "pseudonym": subject.pseudonym,
         "conversation_references": [
             {
                 "conversation_id": r.conversation_id,
@@ -96,34 +102,27 @@ async def export_person(
         "roles": [
             {"role": g.role, "granted_at": g.granted_at, "granted_by": g.granted_by} for g in grants
         ],
-        "incident_reports": await export_reports(
-            session, privacy.cipher, privacy.pseudonyms.of(person)
-        ),
-        "equality_declaration": await export_declaration(
-            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
-        ),
         "audited_actions": [
             {"at": e.at, "action": e.action, "object_type": e.object_type} for e in acted.scalars()
         ],
         "proactive_messages": [
-            {"kind": k, "about": subject, "status": status, "sent_at": sent, "updated_at": at}
-            for k, subject, status, sent, at in deliveries
+            {"kind": k, "about": about, "status": status, "sent_at": sent, "updated_at": at}
+            for k, about, status, sent, at in deliveries
         ],
-        "bulletin": await export_bulletin_data(
-            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
-        ),
-        "events": await export_event_data(
-            session, privacy.cipher, pseudonym=privacy.pseudonyms.of(person)
-        ),
-        "action_plans": await repo_actions.export_person(session, person=person),
-        "workforce_roster": await repo_hr.export_roster(
-            session, pseudonym=privacy.pseudonyms.of(person)
-        ),
     }
+    for feature in features:
+        if feature.export is not None:
+            held.update(await feature.export(session, privacy.cipher, subject))
+    return held
 
 
 async def erase_person(
-    session: AsyncSession, privacy: PrivacyCore, *, tenant_id: str, aad_object_id: str
+    session: AsyncSession,
+    privacy: PrivacyCore,
+    features: Sequence[Feature],
+    *,
+    tenant_id: str,
+    aad_object_id: str,
 ) -> tuple[dict[str, int], str]:
     """Delete the person's data; returns counts per kind and their pseudonym (for the audit).
 
@@ -155,25 +154,8 @@ async def erase_person(
         delete(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
     )
     counts["roles"] = int(result.rowcount)  # type: ignore[attr-defined]
-    counts["incident_reports_unlinked"] = await unlink_reporter(
-        session, privacy.pseudonyms.of(person)
-    )
-    result = await session.execute(
-        update(IncidentReport)
-        .where(IncidentReport.assigned_to == f"teams:{person.tenant_id}/{person.aad_object_id}")
-        .values(assigned_to=None)
-    )
-    counts["cases_unassigned"] = int(result.rowcount)  # type: ignore[attr-defined]
-    declaration = await withdraw_declaration(session, pseudonym=privacy.pseudonyms.of(person))
-    counts["equality_declaration_rows"] = sum(declaration.values())
-    counts["bulletin_rows"] = await erase_bulletin_data(
-        session, pseudonym=privacy.pseudonyms.of(person)
-    )
-    counts["event_rows"] = await erase_event_data(
-        session, pseudonym=privacy.pseudonyms.of(person), person=person
-    )
-    counts["action_plan_rows"] = await repo_actions.erase_person(session, person=person)
-    counts["roster_rows"] = await repo_hr.erase_roster(
-        session, pseudonym=privacy.pseudonyms.of(person)
-    )
-    return counts, privacy.pseudonyms.of(person)
+    subject = subject_of(privacy, person)
+    for feature in features:
+        if feature.erase is not None:
+            counts.update(await feature.erase(session, subject))
+    return counts, subject.pseudonym

@@ -8,9 +8,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.db.engine import create_engine
-from bot.db.models import Base
 
-target_metadata = Base.metadata
+# The full schema (every feature's tables) is only needed to autogenerate a migration; whoever
+# does that passes `bot.features.metadata()` in `config.attributes["target_metadata"]`, so the
+# database layer never imports a feature.
+target_metadata = context.config.attributes.get("target_metadata")
 
 
 def _run(connection: Connection) -> None:

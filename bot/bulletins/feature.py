@@ -1,0 +1,79 @@
+"""The monthly bulletin: what the feature declares to the app, CLI and privacy core.
+
+Imports of the feature's modules sit inside the functions: see bot/core/registry.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.config import Settings
+    from bot.privacy.crypto import FieldCipher
+
+
+async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
+    from bot.bulletins.service import export_bulletin_data
+
+    return {"bulletin": await export_bulletin_data(session, cipher, pseudonym=subject.pseudonym)}
+
+
+async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    from bot.bulletins.service import erase_bulletin_data
+
+    return {"bulletin_rows": await erase_bulletin_data(session, pseudonym=subject.pseudonym)}
+
+
+def _retention(settings: Settings) -> list[RetentionRule]:
+    months_kept = settings.retention_bulletin_months
+
+    async def purge(session: AsyncSession, now: datetime) -> int:
+        from bot.bulletins.repo import purge_before
+
+        months = now.year * 12 + now.month - 1 - months_kept
+        return await purge_before(session, month=f"{months // 12:04d}-{months % 12 + 1:02d}")
+
+    policy = (
+        f"bulletin reach, reactions and comments, {months_kept} months after the bulletin's month"
+    )
+    return [RetentionRule("bulletin", policy, purge)]
+
+
+def _columns() -> list[EncryptedColumn]:
+    from bot.bulletins.models import BulletinFeedback
+    from bot.bulletins.service import comment_context
+
+    table = BulletinFeedback.__table__.c
+    return [
+        EncryptedColumn(
+            "bulletin_feedback.comment",
+            table.id,
+            table.comment,
+            table.comment_key_id,
+            comment_context,
+        )
+    ]
+
+
+COMMANDS = Commands(
+    "bot.bulletins.cli",
+    {
+        "bulletin": "the monthly EDI bulletin",
+    },
+)
+
+
+BULLETINS = Feature(
+    name="bulletins",
+    models="bot.bulletins.models",
+    commands=COMMANDS,
+    export=_export,
+    erase=_erase,
+    retention=_retention,
+    encrypted_columns=_columns,
+)

@@ -1,0 +1,23 @@
+"""The command groups that belong to no feature: the privacy core's, the outbox's, the Teams
+app package's. Features declare theirs in their `feature.py`."""
+
+from __future__ import annotations
+
+from bot.core.registry import Commands
+
+PRIVACY = Commands(
+    "bot.cli.privacy",
+    {
+        "keys": "encryption keys: generate, status, rotate",
+        "roles": "who holds admin, hr, case_handler, ...",
+        "audit": "the audit log: verify, show",
+        "retention": "apply the retention rules now",
+        "person": "one person's data: export, erase",
+    },
+)
+OUTBOX = Commands("bot.outbox.cli", {"outbox": "proactive messages: status, work, retry"})
+MANIFEST = Commands(
+    "bot.cli.manifest",
+    {"manifest": "build the Teams app package (manifest.json and icons, zipped)"},
+)
+CORE = (PRIVACY, OUTBOX, MANIFEST)

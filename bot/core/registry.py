@@ -1,0 +1,123 @@
+"""What a feature declares about itself, once, for the app, CLI, scheduler and privacy core.
+
+Each feature package has a `feature.py` holding one `Feature`; `bot/features.py` lists them.
+The privacy core (export, erasure, retention, key rotation), the CLI and the runtime iterate
+that list, so none of them imports a feature and adding one touches none of them.
+
+A `feature.py` imports nothing heavy at module level (its callables import their modules
+when called): the command line reads every feature's record before it knows which command
+runs, and `edi-bot --help` must not load the database layer to print a list.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.core.people import PersonKey
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.config import Settings
+    from bot.core.content import Content
+    from bot.privacy.crypto import FieldCipher
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The person a subject-access export or an erasure is about, in each form data is kept."""
+
+    person: PersonKey
+    pseudonym: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit log and case assignments name the person."""
+        return f"teams:{self.person.tenant_id}/{self.person.aad_object_id}"
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """One kind of data, its policy in words, and how to delete what is past it."""
+
+    kind: str
+    policy: str
+    purge: Callable[[AsyncSession, datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """A column of sealed values, the column naming their key, and how each is bound."""
+
+    name: str
+    primary_key: Any  # a table Column
+    value: Any  # a table Column: .table and .name are used
+    key_id: Any
+    context: Callable[[Any], str]
+
+
+Export = Callable[["AsyncSession", "FieldCipher", Subject], Awaitable[dict[str, Any]]]
+Erase = Callable[["AsyncSession", Subject], Awaitable[dict[str, int]]]
+InWords = Callable[["Content", dict[str, Any]], None]
+
+
+def _no_rules(settings: Settings) -> list[RetentionRule]:
+    return []
+
+
+def _no_columns() -> list[EncryptedColumn]:
+    return []
+
+
+@dataclass(frozen=True)
+class Commands:
+    """Top-level CLI commands: their names and one-line help, in order, and the module whose
+    `add_commands(subparsers, settings)` adds them (imported only when one of them runs)."""
+
+    module: str
+    help: Mapping[str, str]
+
+    def add_to(
+        self, subparsers: argparse._SubParsersAction[Any], settings: Callable[[], Settings]
+    ) -> None:
+        """Add the real commands (importing their module now)."""
+        import importlib
+
+        importlib.import_module(self.module).add_commands(subparsers, settings)
+
+    def add_placeholders(self, subparsers: argparse._SubParsersAction[Any]) -> None:
+        """Add each command by name and help only, for the command list."""
+        for name, text in self.help.items():
+            subparsers.add_parser(name, help=text, add_help=False)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's declaration: its tables, commands, and what it holds about people.
+
+    - `models`: the module defining its tables (imported so the schema knows them);
+    - `commands`: its top-level CLI commands (they log warnings only);
+    - `export` / `erase`: its part of a subject-access export and of an erasure, keyed by the
+      names the export file uses;
+    - `in_words`: adds plain-English labels to its part of a person's own copy;
+    - `retention`: its retention rules, from settings;
+    - `encrypted_columns`: every column it seals, for key rotation and key usage.
+    """
+
+    name: str
+    models: str
+    commands: Commands | None = None
+    export: Export | None = None
+    erase: Erase | None = None
+    in_words: InWords | None = None
+    retention: Callable[[Settings], list[RetentionRule]] = _no_rules
+    encrypted_columns: Callable[[], list[EncryptedColumn]] = _no_columns
+
+
+def columns_of(features: Sequence[Feature]) -> list[EncryptedColumn]:
+    """Every encrypted column the features declare, in the features' order."""
+    return [column for feature in features for column in feature.encrypted_columns()]

@@ -1,0 +1,73 @@
+"""Equality declarations: what the feature declares to the app, CLI and privacy core.
+
+Imports of the feature's modules sit inside the functions: see bot/core/registry.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.core.registry import EncryptedColumn, Feature, Subject
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.core.content import Content
+    from bot.privacy.crypto import FieldCipher
+
+SECTION = "equality_declaration"
+
+
+async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
+    from bot.declarations.service import export_declaration
+
+    return {SECTION: await export_declaration(session, cipher, pseudonym=subject.pseudonym)}
+
+
+async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    from bot.declarations.service import withdraw_declaration
+
+    rows = await withdraw_declaration(session, pseudonym=subject.pseudonym)
+    return {"equality_declaration_rows": sum(rows.values())}
+
+
+def _in_words(content: Content, copy: dict[str, Any]) -> None:
+    """Beside each stored code, the question and the answer in words."""
+    from bot.declarations.factory import taxonomy_of
+
+    declaration = copy.get(SECTION)
+    answers = declaration.get("answers") if isinstance(declaration, dict) else None
+    if not isinstance(answers, dict):
+        return
+    taxonomy = taxonomy_of(content)
+    for question_id, answer in answers.items():
+        question = taxonomy.question(question_id)
+        if question is None or not isinstance(answer, dict):
+            continue
+        option = question.option(str(answer.get("code")))
+        labelled = {"question": question.title}
+        if option is not None:
+            labelled["answer"] = option.label
+        answers[question_id] = {**labelled, **answer}
+
+
+def _columns() -> list[EncryptedColumn]:
+    from bot.declarations.models import DeclarationDescription
+    from bot.declarations.repo import description_context
+
+    table = DeclarationDescription.__table__.c
+    return [
+        EncryptedColumn(
+            "declaration_descriptions.text", table.id, table.text, table.key_id, description_context
+        )
+    ]
+
+
+DECLARATIONS = Feature(
+    name="declarations",
+    models="bot.declarations.models",
+    export=_export,
+    erase=_erase,
+    in_words=_in_words,
+    encrypted_columns=_columns,
+)

@@ -1,0 +1,59 @@
+"""HR aggregates and the workforce roster: what the feature declares to the app, CLI and
+privacy core.
+
+Imports of the feature's modules sit inside the functions: see bot/core/registry.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.core.registry import Commands, EncryptedColumn, Feature, Subject
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.privacy.crypto import FieldCipher
+
+
+async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
+    from bot.hr import repo
+
+    return {"workforce_roster": await repo.export_roster(session, pseudonym=subject.pseudonym)}
+
+
+async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    from bot.hr import repo
+
+    return {"roster_rows": await repo.erase_roster(session, pseudonym=subject.pseudonym)}
+
+
+def _columns() -> list[EncryptedColumn]:
+    from bot.hr.models import HrSnapshot
+    from bot.hr.service import snapshot_context
+
+    table = HrSnapshot.__table__.c
+    return [
+        EncryptedColumn(
+            "hr_snapshots.counts", table.quarter, table.counts, table.key_id, snapshot_context
+        )
+    ]
+
+
+COMMANDS = Commands(
+    "bot.hr.cli",
+    {
+        "roster": "the workforce roster (HR's denominators)",
+        "report": "anonymised reports for HR",
+    },
+)
+
+
+HR = Feature(
+    name="hr",
+    models="bot.hr.models",
+    commands=COMMANDS,
+    export=_export,
+    erase=_erase,
+    encrypted_columns=_columns,
+)

@@ -1,0 +1,105 @@
+"""Hate-incident reports: what the feature declares to the app, CLI and privacy core.
+
+Imports of the feature's modules sit inside the functions: see bot/core/registry.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.config import Settings
+    from bot.privacy.crypto import FieldCipher
+
+
+async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
+    from bot.incidents.service import export_reports
+
+    return {"incident_reports": await export_reports(session, cipher, subject.pseudonym)}
+
+
+async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    from bot.incidents.service import unassign_from, unlink_reporter
+
+    return {
+        "incident_reports_unlinked": await unlink_reporter(session, subject.pseudonym),
+        "cases_unassigned": await unassign_from(session, subject.actor),
+    }
+
+
+def _retention(settings: Settings) -> list[RetentionRule]:
+    years = settings.retention_incidents_years
+
+    async def purge(session: AsyncSession, now: datetime) -> int:
+        from bot.incidents.service import purge_closed_before
+
+        cutoff = now - timedelta(days=365 * years + years // 4)
+        return await purge_closed_before(session, cutoff.date())
+
+    policy = (
+        f"hate-incident reports, their messages and history, {years} years after the case "
+        "was closed"
+    )
+    return [RetentionRule("incidents", policy, purge)]
+
+
+def _columns() -> list[EncryptedColumn]:
+    from bot.incidents import models
+
+    reports = models.IncidentReport.__table__.c
+    messages = models.IncidentMessage.__table__.c
+    intake = models.IncidentIntake.__table__.c
+    return [
+        EncryptedColumn(
+            "incident_reports.details",
+            reports.reference,
+            reports.details,
+            reports.details_key,
+            models.details_context,
+        ),
+        EncryptedColumn(
+            "incident_reports.reporter",
+            reports.reference,
+            reports.reporter,
+            reports.reporter_key,
+            models.reporter_context,
+        ),
+        EncryptedColumn(
+            "incident_messages.body",
+            messages.id,
+            messages.body,
+            messages.body_key,
+            models.message_context,
+        ),
+        EncryptedColumn(
+            "incident_intake.payload",
+            intake.id,
+            intake.payload,
+            intake.payload_key,
+            models.intake_context,
+        ),
+    ]
+
+
+COMMANDS = Commands(
+    "bot.incidents.cli",
+    {
+        "cases": "incident cases, for case handlers (audited)",
+    },
+)
+
+
+INCIDENTS = Feature(
+    name="incidents",
+    models="bot.incidents.models",
+    commands=COMMANDS,
+    export=_export,
+    erase=_erase,
+    retention=_retention,
+    encrypted_columns=_columns,
+)
