@@ -34,7 +34,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.session import unit_of_work
 from bot.declarations.models import Declaration, DeclarationAnswer
 from bot.declarations.taxonomy import Taxonomy
-from bot.hr import build_hr_reports
+from bot.hr.factory import build_hr_reports
 from bot.hr.models import HrSnapshot, RosterPerson
 from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html

@@ -28,20 +28,16 @@ from pydantic import SecretStr
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channel.transport import ConnectorTransport
 from bot.config import Settings
 from bot.core.people import PersonKey
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationReferenceRecord, utcnow
 from bot.db.session import unit_of_work
-from bot.outbox.service import (
-    ConnectorTransport,
-    Outbox,
-    OutboxWorker,
-    WorkerPolicy,
-    delivery_counts,
-    text_activity,
-)
+from bot.outbox.queue import Outbox, text_activity
+from bot.outbox.repo import delivery_counts
+from bot.outbox.worker import OutboxWorker, WorkerPolicy
 from bot.privacy.core import build_privacy
 
 TENANT = "bench-tenant"

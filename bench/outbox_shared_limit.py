@@ -23,17 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.outbox_fanout import RATE_SHARE, LimitedConnector, _people, _settings, policy_for
+from bot.channel.transport import ConnectorTransport
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.session import unit_of_work
-from bot.outbox.service import (
-    ConnectorTransport,
-    Outbox,
-    OutboxWorker,
-    SendSlots,
-    delivery_counts,
-    text_activity,
-)
+from bot.outbox.limits import SendSlots
+from bot.outbox.queue import Outbox, text_activity
+from bot.outbox.repo import delivery_counts
+from bot.outbox.worker import OutboxWorker
 from bot.privacy.core import build_privacy
 
 

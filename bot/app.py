@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
-import requests
 from aiohttp import web
-from botbuilder.core import serializer_helper
-from botbuilder.schema import Activity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channel.activity_limits import TOO_DEEP, refusal
-from bot.channel.adapter import EdiCloudAdapter, build_adapter
-from bot.channel.teams import tenant_of
-from bot.channel.wire import from_wire
+from bot.channel.http import CHANNEL_KEY, build_channel, messages, problem
+from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import describe_exception
 from bot.db import migrate
@@ -29,7 +22,6 @@ from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter
 from bot.events.calendar import LinkError
 from bot.features import FEATURES
-from bot.outbox.service import build_worker
 from bot.privacy.data_copy import CopyLinkError
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
@@ -47,116 +39,8 @@ log = logging.getLogger(__name__)
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
-ADAPTER_KEY = web.AppKey("adapter", EdiCloudAdapter)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def problem(status: int, reason: str) -> web.Response:
-    """A short JSON error body: what was wrong, never a stack trace."""
-    return web.json_response({"error": reason}, status=status)
-
-
-def parse_activity(body: Any) -> tuple[Activity | None, str | None]:
-    """The activity in a request body, or a short reason why it is not one."""
-    if not isinstance(body, dict):
-        return None, "Body is not a Bot Framework activity (expected a JSON object)."
-    refused = refusal(body)
-    if refused is not None:
-        return None, refused
-    kind = body.get("type")
-    if not isinstance(kind, str) or not kind.strip():
-        return None, "Activity has no type."
-    for field in ("serviceUrl", "channelId"):
-        if not isinstance(body.get(field), str) or not body[field].strip():
-            return None, f"Activity has no {field}."
-    if not str(body["serviceUrl"]).startswith(("https://", "http://")):
-        return None, "Activity serviceUrl is not an http(s) URL."
-    for field in ("conversation", "from", "recipient"):
-        part = body.get(field)
-        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
-            return None, f"Activity has no {field}.id."
-    if "text" in body and body["text"] is not None and not isinstance(body["text"], str):
-        return None, "Activity text is not a string."
-    try:
-        activity = from_wire(Activity, body)
-    except Exception:  # noqa: BLE001 - msrest raises many types for malformed fields
-        return None, "Activity fields have the wrong shape."
-    if not activity.conversation or not activity.conversation.id:
-        return None, "Activity has no conversation.id."
-    # Teams sends conversation.tenantId; botbuilder-python's model only reads "tenantID".
-    tenant = body["conversation"].get("tenantId") or body["conversation"].get("tenantID")
-    channel_data = body.get("channelData")
-    channel_tenant = None
-    if isinstance(channel_data, dict) and isinstance(channel_data.get("tenant"), dict):
-        channel_tenant = channel_data["tenant"].get("id")
-    if tenant is not None and not isinstance(tenant, str):
-        return None, "Activity conversation.tenantId is not a string."
-    if tenant and channel_tenant and tenant != channel_tenant:
-        return None, "Activity names two different tenants."
-    if tenant:
-        activity.conversation.tenant_id = tenant
-    return activity, None
-
-
-async def messages(request: web.Request) -> web.StreamResponse:
-    """POST /api/messages: one Bot Framework activity in, the turn run, 2xx or a 4xx reason."""
-    settings = request.app[SETTINGS_KEY]
-    if request.content_type != "application/json":
-        return problem(415, "Send the activity as application/json.")
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return problem(413, f"Body is larger than {settings.max_body_bytes} bytes.")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "Body is not valid JSON.")
-    except RecursionError:  # nested thousands deep: refused before anything reads it
-        return problem(400, TOO_DEEP)
-    activity, reason = parse_activity(body)
-    if activity is None:
-        return problem(400, reason or "Not an activity.")
-    runtime = request.app[RUNTIME_KEY]
-    adapter = request.app[ADAPTER_KEY]
-    try:
-        authenticated = await adapter.bot_framework_authentication.authenticate_request(
-            activity, request.headers.get("Authorization", "")
-        )
-    except PermissionError as error:  # an OSError too: must come first
-        log.warning("auth.refused", extra={"error": describe_exception(error)})
-        return problem(401, "Missing or invalid Bot Framework token.")
-    except (OSError, requests.RequestException) as error:
-        reference = uuid.uuid4().hex[:8].upper()
-        log.error(
-            "auth.metadata_unreachable",
-            extra={"correlation_id": reference, "error": describe_exception(error)},
-        )
-        return problem(503, f"Cannot verify tokens right now (ref {reference}).")
-    except Exception as error:  # noqa: BLE001 - botbuilder raises bare Exception for bad tokens
-        log.warning("auth.refused", extra={"error": describe_exception(error)})
-        return problem(401, "Missing or invalid Bot Framework token.")
-    # Only an authenticated caller learns whether its tenant is served.
-    if settings.allowed_tenants and tenant_of(activity) not in settings.allowed_tenants:
-        log.warning("request.foreign_tenant", extra={"activity_type": activity.type})
-        return problem(403, "This bot does not serve that organisation.")
-    try:
-        invoke_response = await adapter.process_activity(
-            authenticated, activity, runtime.bot.on_turn
-        )
-    except Exception as error:  # noqa: BLE001 - outside the turn: the connector, the database
-        reference = uuid.uuid4().hex[:8].upper()
-        log.error(
-            "request.failed",
-            extra={"correlation_id": reference, "error": describe_exception(error)},
-        )
-        return problem(503, f"Temporarily unable to process the activity (ref {reference}).")
-    if invoke_response is not None:
-        body = invoke_response.body
-        # Plain JSON stays as it is; msrest models (botbuilder's own responses) are serialised.
-        data = body if body is None or isinstance(body, dict | list) else serializer_helper(body)
-        return web.json_response(data=data, status=invoke_response.status)
-    return web.Response(status=201)
 
 
 async def event_calendar(request: web.Request) -> web.Response:
@@ -284,7 +168,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
                 await migrate.upgrade(db)
             runtime = build_runtime(settings, db)
             app[RUNTIME_KEY] = runtime
-            app[ADAPTER_KEY] = build_adapter(settings, runtime.on_turn_error)
+            app[CHANNEL_KEY] = build_channel(settings, runtime.bot.on_turn, runtime.on_turn_error)
             audit = runtime.privacy.audit
             rules = retention_rules(settings, audit, FEATURES)
             scheduler = build_scheduler(runtime.sessions, rules, audit)
@@ -319,7 +203,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
                 if worker is not None:
                     await worker.stop()
                 scheduler.shutdown(wait=False)
-                await app[ADAPTER_KEY].close()
+                await app[CHANNEL_KEY].adapter.close()
         finally:
             if own_engine:
                 await db.dispose()

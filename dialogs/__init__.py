@@ -1,1 +1,2 @@
-"""Conversations, one per module; each is a botbuilder ComponentDialog."""
+"""Conversations, a folder per feature, one conversation per module (see docs/architecture.md,
+"One way to write a conversation"); each reads the person's turn through `bot.channel.turn`."""

@@ -10,14 +10,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.actions.service import ActionsService, NudgeRun
+from bot.actions.records import NudgeRun
+from bot.actions.service import ActionsService
 from bot.bulletins.service import BulletinService
 from bot.core.logs import describe_exception
 from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter, ReviewRun
-from bot.events.service import EventService, SweepCounts
+from bot.events.records import SweepCounts
+from bot.events.service import EventService
 from bot.hr.service import HrReports, today_london
-from bot.incidents.service import Incidents, forget_released
+from bot.incidents.repo import forget_released
+from bot.incidents.service import Incidents
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
 

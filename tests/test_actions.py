@@ -30,7 +30,7 @@ from bot.db.engine import create_sessionmaker
 from bot.db.session import unit_of_work
 from bot.features import FEATURES
 from bot.outbox.models import OutboxMessage
-from bot.outbox.service import Outbox
+from bot.outbox.queue import Outbox
 from bot.privacy.core import build_privacy
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.core.logs import configure_logging
 from bot.db.session import unit_of_work
-from bot.incidents.service import forget_released
+from bot.incidents.repo import forget_released
 from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser

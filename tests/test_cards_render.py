@@ -24,7 +24,7 @@ import yaml
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.core.content import WORD_JOINER, Content, as_typed, plain_text
-from bot.outbox.service import card_activity
+from bot.outbox.queue import card_activity
 from tests import js_tools
 
 SAMPLES = Path(__file__).resolve().parent / "card_samples"

@@ -32,7 +32,7 @@ from bot.declarations.review import REVIEW_KIND, ReviewPrompter
 from bot.declarations.service import today_utc
 from bot.declarations.taxonomy import Answer, load_taxonomy
 from bot.features import FEATURES
-from bot.outbox.service import payload_context
+from bot.outbox.queue import payload_context
 from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.keys import Keys
 from bot.privacy.rotation import key_usage, rotate

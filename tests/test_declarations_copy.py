@@ -22,8 +22,8 @@ from bot.core.clock import LONDON
 from bot.core.people import PersonKey
 from bot.db.models import AuditEntry, utcnow
 from bot.db.session import unit_of_work
-from bot.events.service import EventDraft
-from bot.incidents.service import Person
+from bot.events.records import EventDraft
+from bot.incidents.records import Person
 from bot.privacy.data_copy import LINK_CONTEXT, CopyLinkError, summarise
 from bot.privacy.roles import Role, grant_role
 from tests.connector import StandInConnector

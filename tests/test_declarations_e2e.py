@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import RUNTIME_KEY, create_app
+from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import configure_logging
 from bot.core.people import PersonKey
@@ -25,7 +26,6 @@ from bot.db.engine import create_sessionmaker
 from bot.declarations.repo import countable_answers
 from bot.declarations.review import ReviewPrompter
 from bot.declarations.service import today_utc
-from bot.outbox.service import build_worker
 from bot.runtime import Runtime
 from scheduler.jobs import declaration_review_prompts
 from tests.connector import StandInConnector

@@ -19,7 +19,8 @@ from bot.db.models import AuditEntry
 from bot.db.session import unit_of_work
 from bot.events import repo as repo_events
 from bot.events.models import Event, EventSignup, NetworkMember
-from bot.events.service import EventDraft, EventService
+from bot.events.records import EventDraft
+from bot.events.service import EventService
 from bot.features import FEATURES
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
@@ -786,7 +787,7 @@ async def test_key_rotation_reseals_identities_needs_and_memberships(
 
 
 def test_uk_times_are_read_as_europe_london_and_impossible_ones_refused() -> None:
-    from bot.events.service import parse_local
+    from bot.events.records import parse_local
 
     assert parse_local("2027-07-01 12:30") == datetime(2027, 7, 1, 11, 30, tzinfo=UTC)
     assert parse_local("2027-01-20T12:30") == datetime(2027, 1, 20, 12, 30, tzinfo=UTC)

@@ -55,7 +55,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.session import unit_of_work
 from bot.declarations.models import Declaration, DeclarationAnswer
 from bot.hr.cellkey import PTable
-from bot.hr.disclosure import Rules
+from bot.hr.dataset import Rules
 from bot.hr.factory import build_hr_reports
 from bot.hr.models import HrSnapshot
 from bot.hr.quarters import Quarter

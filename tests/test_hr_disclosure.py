@@ -1,5 +1,5 @@
-"""Disclosure control (bot/stats/disclosure.py): the 10-5 and percentage rules cell by cell,
-the settings guard, the cell key method's p-table and keys (bot/stats/cellkey.py), and a
+"""Disclosure control (bot/hr/disclosure.py): the 10-5 and percentage rules cell by cell,
+the settings guard, the cell key method's p-table and keys (bot/hr/cellkey.py), and a
 differencing attack on everything released that recovers no hidden cell, with and without
 the noise. (Differencing between releases: tests/test_hr_differencing.py.)
 
@@ -28,15 +28,8 @@ from bot.core.content import Content
 from bot.declarations.factory import taxonomy_of
 from bot.hr.cellkey import KEY_RANGE, Perturbation, RecordKeys, cell_key_secret
 from bot.hr.config import load_hr_config
-from bot.hr.disclosure import (
-    PROTECTS,
-    TOO_FEW,
-    Dataset,
-    DisclosureConfigError,
-    Release,
-    Rules,
-    protect,
-)
+from bot.hr.dataset import PROTECTS, TOO_FEW, Dataset, DisclosureConfigError, Release, Rules
+from bot.hr.disclosure import protect
 from bot.hr.tables import build
 from tests.harness import dev_settings
 

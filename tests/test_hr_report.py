@@ -31,7 +31,7 @@ from bot.db.session import unit_of_work
 from bot.declarations.models import Declaration, DeclarationAnswer
 from bot.features import FEATURES
 from bot.hr.cellkey import KEY_RANGE
-from bot.hr.disclosure import PROTECTS, TOO_FEW, Release
+from bot.hr.dataset import PROTECTS, TOO_FEW, Release
 from bot.hr.factory import build_hr_reports, record_keys_of
 from bot.hr.quarters import Quarter
 from bot.hr.repo import RosterRow, replace_roster

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text, update
 
 from bot.app import RUNTIME_KEY
+from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import configure_logging
 from bot.db.models import AuditEntry, BotStateDocument
@@ -25,8 +26,7 @@ from bot.db.session import unit_of_work
 from bot.db.state import state_context
 from bot.features import FEATURES
 from bot.incidents.models import IncidentMessage, IncidentReport
-from bot.incidents.service import NOT_FOUND
-from bot.outbox.service import build_worker
+from bot.incidents.records import NOT_FOUND
 from bot.privacy.crypto import Sealed
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role

@@ -1,6 +1,6 @@
 """Structured logs: event names, logger names, field names, code-chosen values and exception
 descriptions are never altered, whatever a person typed; what they typed is still caught in
-free text (`bot/logs.py`)."""
+free text (`bot/core/logs.py`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser
 
-log = logging.getLogger("bot.incidents.service")
+log = logging.getLogger("bot.incidents")
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ async def test_a_turn_leaves_the_bots_own_words_intact_and_still_catches_free_te
     by_event = {line["event"]: line for line in lines(captured)}
     assert {"incident.submitted", "incident.intake_unreadable", "request"} <= set(by_event)
     submitted = by_event["incident.submitted"]
-    assert submitted["logger"] == "bot.incidents.service" and submitted["level"] == "INFO"
+    assert submitted["logger"] == "bot.incidents" and submitted["level"] == "INFO"
     assert (submitted["mode"], submitted["kind"], submitted["count"]) == (
         "confidential",
         "incident.alert",

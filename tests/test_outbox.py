@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import RUNTIME_KEY, create_app
 from bot.channel.teams import reference_of
+from bot.channel.transport import ConnectorTransport
 from bot.channel.wire import from_wire
 from bot.core.logs import configure_logging
 from bot.core.people import PersonKey
@@ -27,20 +28,11 @@ from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
 from bot.features import FEATURES
+from bot.outbox.limits import RateLimiter, SendSlots
 from bot.outbox.models import OutboxDelivery, OutboxMessage
-from bot.outbox.service import (
-    ConnectorTransport,
-    Outbox,
-    OutboxError,
-    OutboxWorker,
-    RateLimiter,
-    SendOutcome,
-    SendSlots,
-    WorkerPolicy,
-    card_activity,
-    delivery_counts,
-    payload_context,
-)
+from bot.outbox.queue import Outbox, OutboxError, card_activity, payload_context
+from bot.outbox.repo import delivery_counts
+from bot.outbox.worker import OutboxWorker, SendOutcome, WorkerPolicy
 from bot.privacy.core import build_privacy
 from bot.privacy.crypto import Sealed
 from bot.privacy.retention import purge, retention_rules

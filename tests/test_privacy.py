@@ -492,7 +492,7 @@ def test_the_log_filter_never_mangles_the_bots_own_words() -> None:
     try:
         # What someone typed shares words with event names, file names and codes.
         sensitive("incident", "submit", "py", "request", "on_turn", "Pagan", "I was harassed")
-        log = logging.getLogger("bot.incidents.service")
+        log = logging.getLogger("bot.incidents")
         log.info("incident.submitted", extra={"mode": "confidential", "kind": "incident.alert"})
         try:
             raise KeyError("I was harassed")
@@ -504,7 +504,7 @@ def test_the_log_filter_never_mangles_the_bots_own_words() -> None:
         root.setLevel(saved[1])
     first, failed, leaked = (json.loads(line) for line in stream.getvalue().splitlines())
     # The bot's own words are intact...
-    assert first["event"] == "incident.submitted" and first["logger"] == "bot.incidents.service"
+    assert first["event"] == "incident.submitted" and first["logger"] == "bot.incidents"
     assert first["mode"] == "confidential" and first["kind"] == "incident.alert"
     assert failed["event"] == "request.failed"
     assert failed["error"].startswith("KeyError at test_privacy.py:")

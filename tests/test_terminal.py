@@ -14,18 +14,8 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, CardAction, SuggestedActions
 from sqlalchemy import select
 
-from bot.channel.terminal import (
-    ADAPTIVE,
-    HERO,
-    PROMPT,
-    TEXT_WIDTH,
-    CardTextRenderer,
-    TerminalChat,
-    _ask_input,
-    _loop,
-    run_chat,
-    safe_url,
-)
+from bot.channel.card_text import ADAPTIVE, HERO, TEXT_WIDTH, CardTextRenderer, ask_input
+from bot.channel.terminal import PROMPT, TerminalChat, _loop, run_chat, safe_url
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.models import BotStateDocument
@@ -598,7 +588,7 @@ async def test_every_button_of_one_turn_gets_its_own_number() -> None:
 def test_choice_prompt_directly() -> None:
     out = io.StringIO()
     element = FORM["body"][2]
-    assert _ask_input(element, Script(out, "9", "x", "1"), out) == "ch"
+    assert ask_input(element, Script(out, "9", "x", "1"), out) == "ch"
     assert out.getvalue().count("Please answer with the numbers shown") == 2
 
 

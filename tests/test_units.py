@@ -11,7 +11,7 @@ from bot.channel.teams import normalise_command
 from bot.config import DEFAULT_CONTENT_DIR, AppType
 from bot.core.content import MAX_CARD_BYTES, Content, ContentError, as_typed
 from bot.core.logs import describe_exception
-from bot.incidents.service import find_reference
+from bot.incidents.references import find_reference
 from tests.harness import dev_settings
 
 make_settings = dev_settings

@@ -24,7 +24,7 @@ from bot.cli.privacy import Command, Context, actor, run, say
 from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
-from bot.outbox.service import Outbox
+from bot.outbox.queue import Outbox
 from bot.privacy.roles import RoleError, parse_person
 
 

@@ -112,21 +112,6 @@ async def bound_upns(session: AsyncSession, *, role: str, upns: set[str]) -> dic
     return {str(upn): str(aad) for upn, aad in rows.all()}
 
 
-async def upn_of(session: AsyncSession, *, role: str, aad_object_id: str) -> str | None:
-    """The UPN a role grant bound to this object id was made by, if any."""
-    row = await session.execute(
-        select(RoleGrant.upn)
-        .where(
-            RoleGrant.role == role,
-            RoleGrant.aad_object_id == aad_object_id.lower(),
-            RoleGrant.upn.is_not(None),
-        )
-        .limit(1)
-    )
-    found = row.scalar_one_or_none()
-    return str(found) if found else None
-
-
 # ---- updates --------------------------------------------------------------------------------
 
 
@@ -281,11 +266,6 @@ async def set_message(session: AsyncSession, *, person: str, on: date, message_i
         .values(message_id=message_id)
         .execution_options(synchronize_session=False)
     )
-
-
-async def nudges_sent(session: AsyncSession) -> list[ActionNudge]:
-    """Every nudge recorded, oldest first."""
-    return list((await session.execute(select(ActionNudge).order_by(ActionNudge.id))).scalars())
 
 
 # ---- claims -----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ them in one go (`edi-bot bulletin validate MONTH`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -156,17 +157,51 @@ def load_bulletin(directory: Path, month: str) -> Bulletin:
     return parse_bulletin(text, source=path)
 
 
-def available_months(directory: Path) -> list[str]:
-    """Months with a bulletin file, oldest first (valid or not)."""
-    if not directory.is_dir():
-        return []
-    return sorted(p.stem for p in directory.glob("*.md") if MONTH.match(p.stem))
-
-
 def parse_bulletin(text: str, *, source: Path) -> Bulletin:
     """Parse a bulletin file's text; every problem found is raised together."""
     problems: list[Problem] = []
     lines = text.splitlines()
+    data, key_lines, closing = _front_matter(lines, source)
+    for key, (line, _) in key_lines.items():
+        if key not in _KEYS:
+            known = ", ".join(_KEYS)
+            problems.append(Problem(line, f"unknown key {key!r} (a bulletin has: {known})"))
+    for key in _REQUIRED:
+        if key not in data:
+            problems.append(Problem(1, f"front matter needs {key!r}: {_KEYS[key]}"))
+
+    def line_of(key: str) -> int:
+        return key_lines[key][0] if key in key_lines else 1
+
+    title = _text(data, "title", MAX_TITLE, line_of("title"), problems)
+    summary = _text(data, "summary", MAX_SUMMARY, line_of("summary"), problems)
+    month, publish_date = _month_and_day(data, source, line_of, problems)
+    links = _links(data.get("links"), key_lines.get("links"), problems)
+    events = _events(data.get("events"), key_lines.get("events"), problems)
+    intro, sections = _body(lines[closing + 1 :], closing + 2, problems)
+    if problems:
+        raise BulletinError(source, problems)
+    return Bulletin(
+        month=month,
+        title=title,
+        summary=summary,
+        publish_date=publish_date,
+        intro=intro,
+        sections=sections,
+        links=links,
+        events=events,
+        source=source,
+    )
+
+
+def _front_matter(
+    lines: list[str], source: Path
+) -> tuple[dict[str, Any], dict[str, tuple[int, Any]], int]:
+    """The front matter's values, each key's line and node, and the closing line's index.
+
+    YAML is composed as well as loaded so that every problem can name its line (the reason
+    this is not python-frontmatter, which gives the values only).
+    """
     if not lines or lines[0].strip() != "---":
         raise BulletinError(
             source, [Problem(1, "a bulletin starts with a '---' line, then its front matter")]
@@ -191,19 +226,16 @@ def parse_bulletin(text: str, *, source: Path) -> Bulletin:
         for key, value in node.value
         if isinstance(key, yaml.ScalarNode)
     }
-    for key, (line, _) in key_lines.items():
-        if key not in _KEYS:
-            known = ", ".join(_KEYS)
-            problems.append(Problem(line, f"unknown key {key!r} (a bulletin has: {known})"))
-    for key in _REQUIRED:
-        if key not in data:
-            problems.append(Problem(1, f"front matter needs {key!r}: {_KEYS[key]}"))
+    return data, key_lines, closing
 
-    def line_of(key: str) -> int:
-        return key_lines[key][0] if key in key_lines else 1
 
-    title = _text(data, "title", MAX_TITLE, line_of("title"), problems)
-    summary = _text(data, "summary", MAX_SUMMARY, line_of("summary"), problems)
+def _month_and_day(
+    data: dict[str, Any],
+    source: Path,
+    line_of: Callable[[str], int],
+    problems: list[Problem],
+) -> tuple[str, date]:
+    """The bulletin's month, and the day it goes out (the first working day by default)."""
     month = str(data.get("month", ""))
     year = month_number = 0
     if "month" in data:
@@ -233,22 +265,7 @@ def parse_bulletin(text: str, *, source: Path) -> Bulletin:
             )
         else:
             publish_date = given
-    links = _links(data.get("links"), key_lines.get("links"), problems)
-    events = _events(data.get("events"), key_lines.get("events"), problems)
-    intro, sections = _body(lines[closing + 1 :], closing + 2, problems)
-    if problems:
-        raise BulletinError(source, problems)
-    return Bulletin(
-        month=month,
-        title=title,
-        summary=summary,
-        publish_date=publish_date,
-        intro=intro,
-        sections=sections,
-        links=links,
-        events=events,
-        source=source,
-    )
+    return month, publish_date
 
 
 def _text(data: dict[str, Any], key: str, limit: int, line: int, problems: list[Problem]) -> str:

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from bot.bulletins.authoring import BulletinError, check_card, load_bulletin, parse_month
 from bot.bulletins.feature import COMMANDS
 from bot.bulletins.service import BulletinService
-from bot.channel.terminal import CardTextRenderer
+from bot.channel.card_text import CardTextRenderer
 from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.outbox.cli import describe_counts
-from bot.outbox.service import Outbox
+from bot.outbox.queue import Outbox
 
 WAIT_POLL_SECONDS = 2.0
 

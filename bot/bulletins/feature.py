@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.config import Settings
@@ -58,6 +61,23 @@ def _columns() -> list[EncryptedColumn]:
             comment_context,
         )
     ]
+
+
+# ---- for other features (HR's aggregates) ---------------------------------------------------
+
+
+def reach_select(months: Sequence[str]) -> Select[str, str]:
+    """(month, pseudonym) of each person a bulletin of these months reached."""
+    from bot.bulletins import repo
+
+    return repo.reach_select(months)
+
+
+def feedback_select(months: Sequence[str]) -> Select[str, str, str]:
+    """(month, rating, pseudonym) of each reaction to a bulletin of these months."""
+    from bot.bulletins import repo
+
+    return repo.feedback_select(months)
 
 
 COMMANDS = Commands(

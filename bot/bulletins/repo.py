@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,11 +130,6 @@ async def unsubscribed(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(BulletinUnsubscribe.pseudonym))).scalars())
 
 
-async def is_unsubscribed(session: AsyncSession, *, pseudonym: str) -> bool:
-    """Whether this person asked not to be sent the bulletin."""
-    return await session.get(BulletinUnsubscribe, pseudonym) is not None
-
-
 async def unsubscribe(session: AsyncSession, *, pseudonym: str, today: date) -> bool:
     """Stop sending the bulletin to this person; False if already stopped."""
     statement = (
@@ -160,14 +156,6 @@ async def record_reach(session: AsyncSession, *, month: str, pseudonym: str, day
         .values(month=month, pseudonym=pseudonym, delivered_on=day)
         .on_conflict_do_nothing(index_elements=[BulletinReach.month, BulletinReach.pseudonym])
     )
-
-
-async def reach_pseudonyms(session: AsyncSession, *, month: str) -> list[str]:
-    """Pseudonyms reached by `month`'s bulletin (for aggregates joined to a roster)."""
-    rows = await session.execute(
-        select(BulletinReach.pseudonym).where(BulletinReach.month == month)
-    )
-    return list(rows.scalars())
 
 
 async def save_feedback(
@@ -309,3 +297,22 @@ async def purge_before(session: AsyncSession, *, month: str) -> int:
         result = await session.execute(delete(table).where(table.month < month))
         total += int(result.rowcount)  # type: ignore[attr-defined]
     return total
+
+
+# ---- what HR counts (asked for through bot/bulletins/feature.py) ------------------------------
+
+
+def reach_select(months: Sequence[str]) -> Select[str, str]:
+    """(month, pseudonym) of each person a bulletin of these months reached."""
+    return select(
+        BulletinReach.month.label("month"), BulletinReach.pseudonym.label("pseudonym")
+    ).where(BulletinReach.month.in_(list(months)))
+
+
+def feedback_select(months: Sequence[str]) -> Select[str, str, str]:
+    """(month, rating, pseudonym) of each reaction to a bulletin of these months."""
+    return select(
+        BulletinFeedback.month.label("month"),
+        BulletinFeedback.rating.label("rating"),
+        BulletinFeedback.pseudonym.label("pseudonym"),
+    ).where(BulletinFeedback.month.in_(list(months)))

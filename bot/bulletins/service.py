@@ -32,7 +32,8 @@ from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
 from bot.db.session import turn_session, unit_of_work
-from bot.outbox.service import DeliveryCounts, Outbox, card_activity, delivery_counts
+from bot.outbox.queue import Outbox, card_activity
+from bot.outbox.repo import DeliveryCounts, delivery_counts
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed
 
@@ -134,16 +135,7 @@ class BulletinService:
                 at=self._clock(),
             )
             if not claimed:
-                issue = await repo_bulletins.get_issue(session, month=bulletin.month)
-                assert issue is not None
-                return PublishResult(
-                    bulletin.month,
-                    True,
-                    issue.queued,
-                    issue.unreachable,
-                    issue.unsubscribed,
-                    issue.message_id,
-                )
+                return await _already_published(session, bulletin.month)
             people = await repo_bulletins.active_people(session)
             stopped = await repo_bulletins.unsubscribed(session)
             recipients = [p for p in people if self._privacy.pseudonyms.of(p) not in stopped]
@@ -302,7 +294,7 @@ class BulletinService:
         )
 
 
-# ---- one person's data (bot/people.py) -----------------------------------------------------
+# ---- one person's data (bot/privacy/subject_access.py) ---------------------------------
 
 
 async def export_bulletin_data(
@@ -330,3 +322,13 @@ async def export_bulletin_data(
 async def erase_bulletin_data(session: AsyncSession, *, pseudonym: str) -> int:
     """Delete a person's bulletin reach, feedback and unsubscribe; rows deleted."""
     return sum((await repo_bulletins.erase_person(session, pseudonym=pseudonym)).values())
+
+
+async def _already_published(session: AsyncSession, month: str) -> PublishResult:
+    """What the first publication of `month` queued (publishing again queues nothing)."""
+    issue = await repo_bulletins.get_issue(session, month=month)
+    if issue is None:
+        raise RuntimeError(f"bulletin {month} was claimed but has no issue row")
+    return PublishResult(
+        month, True, issue.queued, issue.unreachable, issue.unsubscribed, issue.message_id
+    )

@@ -70,7 +70,7 @@ MAX_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True)
-class Feature:
+class Conversation:
     """A conversation the menu offers: its command, the words for it, and its dialog."""
 
     entry: MenuEntry
@@ -120,7 +120,7 @@ class EdiBot(ActivityHandler):
         conversation_state: ConversationState,
         sessions: async_sessionmaker[AsyncSession],
         content: Content,
-        features: list[Feature],
+        features: list[Conversation],
         roles: RoleChecker,
         audit: AuditLog,
         turn_attempts: int = 3,
@@ -140,7 +140,7 @@ class EdiBot(ActivityHandler):
         self._known_references: OrderedDict[PersonKey, bytes] = OrderedDict()
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(_Interrupted(self._resume))
-        self._by_word: dict[str, Feature] = {}
+        self._by_word: dict[str, Conversation] = {}
         self._titles: dict[str, str] = {}
         for feature in features:
             self._dialogs.add(feature.dialog)
@@ -216,25 +216,12 @@ class EdiBot(ActivityHandler):
     async def _route(
         self, turn_context: TurnContext, command: str, *, from_card: bool, button: bool = False
     ) -> None:
+        """Shell words first, then another feature named mid-conversation, then the active
+        dialog, then a feature's command word; otherwise "didn't understand"."""
         dialog_context = await self._dialogs.create_context(turn_context)
         active = dialog_context.active_dialog
         if command in CANCEL_WORDS:
-            if active is None:
-                await self._say(turn_context, "shell.nothing_to_cancel")
-                return
-            interrupting = self._interrupting(dialog_context)
-            if interrupting:
-                # Stop only what the button started; the interrupted conversation carries on.
-                await dialog_context.end_active_dialog(DialogReason.CancelCalled)
-            else:
-                await dialog_context.cancel_all_dialogs()
-            await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
-            discard = getattr(self._dialogs.find_dialog(active.id), "discard_draft", None)
-            if discard is not None:
-                # "cancel" means throw it away; "menu" only steps aside (the draft is kept).
-                await discard(turn_context)
-            if interrupting:
-                await dialog_context.continue_dialog()  # the marker hands back and re-asks
+            await self._cancel(turn_context, dialog_context)
             return
         if command in MENU_WORDS:
             if active is not None:
@@ -251,47 +238,78 @@ class EdiBot(ActivityHandler):
             return
         feature = self._by_word.get(command)
         if (
-            not from_card
-            and active is not None
-            and feature is not None
-            and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
-            and (feature.role is None or await self._holds(turn_context, feature.role))
-        ):
-            # Typed mid-conversation, another feature's name is more likely a change of mind
-            # than an answer: ask, rather than guess either way (nothing is lost).
-            await self._offer_switch(turn_context, active.id, feature)
-            return
-        if (
-            button
-            and active is not None
+            active is not None
             and feature is not None
             and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
         ):
-            # A button on an earlier card (a bulletin, a reminder, the menu) means what it
-            # says even mid-conversation: run it, then come back to the waiting question.
-            if feature.role is not None and not await self._holds(turn_context, feature.role):
-                await self._refuse(turn_context, feature.role, feature.dialog.id)
+            if not from_card and (
+                feature.role is None or await self._holds(turn_context, feature.role)
+            ):
+                # Typed mid-conversation, another feature's name is more likely a change of
+                # mind than an answer: ask, rather than guess either way (nothing is lost).
+                await self._offer_switch(turn_context, active.id, feature)
                 return
-            await dialog_context.begin_dialog(_Interrupted.ID)
-            await dialog_context.begin_dialog(feature.dialog.id)
+            if button:
+                # A button on an earlier card (a bulletin, a reminder, the menu) means what it
+                # says even mid-conversation: run it, then come back to the waiting question.
+                await self._start(turn_context, dialog_context, feature, interrupting=True)
+                return
+        if active is not None and await self._continue(turn_context, dialog_context, active.id):
             return
-        if active is not None:
-            needed = self._role_of_dialog.get(active.id)
-            if needed is not None and not await self._holds(turn_context, needed):
-                # The role was taken away mid-conversation: stop, and say why.
-                await dialog_context.cancel_all_dialogs()
-                await self._refuse(turn_context, needed, active.id)
-                return
-            result = await dialog_context.continue_dialog()
-            if result.status != DialogTurnStatus.Empty:
-                return
         if feature is not None:
-            if feature.role is not None and not await self._holds(turn_context, feature.role):
-                await self._refuse(turn_context, feature.role, feature.dialog.id)
-                return
-            await dialog_context.begin_dialog(feature.dialog.id)
+            await self._start(turn_context, dialog_context, feature)
             return
         await self._say(turn_context, "shell.stale_card" if from_card else "shell.not_understood")
+
+    async def _cancel(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
+        """On "cancel": stop what is running (only what a button started, if it interrupted
+        something) and throw its draft away."""
+        active = dialog_context.active_dialog
+        if active is None:
+            await self._say(turn_context, "shell.nothing_to_cancel")
+            return
+        interrupting = self._interrupting(dialog_context)
+        if interrupting:
+            # Stop only what the button started; the interrupted conversation carries on.
+            await dialog_context.end_active_dialog(DialogReason.CancelCalled)
+        else:
+            await dialog_context.cancel_all_dialogs()
+        await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+        discard = getattr(self._dialogs.find_dialog(active.id), "discard_draft", None)
+        if discard is not None:
+            # "cancel" means throw it away; "menu" only steps aside (the draft is kept).
+            await discard(turn_context)
+        if interrupting:
+            await dialog_context.continue_dialog()  # the marker hands back and re-asks
+
+    async def _continue(
+        self, turn_context: TurnContext, dialog_context: DialogContext, active_id: str
+    ) -> bool:
+        """Hand the turn to the active dialog; False if it had nothing to say to it."""
+        needed = self._role_of_dialog.get(active_id)
+        if needed is not None and not await self._holds(turn_context, needed):
+            # The role was taken away mid-conversation: stop, and say why.
+            await dialog_context.cancel_all_dialogs()
+            await self._refuse(turn_context, needed, active_id)
+            return True
+        result = await dialog_context.continue_dialog()
+        return bool(result.status != DialogTurnStatus.Empty)
+
+    async def _start(
+        self,
+        turn_context: TurnContext,
+        dialog_context: DialogContext,
+        feature: Conversation,
+        *,
+        interrupting: bool = False,
+    ) -> None:
+        """Begin a feature's dialog (on top of the waiting one when `interrupting`)."""
+        if feature.role is not None and not await self._holds(turn_context, feature.role):
+            await self._refuse(turn_context, feature.role, feature.dialog.id)
+            return
+        if interrupting:
+            await dialog_context.begin_dialog(_Interrupted.ID)
+        await dialog_context.begin_dialog(feature.dialog.id)
 
     # ---- installs and membership ----------------------------------------------------------
 
@@ -427,7 +445,9 @@ class EdiBot(ActivityHandler):
     async def _say(self, turn_context: TurnContext, key: str, **fields: object) -> None:
         await turn_context.send_activity(MessageFactory.text(self._texts(key, **fields)))
 
-    async def _offer_switch(self, turn_context: TurnContext, active_id: str, to: Feature) -> None:
+    async def _offer_switch(
+        self, turn_context: TurnContext, active_id: str, to: Conversation
+    ) -> None:
         current, other = self._title(active_id), f"“{to.entry.title}”"
         card = self._content.card(
             "info",
@@ -515,7 +535,7 @@ class EdiBot(ActivityHandler):
         turn_context.turn_state[_STORED_REFERENCE] = (person, digest)
         if self._on_seen is not None:
             # Once a day per person and process, like the reference: e.g. the roster links a
-            # row given by UPN to this person (bot/stats/roster.py).
+            # row given by UPN to this person (bot/hr/roster.py).
             await self._on_seen(session, person, self._upn_lookup(turn_context))
 
     def _committed(self, turn_context: TurnContext) -> None:

@@ -306,14 +306,14 @@ class ReplySender:
         if attempts > self._retries:
             return None
         if retry_after is not None:
-            wait = _seconds(retry_after)
+            wait = retry_after_seconds(retry_after)
             if wait is not None:
                 return wait if wait <= self._max_wait else None
         step = self._backoff * 2.0 ** (attempts - 1)
         return min(step + random.uniform(0, step), self._max_wait)
 
 
-def _seconds(retry_after: str) -> float | None:
+def retry_after_seconds(retry_after: str) -> float | None:
     """A Retry-After header (seconds or an HTTP date) in seconds from now."""
     text = retry_after.strip()
     try:

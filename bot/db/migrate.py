@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -53,17 +52,3 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def is_current(engine: AsyncEngine) -> bool:
     """True when the database is at the code's head revision."""
     return await current_revision(engine) == head_revision()
-
-
-def upgrade_url(database_url: str) -> None:
-    """Synchronous wrapper for the CLI: upgrade the database at `database_url` to head."""
-    from bot.db.engine import create_engine
-
-    async def _run() -> None:
-        engine = create_engine(database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(_run())

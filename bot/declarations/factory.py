@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from bot.core.content import Content
-from bot.declarations.service import (
-    DeclarationService,
-)
+from bot.declarations.service import DeclarationService
 from bot.declarations.taxonomy import (
     Taxonomy,
     load_taxonomy,

@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING, Any
 from bot.core.registry import EncryptedColumn, Feature, Subject
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.core.content import Content
+    from bot.declarations.taxonomy import Taxonomy as Taxonomy
     from bot.privacy.crypto import FieldCipher
 
 SECTION = "equality_declaration"
@@ -61,6 +65,45 @@ def _columns() -> list[EncryptedColumn]:
             "declaration_descriptions.text", table.id, table.text, table.key_id, description_context
         )
     ]
+
+
+# ---- for other features (HR's aggregates) ---------------------------------------------------
+
+
+def declarants_select() -> Select[Any]:
+    """(pseudonym) of every declaration that may be counted (objectors left out)."""
+    from bot.declarations.repo import countable_declarants_query
+
+    return countable_declarants_query()
+
+
+def answers_select() -> Select[str, str, str, str]:
+    """(pseudonym, question, code, taxonomy_version) of every answer that may be counted."""
+    from bot.declarations.repo import countable_answers_query
+
+    return countable_answers_query()
+
+
+def taxonomy(content: Content) -> Taxonomy:
+    """The declaration's questions and answer lists."""
+    from bot.declarations.factory import taxonomy_of
+
+    return taxonomy_of(content)
+
+
+async def count_declared(session: AsyncSession, pseudonyms: Sequence[str]) -> int:
+    """How many of these people have a declaration."""
+    from bot.declarations import repo
+
+    return await repo.count_declared(session, pseudonyms=pseudonyms)
+
+
+async def remove_for_leaver(session: AsyncSession, pseudonym: str) -> int:
+    """Delete a leaver's declaration (roster import); declarations deleted (0 or 1)."""
+    from bot.declarations import repo
+
+    counts = await repo.delete_declaration(session, pseudonym=pseudonym)
+    return counts.get("declarations", 0)
 
 
 DECLARATIONS = Feature(

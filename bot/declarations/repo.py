@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -337,3 +337,21 @@ async def mark_review_prompted(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def countable_declarants_query() -> Select[Any]:
+    """(pseudonym) of every declaration an aggregate may count: objectors left out."""
+    return select(Declaration.pseudonym.label("pseudonym")).where(Declaration.objected_on.is_(None))
+
+
+async def count_declared(session: AsyncSession, *, pseudonyms: Sequence[str]) -> int:
+    """How many of these people have a declaration."""
+    found = 0
+    for start in range(0, len(pseudonyms), 500):
+        count = await session.execute(
+            select(func.count())
+            .select_from(Declaration)
+            .where(Declaration.pseudonym.in_(list(pseudonyms[start : start + 500])))
+        )
+        found += int(count.scalar() or 0)
+    return found

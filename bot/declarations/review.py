@@ -27,7 +27,7 @@ from bot.core.content import Content, Texts
 from bot.db import references as repo_references
 from bot.declarations import repo as repo_declarations
 from bot.declarations.service import today_utc
-from bot.outbox.service import Outbox, card_activity
+from bot.outbox.queue import Outbox, card_activity
 from bot.privacy.pseudonym import Pseudonymiser
 
 log = logging.getLogger(__name__)

@@ -65,10 +65,6 @@ class HeldDeclaration:
         """True while the person objects to their answers being counted."""
         return self.objected_on is not None
 
-    def as_answers(self) -> dict[str, Answer]:
-        """The held answers as answers to give again (e.g. to start a change from)."""
-        return {q: Answer(a.code, a.description) for q, a in self.answers.items()}
-
 
 @dataclass(frozen=True, slots=True)
 class SaveOutcome:

@@ -170,58 +170,11 @@ def load_taxonomy(data: Any) -> Taxonomy:
         raise ContentError("declaration taxonomy: not a mapping")
     version = _text(data, "version", "the file")
     refusal = data.get("prefer_not_to_say") or {}
-    refusal_code = _text(refusal, "code", "prefer_not_to_say")
-    refusal_label = _text(refusal, "label", "prefer_not_to_say")
+    prefer_not = Option(
+        _text(refusal, "code", "prefer_not_to_say"), _text(refusal, "label", "prefer_not_to_say")
+    )
     part_titles = {_text(p, "id", "a part"): _text(p, "title", "a part") for p in data["parts"]}
-    questions: list[Question] = []
-    for item in data.get("questions") or []:
-        question_id = _text(item, "id", "a question")
-        where = f"question {question_id!r}"
-        groups = tuple(
-            OptionGroup(_text(g, "id", where), _text(g, "label", where))
-            for g in item.get("groups") or []
-        )
-        group_ids = {g.id for g in groups}
-        options: list[Option] = []
-        for raw in item.get("options") or []:
-            group = raw.get("group")
-            if (group is None) != (not groups) or (group is not None and group not in group_ids):
-                raise ContentError(f"declaration taxonomy: {where} has an option in no group")
-            options.append(
-                Option(
-                    code=_text(raw, "code", where),
-                    label=_text(raw, "label", where),
-                    group=group,
-                    describe=bool(raw.get("describe")),
-                    describe_prompt=raw.get("describe_prompt"),
-                    words=tuple(str(w).lower() for w in raw.get("words") or []),
-                )
-            )
-        options.append(Option(refusal_code, refusal_label))
-        codes = [o.code for o in options]
-        if len(set(codes)) != len(codes):
-            raise ContentError(f"declaration taxonomy: {where} repeats a code")
-        condition = item.get("ask_if")
-        part = _text(item, "part", where)
-        if part not in part_titles:
-            raise ContentError(f"declaration taxonomy: {where} names an unknown part {part!r}")
-        questions.append(
-            Question(
-                id=question_id,
-                part=part,
-                title=_text(item, "title", where),
-                question=_text(item, "question", where),
-                why=_text(item, "why", where),
-                standard=_text(item, "standard", where),
-                options=tuple(options),
-                groups=groups,
-                ask_if=(
-                    Condition(str(condition["question"]), frozenset(map(str, condition["codes"])))
-                    if condition
-                    else None
-                ),
-            )
-        )
+    questions = [_question(item, prefer_not, part_titles) for item in data.get("questions") or []]
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids) or not ids:
         raise ContentError("declaration taxonomy: question ids must be present and distinct")
@@ -237,4 +190,53 @@ def load_taxonomy(data: Any) -> Taxonomy:
         Part(pid, title, tuple(q for q in questions if q.part == pid))
         for pid, title in part_titles.items()
     )
-    return Taxonomy(version, refusal_code, tuple(questions), parts)
+    return Taxonomy(version, prefer_not.code, tuple(questions), parts)
+
+
+def _question(item: Mapping[str, Any], prefer_not: Option, parts: Mapping[str, str]) -> Question:
+    """One question, its answer groups and options (prefer-not-to-say added last), checked."""
+    question_id = _text(item, "id", "a question")
+    where = f"question {question_id!r}"
+    groups = tuple(
+        OptionGroup(_text(g, "id", where), _text(g, "label", where))
+        for g in item.get("groups") or []
+    )
+    group_ids = {g.id for g in groups}
+    options: list[Option] = []
+    for raw in item.get("options") or []:
+        group = raw.get("group")
+        if (group is None) != (not groups) or (group is not None and group not in group_ids):
+            raise ContentError(f"declaration taxonomy: {where} has an option in no group")
+        options.append(
+            Option(
+                code=_text(raw, "code", where),
+                label=_text(raw, "label", where),
+                group=group,
+                describe=bool(raw.get("describe")),
+                describe_prompt=raw.get("describe_prompt"),
+                words=tuple(str(w).lower() for w in raw.get("words") or []),
+            )
+        )
+    options.append(prefer_not)
+    codes = [o.code for o in options]
+    if len(set(codes)) != len(codes):
+        raise ContentError(f"declaration taxonomy: {where} repeats a code")
+    condition = item.get("ask_if")
+    part = _text(item, "part", where)
+    if part not in parts:
+        raise ContentError(f"declaration taxonomy: {where} names an unknown part {part!r}")
+    return Question(
+        id=question_id,
+        part=part,
+        title=_text(item, "title", where),
+        question=_text(item, "question", where),
+        why=_text(item, "why", where),
+        standard=_text(item, "standard", where),
+        options=tuple(options),
+        groups=groups,
+        ask_if=(
+            Condition(str(condition["question"]), frozenset(map(str, condition["codes"])))
+            if condition
+            else None
+        ),
+    )

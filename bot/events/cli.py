@@ -18,15 +18,9 @@ from bot.db.session import unit_of_work
 from bot.events.feature import COMMANDS
 from bot.events.files import event_files, read_event_file
 from bot.events.networks import BIG_CONVERSATION
-from bot.events.service import (
-    EventDraft,
-    EventError,
-    EventService,
-    build_event_service,
-    local_text,
-    parse_local,
-)
-from bot.outbox.service import Outbox
+from bot.events.records import EventDraft, EventError, local_text, parse_local
+from bot.events.service import EventService, build_event_service
+from bot.outbox.queue import Outbox
 
 
 def _service(ctx: Context) -> EventService:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.config import Settings
@@ -47,7 +50,7 @@ def _retention(settings: Settings) -> list[RetentionRule]:
 
 
 def _columns() -> list[EncryptedColumn]:
-    from bot.events import service
+    from bot.events import records
     from bot.events.models import EventSignup, NetworkMember
 
     signups = EventSignup.__table__.c
@@ -58,23 +61,50 @@ def _columns() -> list[EncryptedColumn]:
             signups.id,
             signups.who,
             signups.who_key,
-            service.signup_who_context,
+            records.signup_who_context,
         ),
         EncryptedColumn(
             "event_signups.needs",
             signups.id,
             signups.needs,
             signups.needs_key,
-            service.signup_needs_context,
+            records.signup_needs_context,
         ),
         EncryptedColumn(
             "network_members.who",
             members.id,
             members.who,
             members.who_key,
-            service.member_who_context,
+            records.member_who_context,
         ),
     ]
+
+
+# ---- for other features (HR's aggregates) ---------------------------------------------------
+
+
+def membership_select() -> Select[str, str]:
+    """(pseudonym, network) of every current staff network membership."""
+    from bot.events import repo
+
+    return repo.membership_select()
+
+
+def attendance_select(*, now: datetime | None = None) -> Select[Any]:
+    """(pseudonym, kind, network, event_date, attended) of every place held at an event
+    that has started by `now`."""
+    from bot.events import repo
+
+    return repo.attendance_select(now=now)
+
+
+def events_held_select(
+    *, start: date, end: date, now: datetime | None = None
+) -> Select[str, str | None]:
+    """(kind, network) of every event held in the period."""
+    from bot.events import repo
+
+    return repo.events_held_select(start=start, end=end, now=now)
 
 
 COMMANDS = Commands(

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.content import ContentError, load_yaml
 from bot.events.networks import BIG_CONVERSATION
-from bot.events.service import SLUG, EventDraft, parse_local
+from bot.events.records import SLUG, EventDraft, parse_local
 
 KEYS = {
     "slug",

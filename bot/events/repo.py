@@ -404,3 +404,19 @@ async def erase_person(
         result = await session.execute(statement)
         counts[name] = int(result.rowcount)  # type: ignore[attr-defined]
     return counts
+
+
+def events_held_select(
+    *, start: date, end: date, now: datetime | None = None
+) -> Select[str, str | None]:
+    """(kind, network) of every scheduled event that started by `now`, dated `start`..`end`."""
+    return (
+        select(Event.kind.label("kind"), Event.network.label("network"))
+        .where(
+            Event.status == "scheduled",
+            Event.starts_at <= (now or utcnow()),
+            Event.local_date >= start,
+            Event.local_date <= end,
+        )
+        .distinct()
+    )

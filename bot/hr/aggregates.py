@@ -1,7 +1,7 @@
 """The underlying counts of one quarter's HR report, grouped in SQL.
 
 The result is a flat mapping of count names to whole numbers, and beside it each count's
-cell key (the sum of its records' keys modulo 256; bot/stats/cellkey.py): groups, never
+cell key (the sum of its records' keys modulo 256; bot/hr/cellkey.py): groups, never
 people. It is what a quarter's snapshot freezes, and it is never shown to anyone as it is:
 `tables.py` turns it into tables, and only `disclosure.protect` releases them.
 
@@ -28,21 +28,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, LargeBinary, Select, Subquery, and_, func, literal, select
+from sqlalchemy import ColumnElement, LargeBinary, Select, Subquery, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bulletins.models import BulletinFeedback, BulletinReach
-from bot.db.models import utcnow
-from bot.declarations.models import Declaration
-from bot.declarations.repo import countable_answers_query
-from bot.declarations.taxonomy import Taxonomy
+from bot.bulletins import feature as bulletins
+from bot.declarations import feature as declarations
+from bot.events import feature as events
 from bot.hr.cellkey import KEY_RANGE, RecordKeys
 from bot.hr.config import HrConfig
 from bot.hr.models import RosterPerson
 from bot.hr.quarters import Quarter
-from bot.incidents.models import IncidentReport
+from bot.incidents import feature as incidents
+
+if TYPE_CHECKING:
+    from bot.declarations.feature import Taxonomy
 
 OLDER_LIST = "older_list"
 INCIDENT_QUARTERS = 4
@@ -128,10 +129,8 @@ async def collect(
 
     # One row per roster person on this join (a declaration per person at most), so the
     # record key is worked out once per person.
-    counted = and_(
-        Declaration.pseudonym == RosterPerson.pseudonym, Declaration.objected_on.is_(None)
-    )
-    declared = Declaration.pseudonym.is_not(None).label("declared")
+    declarants = declarations.declarants_select().subquery("declarants")
+    declared = declarants.c.pseudonym.is_not(None).label("declared")
     unlinked = RosterPerson.pseudonym.is_(None).label("unlinked")
     rows = await session.execute(
         select(
@@ -142,7 +141,7 @@ async def collect(
             func.count(),
             func.sum(record_key(func.coalesce(RosterPerson.pseudonym, RosterPerson.upn_key))),
         )
-        .outerjoin(Declaration, counted)
+        .outerjoin(declarants, declarants.c.pseudonym == RosterPerson.pseudonym)
         .group_by(RosterPerson.department, RosterPerson.grade_band, declared, unlinked)
     )
     for department, band, is_declared, is_unlinked, people, key_sum in rows:
@@ -195,14 +194,14 @@ def _answer_counts(record_key: RecordKeySql) -> Select[Any]:
     """(department, grade band, question, code, people, sum of record keys) over the
     countable answers of people on the roster. The record key comes from the declaration
     side (one per declarant, fewer than the roster), grouped as in `_keyed_roster`."""
-    answers = countable_answers_query().subquery()
+    answers = declarations.answers_select().subquery()
+    declarants = declarations.declarants_select().subquery("declarants")
     keys = (
         select(
-            Declaration.pseudonym,
-            func.min(record_key(Declaration.pseudonym)).label("rk"),
+            declarants.c.pseudonym,
+            func.min(record_key(declarants.c.pseudonym)).label("rk"),
         )
-        .where(Declaration.objected_on.is_(None))
-        .group_by(Declaration.pseudonym)
+        .group_by(declarants.c.pseudonym)
         .subquery("declarant_keys")
     )
     return (
@@ -228,12 +227,7 @@ async def _incidents(
     """Reports by category this quarter, and totals for the quarters before: one row per
     report (there are few), keyed by reference."""
     earlier = quarter.back(INCIDENT_QUARTERS)[:-1]
-    table = IncidentReport
-    rows = await session.execute(
-        select(
-            table.reference, table.received_on, table.motivations, table.kinds, table.location
-        ).where(table.received_on >= earlier[0].start, table.received_on <= quarter.end)
-    )
+    rows = await session.execute(incidents.received_select(start=earlier[0].start, end=quarter.end))
     found.add("inc|total", 0, 0)
     for before in earlier:
         found.add(f"incq|{before}", 0, 0)
@@ -260,24 +254,23 @@ async def _bulletins(
     for month in quarter.months:
         found.add(f"reach|{month}|all", 0, 0)
     roster = _keyed_roster(record_key)
+    reached = bulletins.reach_select(quarter.months).subquery("reached")
     reach = await session.execute(
-        select(BulletinReach.month, roster.c.department, func.count(), func.sum(roster.c.rk))
-        .join(roster, roster.c.pseudonym == BulletinReach.pseudonym)
-        .where(BulletinReach.month.in_(quarter.months))
-        .group_by(BulletinReach.month, roster.c.department)
+        select(reached.c.month, roster.c.department, func.count(), func.sum(roster.c.rk))
+        .join(roster, roster.c.pseudonym == reached.c.pseudonym)
+        .group_by(reached.c.month, roster.c.department)
     )
     for month, department, people, key_sum in reach:
         for scope in ("all", scope_of_department(department)):
             found.add(f"reach|{month}|{scope}", people, key_sum)
+    reactions = bulletins.feedback_select(quarter.months).subquery("reactions")
     feedback = await session.execute(
         select(
-            BulletinFeedback.month,
-            BulletinFeedback.rating,
+            reactions.c.month,
+            reactions.c.rating,
             func.count(),
-            func.sum(record_key(BulletinFeedback.pseudonym)),
-        )
-        .where(BulletinFeedback.month.in_(quarter.months))
-        .group_by(BulletinFeedback.month, BulletinFeedback.rating)
+            func.sum(record_key(reactions.c.pseudonym)),
+        ).group_by(reactions.c.month, reactions.c.rating)
     )
     for month, rating, people, key_sum in feedback:
         found.add(f"fb|{month}|{rating}", people, key_sum)
@@ -292,12 +285,7 @@ async def _events(
     now: datetime | None,
 ) -> None:
     """Staff network membership, and people who attended events in the quarter."""
-    try:
-        from bot.events import repo as repo_events
-        from bot.events.models import Event
-    except ImportError:  # pragma: no cover - the events feature is not installed
-        return
-    members = repo_events.membership_select().distinct().subquery()
+    members = events.membership_select().distinct().subquery()
     rows = await session.execute(
         select(members.c.network, func.count(), func.sum(record_key(members.c.pseudonym))).group_by(
             members.c.network
@@ -308,18 +296,11 @@ async def _events(
     # Every kind and network that held an event in the quarter gets its row, even if
     # nobody came: events are public, attendance is not.
     held = await session.execute(
-        select(Event.kind, Event.network)
-        .where(
-            Event.status == "scheduled",
-            Event.starts_at <= (now or utcnow()),
-            Event.local_date >= quarter.start,
-            Event.local_date <= quarter.end,
-        )
-        .distinct()
+        events.events_held_select(start=quarter.start, end=quarter.end, now=now)
     )
     for kind, network in held:
         found.add(f"attend|{kind}|{network or '-'}", 0, 0)
-    places = repo_events.attendance_select(now=now).subquery()
+    places = events.attendance_select(now=now).subquery()
     attended = (
         select(places.c.kind, places.c.network, places.c.pseudonym)
         .where(

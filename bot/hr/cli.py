@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.hr.config import load_hr_config
-from bot.hr.disclosure import DisclosureConfigError
+from bot.hr.dataset import DisclosureConfigError
 from bot.hr.factory import build_hr_reports
 from bot.hr.feature import COMMANDS
 from bot.hr.quarters import Quarter

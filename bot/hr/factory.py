@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.config import Settings
 from bot.core.content import Content
 from bot.hr.cellkey import RecordKeys, cell_key_secret
-from bot.hr.disclosure import Rules
+from bot.hr.dataset import Rules
 from bot.hr.roster import RosterLinker, UpnKeys
 from bot.hr.service import HrReports
-from bot.outbox.service import Outbox
+from bot.outbox.queue import Outbox
 from bot.privacy.core import PrivacyCore
 
 

@@ -5,7 +5,7 @@
 # No column here holds an Entra object id, a UPN, a name or an e-mail address. A roster row
 # names its person by the same keyed pseudonym their declaration uses; a row the roster gave
 # by UPN alone carries a keyed hash of the UPN instead (`upn_key`) until the person is seen
-# and the two are linked (see bot/stats/roster.py and docs/hr_reports.md).
+# and the two are linked (see bot/hr/roster.py and docs/hr_reports.md).
 
 from __future__ import annotations
 

@@ -13,13 +13,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bulletins.models import BulletinFeedback, BulletinReach
 from bot.core.people import PersonKey
 from bot.db.models import ConversationReferenceRecord, RoleGrant
-from bot.declarations.models import Declaration
-from bot.declarations.repo import countable_answers_query
 from bot.hr.models import HrSnapshot, RosterPerson, RosterUpnLink
-from bot.incidents.models import IncidentReport
 
 _CHUNK = 5_000
 
@@ -48,18 +44,6 @@ async def roster_pseudonyms(session: AsyncSession) -> set[str]:
         select(RosterPerson.pseudonym).where(RosterPerson.pseudonym.is_not(None))
     )
     return {p for p in rows.scalars() if p is not None}
-
-
-async def roster_size(session: AsyncSession) -> dict[str, int]:
-    """How many people the roster holds, and how many are still waiting for a UPN link."""
-    total, unlinked = (
-        await session.execute(
-            select(
-                func.count(), func.count(RosterPerson.upn_key) - func.count(RosterPerson.pseudonym)
-            ).select_from(RosterPerson)
-        )
-    ).one()
-    return {"people": int(total), "unlinked": max(int(unlinked or 0), 0)}
 
 
 async def replace_roster(session: AsyncSession, *, rows: Sequence[RosterRow], today: date) -> int:
@@ -148,19 +132,6 @@ async def forget_links(session: AsyncSession, *, pseudonyms: Iterable[str]) -> i
     return removed
 
 
-async def count_declarations_of(session: AsyncSession, *, pseudonyms: Sequence[str]) -> int:
-    """How many of these people have a declaration."""
-    found = 0
-    for start in range(0, len(pseudonyms), _CHUNK):
-        count = await session.execute(
-            select(func.count())
-            .select_from(Declaration)
-            .where(Declaration.pseudonym.in_(list(pseudonyms[start : start + _CHUNK])))
-        )
-        found += int(count.scalar() or 0)
-    return found
-
-
 async def references(session: AsyncSession) -> list[tuple[int, PersonKey]]:
     """Every stored conversation reference's id and person (to find leavers' ones)."""
     ref = ConversationReferenceRecord
@@ -211,91 +182,6 @@ async def erase_roster(session: AsyncSession, *, pseudonym: str) -> int:
 
 
 # ---- aggregates ------------------------------------------------------------------------------
-
-
-def _senior(bands: Sequence[str]):  # type: ignore[no-untyped-def]
-    return RosterPerson.grade_band.in_(list(bands)) if bands else literal(False)
-
-
-async def headcounts(
-    session: AsyncSession, *, senior_bands: Sequence[str]
-) -> list[tuple[str, bool, int, int]]:
-    """(department, senior?, people, people with a counted declaration) for the roster, in
-    one pass: a declaration counts unless its person objects (withdrawn ones are gone)."""
-    senior = _senior(senior_bands).label("senior")
-    counted = and_(
-        Declaration.pseudonym == RosterPerson.pseudonym, Declaration.objected_on.is_(None)
-    )
-    rows = await session.execute(
-        select(RosterPerson.department, senior, func.count(), func.count(Declaration.pseudonym))
-        .select_from(RosterPerson)
-        .outerjoin(Declaration, counted)
-        .group_by(RosterPerson.department, senior)
-    )
-    return [(d, bool(s), int(n), int(k)) for d, s, n, k in rows]
-
-
-async def answer_counts(
-    session: AsyncSession, *, senior_bands: Sequence[str]
-) -> list[tuple[str, bool, str, str, int]]:
-    """(department, senior?, question, code, people) over countable answers of people on
-    the roster: objectors and withdrawn declarations are already left out."""
-    answers = countable_answers_query().subquery()
-    senior = _senior(senior_bands).label("senior")
-    rows = await session.execute(
-        select(RosterPerson.department, senior, answers.c.question, answers.c.code, func.count())
-        .join(answers, answers.c.pseudonym == RosterPerson.pseudonym)
-        .group_by(RosterPerson.department, senior, answers.c.question, answers.c.code)
-    )
-    return [(d, bool(s), q, c, int(n)) for d, s, q, c, n in rows]
-
-
-async def incident_counts(
-    session: AsyncSession, *, start: date, end: date
-) -> list[tuple[str, str, str | None, int]]:
-    """(motivations, kinds, location, reports) received from `start` to `end` inclusive,
-    grouped by their combination of category codes."""
-    table = IncidentReport
-    rows = await session.execute(
-        select(table.motivations, table.kinds, table.location, func.count())
-        .where(table.received_on >= start, table.received_on <= end)
-        .group_by(table.motivations, table.kinds, table.location)
-    )
-    return [(m or "", k or "", loc, int(n)) for m, k, loc, n in rows]
-
-
-async def incident_total(session: AsyncSession, *, start: date, end: date) -> int:
-    """Reports received from `start` to `end` inclusive."""
-    table = IncidentReport
-    count = await session.execute(
-        select(func.count()).where(table.received_on >= start, table.received_on <= end)
-    )
-    return int(count.scalar() or 0)
-
-
-async def bulletin_reach_counts(
-    session: AsyncSession, *, months: Sequence[str]
-) -> list[tuple[str, str, int]]:
-    """(month, department, people on the roster the month's bulletin reached)."""
-    rows = await session.execute(
-        select(BulletinReach.month, RosterPerson.department, func.count())
-        .join(RosterPerson, RosterPerson.pseudonym == BulletinReach.pseudonym)
-        .where(BulletinReach.month.in_(list(months)))
-        .group_by(BulletinReach.month, RosterPerson.department)
-    )
-    return [(m, d, int(n)) for m, d, n in rows]
-
-
-async def bulletin_feedback_counts(
-    session: AsyncSession, *, months: Sequence[str]
-) -> list[tuple[str, str, int]]:
-    """(month, rating, people) of bulletin feedback."""
-    rows = await session.execute(
-        select(BulletinFeedback.month, BulletinFeedback.rating, func.count())
-        .where(BulletinFeedback.month.in_(list(months)))
-        .group_by(BulletinFeedback.month, BulletinFeedback.rating)
-    )
-    return [(m, r, int(n)) for m, r, n in rows]
 
 
 # ---- snapshots -----------------------------------------------------------------------------

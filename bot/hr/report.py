@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.hr.config import HrConfig
-from bot.hr.disclosure import PROTECTS, TOO_FEW, Shown
+from bot.hr.dataset import PROTECTS, TOO_FEW, Shown
 from bot.hr.service import QuarterReport, TrendPoint
 from bot.hr.tables import TableSpec
 

@@ -36,9 +36,9 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
-from bot.declarations import repo as repo_declarations
+from bot.declarations import feature as declarations
 from bot.hr import repo as repo_hr
-from bot.hr.config import HrConfig
+from bot.hr.config import GradeBand, HrConfig
 from bot.hr.repo import RosterRow
 from bot.privacy.audit import AuditLog
 from bot.privacy.pseudonym import Pseudonymiser
@@ -135,6 +135,9 @@ def _parse_date(text: str) -> date | None:
     return datetime.strptime(value, "%Y-%m-%d").date()
 
 
+Pending = tuple[int, str | None, str | None, str, str, date | None]
+
+
 async def plan_import(
     session: AsyncSession,
     *,
@@ -151,6 +154,29 @@ async def plan_import(
     if not header or not any(h.strip() for h in header):
         plan.problems.append(Problem(1, "the file is empty or has no header row"))
         return plan
+    positions = _columns_of(header, plan)
+    if not plan.ok:
+        return plan
+    rows = _RowReader(positions, len(header), tenant_id, pseudonyms, upn_keys, config, plan)
+    pending = [
+        item
+        for row in reader
+        if any(value.strip() for value in row)
+        and (item := rows.read(reader.line_num, row)) is not None
+    ]
+    await _link_and_count(session, plan, pending)
+    old = await repo_hr.roster_pseudonyms(session)
+    plan.previous = len(old)
+    new = {r.pseudonym for r in plan.rows if r.pseudonym is not None}
+    plan.leavers = sorted(old - new)
+    if plan.leavers:
+        plan.leaver_declarations = await declarations.count_declared(session, plan.leavers)
+    plan.too_many_leavers = bool(old) and len(plan.leavers) > config.max_leaver_share * len(old)
+    return plan
+
+
+def _columns_of(header: list[str], plan: RosterPlan) -> dict[str, int]:
+    """Where each known column is; every unknown, repeated or missing column is a problem."""
     aliases = {alias: name for name, names in COLUMNS.items() for alias in names}
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
@@ -168,70 +194,96 @@ async def plan_import(
     for needed in ("department", "grade"):
         if needed not in positions:
             plan.problems.append(Problem(1, f"needs a {needed} column"))
-    if not plan.ok:
-        return plan
+    return positions
 
-    def cell(row: list[str], name: str) -> str:
-        index = positions.get(name)
+
+class _RowReader:
+    """Checks one roster row at a time, noting each problem in the plan."""
+
+    def __init__(
+        self,
+        positions: dict[str, int],
+        columns: int,
+        tenant_id: str | None,
+        pseudonyms: Pseudonymiser,
+        upn_keys: UpnKeys,
+        config: HrConfig,
+        plan: RosterPlan,
+    ) -> None:
+        self._positions = positions
+        self._columns = columns
+        self._tenant_id = tenant_id
+        self._pseudonyms = pseudonyms
+        self._upn_keys = upn_keys
+        self._config = config
+        self._plan = plan
+        self._seen: dict[str, int] = {}
+
+    def _cell(self, row: list[str], name: str) -> str:
+        index = self._positions.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    seen_people: dict[str, int] = {}
-    pending: list[tuple[int, str | None, str | None, str, str, date | None]] = []
-    for row in reader:
-        line = reader.line_num
-        if not any(value.strip() for value in row):
-            continue
-        plan.lines_read += 1
-        if len(row) > len(header):
-            plan.problems.append(Problem(line, f"{len(row)} values but {len(header)} columns"))
-            continue
-        tenant = cell(row, "tenant_id") or tenant_id
-        object_id, upn = cell(row, "object_id"), cell(row, "upn")
-        department = " ".join(cell(row, "department").split())
-        grade = cell(row, "grade")
+    def _problem(self, line: int, text: str) -> None:
+        self._plan.problems.append(Problem(line, text))
+
+    def read(self, line: int, row: list[str]) -> Pending | None:
+        """The row as a pending roster entry, or None if it cannot be one."""
+        self._plan.lines_read += 1
+        if len(row) > self._columns:
+            self._problem(line, f"{len(row)} values but {self._columns} columns")
+            return None
+        tenant = self._cell(row, "tenant_id") or self._tenant_id
+        object_id, upn = self._cell(row, "object_id"), self._cell(row, "upn")
         if not object_id and not upn:
-            plan.problems.append(Problem(line, "no object id or UPN"))
-            continue
+            self._problem(line, "no object id or UPN")
+            return None
         if upn and not object_id and "@" not in upn:
-            plan.problems.append(Problem(line, "the UPN has no @"))
-            continue
+            self._problem(line, "the UPN has no @")
+            return None
         if not tenant:
-            plan.problems.append(Problem(line, "no tenant: give --tenant or a tenant_id column"))
-            continue
-        if not department:
-            plan.problems.append(Problem(line, "blank department"))
-        elif len(department) > MAX_DEPARTMENT:
-            plan.problems.append(
-                Problem(line, f"department longer than {MAX_DEPARTMENT} characters")
-            )
-        band = config.band(grade)
-        if band is None:
-            valid = ", ".join(b.label for b in config.bands)
-            plan.problems.append(
-                Problem(line, f"grade {grade!r} is not a grade number or one of: {valid}")
-                if grade
-                else Problem(line, "blank grade")
-            )
-        try:
-            started = _parse_date(cell(row, "start_date"))
-        except ValueError:
-            plan.problems.append(
-                Problem(line, "start date is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-            )
-            started = None
-        if object_id:
-            person = pseudonyms.of(PersonKey(tenant, object_id))
-            upn_key = None
-        else:
-            person = None
-            upn_key = upn_keys.of(tenant, upn)
+            self._problem(line, "no tenant: give --tenant or a tenant_id column")
+            return None
+        department = self._department(line, row)
+        band = self._band(line, self._cell(row, "grade"))
+        started = self._started(line, row)
+        person = self._pseudonyms.of(PersonKey(tenant, object_id)) if object_id else None
+        upn_key = None if object_id else self._upn_keys.of(tenant, upn)
         identity = person or f"upn:{upn_key}"
-        if identity in seen_people:
-            plan.problems.append(Problem(line, f"the same person as line {seen_people[identity]}"))
-            continue
-        seen_people[identity] = line
-        if department and band is not None:
-            pending.append((line, person, upn_key, department, band.code, started))
+        if identity in self._seen:
+            self._problem(line, f"the same person as line {self._seen[identity]}")
+            return None
+        self._seen[identity] = line
+        if not department or band is None:
+            return None
+        return (line, person, upn_key, department, band.code, started)
+
+    def _department(self, line: int, row: list[str]) -> str:
+        department = " ".join(self._cell(row, "department").split())
+        if not department:
+            self._problem(line, "blank department")
+        elif len(department) > MAX_DEPARTMENT:
+            self._problem(line, f"department longer than {MAX_DEPARTMENT} characters")
+        return department
+
+    def _band(self, line: int, grade: str) -> GradeBand | None:
+        band = self._config.band(grade)
+        if band is None and grade:
+            valid = ", ".join(b.label for b in self._config.bands)
+            self._problem(line, f"grade {grade!r} is not a grade number or one of: {valid}")
+        elif band is None:
+            self._problem(line, "blank grade")
+        return band
+
+    def _started(self, line: int, row: list[str]) -> date | None:
+        try:
+            return _parse_date(self._cell(row, "start_date"))
+        except ValueError:
+            self._problem(line, "start date is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+            return None
+
+
+async def _link_and_count(session: AsyncSession, plan: RosterPlan, pending: list[Pending]) -> None:
+    """Link UPN-only rows to people already seen in Teams; add every row to the plan."""
     links = await repo_hr.upn_links(
         session, upn_keys=[u for _, p, u, *_ in pending if p is None and u is not None]
     )
@@ -254,16 +306,6 @@ async def plan_import(
         plan.departments[department] += 1
         plan.bands[band_code] += 1
         plan.rows.append(RosterRow(person, upn_key, department, band_code, started))
-    old = await repo_hr.roster_pseudonyms(session)
-    plan.previous = len(old)
-    new = {r.pseudonym for r in plan.rows if r.pseudonym is not None}
-    plan.leavers = sorted(old - new)
-    if plan.leavers:
-        plan.leaver_declarations = await repo_hr.count_declarations_of(
-            session, pseudonyms=plan.leavers
-        )
-    plan.too_many_leavers = bool(old) and len(plan.leavers) > config.max_leaver_share * len(old)
-    return plan
 
 
 async def apply_import(
@@ -284,8 +326,7 @@ async def apply_import(
     progress(f"roster replaced: {people:,} people")
     removed = 0
     for done, pseudonym in enumerate(plan.leavers, start=1):
-        counts = await repo_declarations.delete_declaration(session, pseudonym=pseudonym)
-        removed += counts.get("declarations", 0)
+        removed += await declarations.remove_for_leaver(session, pseudonym)
         if done % 1000 == 0:
             progress(f"leavers: {done:,} of {len(plan.leavers):,}")
     await repo_hr.forget_links(session, pseudonyms=plan.leavers)

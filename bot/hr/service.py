@@ -3,7 +3,7 @@
 Every release of a quarter (the card, "hr report" in chat, `edi-bot report quarterly`, and
 later quarters' trend lines) is built from the one frozen snapshot of that quarter's counts
 and cell keys, through `disclosure.protect` with that snapshot's own perturbation
-(bot/stats/cellkey.py). Releasing two slightly different versions of the same table
+(bot/hr/cellkey.py). Releasing two slightly different versions of the same table
 (Monday's and Tuesday's, after one person declared) would let anyone subtract one from the
 other; a frozen quarter cannot be differenced against itself, and two different quarters
 (or a quarter frozen again after a change) draw fresh noise for every figure.
@@ -16,25 +16,28 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.content import Content, ContentError
-from bot.declarations.factory import taxonomy_of
-from bot.declarations.taxonomy import Taxonomy
+from bot.declarations import feature as declarations
 from bot.hr import repo as repo_hr
 from bot.hr import tables
 from bot.hr.aggregates import collect
 from bot.hr.cellkey import RecordKeys
 from bot.hr.config import HrConfig, load_hr_config
-from bot.hr.disclosure import Release, Rules, Shown, protect
+from bot.hr.dataset import Release, Rules, Shown
+from bot.hr.disclosure import protect
 from bot.hr.quarters import Quarter
-from bot.incidents.service import Taxonomy as IncidentTaxonomy
-from bot.outbox.service import Outbox, card_activity
+from bot.incidents import feature as incidents
+from bot.outbox.queue import Outbox, card_activity
 from bot.privacy.audit import AuditLog
 from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.roles import Role
+
+if TYPE_CHECKING:
+    from bot.declarations.feature import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +125,8 @@ class HrReports:
     ) -> None:
         self.content = content
         self.config: HrConfig = load_hr_config(content)
-        self.taxonomy: Taxonomy = taxonomy_of(content)
-        self._incidents = IncidentTaxonomy(content.data("incidents"))
+        self.taxonomy: Taxonomy = declarations.taxonomy(content)
+        self._incident_labels = incidents.category_labels(content)
         self._cipher = cipher
         self._audit = audit
         self.rules = rules
@@ -217,16 +220,7 @@ class HrReports:
 
     def incident_labels(self) -> dict[str, dict[str, str]]:
         """Labels of the incident categories the tables break down by."""
-        return {
-            "motivations": {
-                c: self._incidents.label("motivations", c)
-                for c in self._incidents.codes("motivations")
-            },
-            "kinds": {c: self._incidents.label("kinds", c) for c in self._incidents.codes("kinds")},
-            "location": {
-                c: self._incidents.label("location", c) for c in self._incidents.codes("location")
-            },
-        }
+        return self._incident_labels
 
     async def report(
         self, session: AsyncSession, *, quarter: Quarter, today: date

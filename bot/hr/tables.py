@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.declarations.taxonomy import Taxonomy
 from bot.hr.aggregates import OLDER_LIST, scope_of_department
 from bot.hr.cellkey import KEY_RANGE
 from bot.hr.config import HrConfig, Target
-from bot.hr.disclosure import TOO_FEW, Dataset, Release, Shown
+from bot.hr.dataset import TOO_FEW, Dataset, Release, Shown
+
+if TYPE_CHECKING:
+    from bot.declarations.feature import Taxonomy
 
 CellKind = Literal["count", "percent", "text"]
 
@@ -111,185 +113,233 @@ def build(
 ) -> Built:
     """Every table of the quarterly report for `quarter`, over one dataset (with the cell
     key of every count when `keys`, the collected counts' cell keys, are given)."""
-    data = Dataset(keyed=keys is not None)
-    value = counts.get
-    key_of = (keys or {}).get
-    departments = sorted(k.removeprefix("head|d=") for k in counts if k.startswith("head|d="))
-    label = config.label
-    tables: list[TableSpec] = []
+    tables = _Tables(counts, keys, config, taxonomy)
+    tables.headcount()
+    tables.answers()
+    tables.declaration_rate()
+    tables.by_department()
+    tables.distributions()
+    targets = tables.targets()
+    c, data, found = tables.count, tables.data, tables.tables
+    _incident_tables(c, data, found, counts, config, incident_labels, quarter)
+    _bulletin_tables(c, data, found, counts, config, tables.departments)
+    _event_tables(c, found, counts, config, network_labels or {})
     questions = [q.id for q in taxonomy.questions]
-    prefer_not = taxonomy.prefer_not_to_say
+    return Built(data, found, tables.departments, targets, questions)
 
-    def c(name: str, *, released: bool = True) -> str:
-        return data.count(name, int(value(name, 0)), released=released, key=int(key_of(name, 0)))
 
-    # Headcount: all = sum of departments = Grade 13+ and below.
-    scopes_d = [scope_of_department(d) for d in departments]
-    c("head|all")
-    for scope in ("senior", "below", *scopes_d):
-        c(f"head|{scope}")
-    data.add_sum("head|all", [f"head|{s}" for s in scopes_d])
-    data.add_sum("head|all", ["head|senior", "head|below"])
-    c("roster|unlinked")
-    data.add_at_most("head|all", ["roster|unlinked"])
-    head = TableSpec("headcount", config.texts("text.tables.headcount"), [label("headcount")])
-    head.rows.append((label("all_staff"), [count("head|all")]))
-    for department in departments:
-        head.rows.append((department, [count(f"head|d={department}")]))
-    head.rows.append((label("senior"), [count("head|senior")]))
-    head.rows.append((label("below_senior"), [count("head|below")]))
-    head.rows.append((label("unlinked"), [count("roster|unlinked")]))
-    tables.append(head)
+class _Tables:
+    """Builds the report's tables one at a time over one dataset, recording as it goes every
+    way the counts add up (the disclosure check needs all of them)."""
 
-    # Answers per scope: every code, prefer-not-to-say and older lists; "answered" is their
-    # sum and "not answered" the rest of the headcount. Scopes are linked: all = senior +
-    # below = sum of departments, for every code.
-    all_scopes = ["all", "senior", "below", *scopes_d]
-    codes_of: dict[str, list[str]] = {}
-    for question in taxonomy.questions:
-        codes = [o.code for o in question.options if o.code != prefer_not]
-        codes += [prefer_not, OLDER_LIST]
-        codes_of[question.id] = codes
-        for scope in all_scopes:
-            parts = [c(f"ans|{scope}|{question.id}|{code}", released=False) for code in codes]
-            answered = _sum_count(data, f"answered|{scope}|{question.id}", parts, released=False)
-            missing = data.count(
-                f"missing|{scope}|{question.id}",
-                data.values[f"head|{scope}"] - data.values[answered],
-                released=False,
-                key=data.keys[f"head|{scope}"] - data.keys[answered],
-            )
-            data.add_sum(f"head|{scope}", [answered, missing])
-        for code in codes:
-            data.add_sum(
-                f"ans|all|{question.id}|{code}",
-                [f"ans|senior|{question.id}|{code}", f"ans|below|{question.id}|{code}"],
-            )
-            data.add_sum(
-                f"ans|all|{question.id}|{code}",
-                [f"ans|{s}|{question.id}|{code}" for s in scopes_d],
-            )
-    declarants = [c(f"declarants|{s}") for s in ("all", *scopes_d)]
-    data.add_sum("declarants|all", declarants[1:])
-    for scope in ("all", *scopes_d):
-        data.add_at_most(f"head|{scope}", [f"declarants|{scope}"])
-        data.percent(f"declarants|{scope}", f"head|{scope}")
-
-    # Declaration rate by question (overall).
-    rate = TableSpec(
-        "declaration_rate",
-        config.texts("text.tables.declaration_rate"),
-        [label("declared"), label("not_answered"), label("rate")],
-    )
-    for question in taxonomy.questions:
-        answered = f"answered|all|{question.id}"
-        missing = f"missing|all|{question.id}"
-        data.released.update((answered, missing))
-        data.percent(answered, "head|all")
-        rate.rows.append(
-            (question.title, [count(answered), count(missing), percent(answered, "head|all")])
+    def __init__(
+        self,
+        counts: dict[str, int],
+        keys: dict[str, int] | None,
+        config: HrConfig,
+        taxonomy: Taxonomy,
+    ) -> None:
+        self.data = Dataset(keyed=keys is not None)
+        self._counts = counts
+        self._keys = keys or {}
+        self.config = config
+        self.label = config.label
+        self.taxonomy = taxonomy
+        self.prefer_not = taxonomy.prefer_not_to_say
+        self.departments = sorted(
+            k.removeprefix("head|d=") for k in counts if k.startswith("head|d=")
         )
-    tables.append(rate)
+        self.scopes_d = [scope_of_department(d) for d in self.departments]
+        self.tables: list[TableSpec] = []
+        self.codes_of: dict[str, list[str]] = {}
 
-    # Declaration rate by department: headcount, people who declared anything, and the rate
-    # for each question (percentages only).
-    by_department = TableSpec(
-        "declaration_by_department",
-        config.texts("text.tables.declaration_by_department"),
-        [label("headcount"), label("declared"), label("rate")]
-        + [q.title for q in taxonomy.questions],
-    )
-    for department, scope in zip(departments, scopes_d, strict=True):
-        cells = [
-            count(f"head|{scope}"),
-            count(f"declarants|{scope}"),
-            percent(f"declarants|{scope}", f"head|{scope}"),
-        ]
-        for question in taxonomy.questions:
-            cells.append(percent(*data.percent(f"answered|{scope}|{question.id}", f"head|{scope}")))
-        by_department.rows.append((department, cells))
-    by_department.rows.append(
-        (
-            label("all_staff"),
-            [count("head|all"), count("declarants|all"), percent("declarants|all", "head|all")]
-            + [percent(f"answered|all|{q.id}", "head|all") for q in taxonomy.questions],
+    def count(self, name: str, *, released: bool = True) -> str:
+        """Add the collected count `name` (0 when absent) to the dataset."""
+        return self.data.count(
+            name,
+            int(self._counts.get(name, 0)),
+            released=released,
+            key=int(self._keys.get(name, 0)),
         )
-    )
-    tables.append(by_department)
 
-    # Distribution of each characteristic, everyone on the roster.
-    for question in taxonomy.questions:
+    def headcount(self) -> None:
+        """Headcount: all = sum of departments = Grade 13+ and below."""
+        c, data, label = self.count, self.data, self.label
+        c("head|all")
+        for scope in ("senior", "below", *self.scopes_d):
+            c(f"head|{scope}")
+        data.add_sum("head|all", [f"head|{s}" for s in self.scopes_d])
+        data.add_sum("head|all", ["head|senior", "head|below"])
+        c("roster|unlinked")
+        data.add_at_most("head|all", ["roster|unlinked"])
+        head = TableSpec(
+            "headcount", self.config.texts("text.tables.headcount"), [label("headcount")]
+        )
+        head.rows.append((label("all_staff"), [count("head|all")]))
+        for department in self.departments:
+            head.rows.append((department, [count(f"head|d={department}")]))
+        head.rows.append((label("senior"), [count("head|senior")]))
+        head.rows.append((label("below_senior"), [count("head|below")]))
+        head.rows.append((label("unlinked"), [count("roster|unlinked")]))
+        self.tables.append(head)
+
+    def answers(self) -> None:
+        """Answers per scope: every code, prefer-not-to-say and older lists; "answered" is
+        their sum and "not answered" the rest of the headcount. Scopes are linked: all =
+        senior + below = sum of departments, for every code."""
+        c, data = self.count, self.data
+        all_scopes = ["all", "senior", "below", *self.scopes_d]
+        for question in self.taxonomy.questions:
+            codes = [o.code for o in question.options if o.code != self.prefer_not]
+            codes += [self.prefer_not, OLDER_LIST]
+            self.codes_of[question.id] = codes
+            for scope in all_scopes:
+                parts = [c(f"ans|{scope}|{question.id}|{code}", released=False) for code in codes]
+                answered = _sum_count(
+                    data, f"answered|{scope}|{question.id}", parts, released=False
+                )
+                missing = data.count(
+                    f"missing|{scope}|{question.id}",
+                    data.values[f"head|{scope}"] - data.values[answered],
+                    released=False,
+                    key=data.keys[f"head|{scope}"] - data.keys[answered],
+                )
+                data.add_sum(f"head|{scope}", [answered, missing])
+            for code in codes:
+                name = f"{question.id}|{code}"
+                data.add_sum(f"ans|all|{name}", [f"ans|senior|{name}", f"ans|below|{name}"])
+                data.add_sum(f"ans|all|{name}", [f"ans|{s}|{name}" for s in self.scopes_d])
+        declarants = [c(f"declarants|{s}") for s in ("all", *self.scopes_d)]
+        data.add_sum("declarants|all", declarants[1:])
+        for scope in ("all", *self.scopes_d):
+            data.add_at_most(f"head|{scope}", [f"declarants|{scope}"])
+            data.percent(f"declarants|{scope}", f"head|{scope}")
+
+    def declaration_rate(self) -> None:
+        """Declaration rate by question (overall)."""
+        label, data = self.label, self.data
+        rate = TableSpec(
+            "declaration_rate",
+            self.config.texts("text.tables.declaration_rate"),
+            [label("declared"), label("not_answered"), label("rate")],
+        )
+        for question in self.taxonomy.questions:
+            answered = f"answered|all|{question.id}"
+            missing = f"missing|all|{question.id}"
+            data.released.update((answered, missing))
+            data.percent(answered, "head|all")
+            rate.rows.append(
+                (question.title, [count(answered), count(missing), percent(answered, "head|all")])
+            )
+        self.tables.append(rate)
+
+    def by_department(self) -> None:
+        """Declaration rate by department: headcount, people who declared anything, and the
+        rate for each question (percentages only)."""
+        label, data, questions = self.label, self.data, self.taxonomy.questions
         table = TableSpec(
-            f"distribution_{question.id}",
-            config.texts("text.tables.distribution", question=question.title),
-            [label("headcount"), label("percent")],
+            "declaration_by_department",
+            self.config.texts("text.tables.declaration_by_department"),
+            [label("headcount"), label("declared"), label("rate")] + [q.title for q in questions],
         )
-        for code in codes_of[question.id]:
-            name = f"ans|all|{question.id}|{code}"
-            data.released.add(name)
-            data.percent(name, "head|all")
-            if code == prefer_not:
-                row_label = label("prefer_not_to_say")
-            elif code == OLDER_LIST:
-                row_label = label("older_list")
-                table.optional.add(row_label)
-            else:
-                option = question.option(code)
-                row_label = option.label if option else code
-            table.rows.append((row_label, [count(name), percent(name, "head|all")]))
-        missing = f"missing|all|{question.id}"
-        data.percent(missing, "head|all")
-        table.rows.append((label("not_answered"), [count(missing), percent(missing, "head|all")]))
-        table.rows.append((label("total"), [count("head|all"), text("100%")]))
-        tables.append(table)
-
-    # Representation against the targets.
-    targets: list[TargetFigure] = []
-    target_table = TableSpec(
-        "targets",
-        config.texts("text.tables.targets"),
-        [label("group"), label("out_of"), label("percent"), label("target")],
-    )
-    for target in config.targets:
-        for scope_key, goal in target.percent.items():
-            scope = SCOPES[scope_key]
-            numerator = _sum_count(
-                data,
-                f"target|{target.id}|{scope}|num",
-                [f"ans|{scope}|{target.question}|{x}" for x in target.codes],
+        for department, scope in zip(self.departments, self.scopes_d, strict=True):
+            cells = [
+                count(f"head|{scope}"),
+                count(f"declarants|{scope}"),
+                percent(f"declarants|{scope}", f"head|{scope}"),
+            ]
+            for question in questions:
+                answered = f"answered|{scope}|{question.id}"
+                cells.append(percent(*data.percent(answered, f"head|{scope}")))
+            table.rows.append((department, cells))
+        table.rows.append(
+            (
+                label("all_staff"),
+                [count("head|all"), count("declarants|all"), percent("declarants|all", "head|all")]
+                + [percent(f"answered|all|{q.id}", "head|all") for q in questions],
             )
-            if target.denominator == "headcount":
-                denominator = f"head|{scope}"
-            else:
-                answered_codes = [
-                    x for x in codes_of[target.denominator_question] if x != prefer_not
-                ]
-                denominator = _sum_count(
-                    data,
-                    f"target|{target.id}|{scope}|den",
-                    [f"ans|{scope}|{target.denominator_question}|{x}" for x in answered_codes],
-                )
-            data.percent(numerator, denominator)
-            figure = TargetFigure(target, scope_key, numerator, denominator, goal)
-            targets.append(figure)
-            scope_label = config.texts(f"text.scope_{scope_key}")
-            target_table.rows.append(
-                (
-                    f"{target.label} ({scope_label})",
-                    [
-                        count(numerator),
-                        count(denominator),
-                        percent(numerator, denominator),
-                        text(f"{goal:.1f}%"),
-                    ],
-                )
-            )
-    tables.append(target_table)
+        )
+        self.tables.append(table)
 
-    _incident_tables(c, data, tables, counts, config, incident_labels, quarter)
-    _bulletin_tables(c, data, tables, counts, config, departments)
-    _event_tables(c, tables, counts, config, network_labels or {})
-    return Built(data, tables, departments, targets, questions)
+    def distributions(self) -> None:
+        """Distribution of each characteristic, everyone on the roster."""
+        label, data = self.label, self.data
+        for question in self.taxonomy.questions:
+            table = TableSpec(
+                f"distribution_{question.id}",
+                self.config.texts("text.tables.distribution", question=question.title),
+                [label("headcount"), label("percent")],
+            )
+            for code in self.codes_of[question.id]:
+                name = f"ans|all|{question.id}|{code}"
+                data.released.add(name)
+                data.percent(name, "head|all")
+                if code == self.prefer_not:
+                    row_label = label("prefer_not_to_say")
+                elif code == OLDER_LIST:
+                    row_label = label("older_list")
+                    table.optional.add(row_label)
+                else:
+                    option = question.option(code)
+                    row_label = option.label if option else code
+                table.rows.append((row_label, [count(name), percent(name, "head|all")]))
+            missing = f"missing|all|{question.id}"
+            data.percent(missing, "head|all")
+            table.rows.append(
+                (label("not_answered"), [count(missing), percent(missing, "head|all")])
+            )
+            table.rows.append((label("total"), [count("head|all"), text("100%")]))
+            self.tables.append(table)
+
+    def targets(self) -> list[TargetFigure]:
+        """Representation against the targets: the table, and each target's figures."""
+        label, config = self.label, self.config
+        figures: list[TargetFigure] = []
+        table = TableSpec(
+            "targets",
+            config.texts("text.tables.targets"),
+            [label("group"), label("out_of"), label("percent"), label("target")],
+        )
+        for target in config.targets:
+            for scope_key, goal in target.percent.items():
+                figure = self._target(target, scope_key, goal)
+                figures.append(figure)
+                scope_label = config.texts(f"text.scope_{scope_key}")
+                numerator, denominator = figure.numerator, figure.denominator
+                table.rows.append(
+                    (
+                        f"{target.label} ({scope_label})",
+                        [
+                            count(numerator),
+                            count(denominator),
+                            percent(numerator, denominator),
+                            text(f"{goal:.1f}%"),
+                        ],
+                    )
+                )
+        self.tables.append(table)
+        return figures
+
+    def _target(self, target: Target, scope_key: str, goal: float) -> TargetFigure:
+        scope = SCOPES[scope_key]
+        numerator = _sum_count(
+            self.data,
+            f"target|{target.id}|{scope}|num",
+            [f"ans|{scope}|{target.question}|{x}" for x in target.codes],
+        )
+        if target.denominator == "headcount":
+            denominator = f"head|{scope}"
+        else:
+            answered = [
+                x for x in self.codes_of[target.denominator_question] if x != self.prefer_not
+            ]
+            denominator = _sum_count(
+                self.data,
+                f"target|{target.id}|{scope}|den",
+                [f"ans|{scope}|{target.denominator_question}|{x}" for x in answered],
+            )
+        self.data.percent(numerator, denominator)
+        return TargetFigure(target, scope_key, numerator, denominator, goal)
 
 
 def _sum_count(data: Dataset, name: str, parts: list[str], *, released: bool = True) -> str:

@@ -20,7 +20,10 @@ from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.incidents.feature import COMMANDS
-from bot.incidents.service import Incidents, categories_of, find_reference, forget_released
+from bot.incidents.references import find_reference
+from bot.incidents.repo import forget_released
+from bot.incidents.service import Incidents
+from bot.incidents.taxonomy import categories_of
 
 
 def _incidents(ctx: Context) -> Incidents:

@@ -11,20 +11,24 @@ from typing import TYPE_CHECKING, Any
 from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.config import Settings
+    from bot.core.content import Content
     from bot.privacy.crypto import FieldCipher
 
 
 async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
-    from bot.incidents.service import export_reports
+    from bot.incidents.repo import export_reports
 
     return {"incident_reports": await export_reports(session, cipher, subject.pseudonym)}
 
 
 async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
-    from bot.incidents.service import unassign_from, unlink_reporter
+    from bot.incidents.repo import unassign_from, unlink_reporter
 
     return {
         "incident_reports_unlinked": await unlink_reporter(session, subject.pseudonym),
@@ -36,7 +40,7 @@ def _retention(settings: Settings) -> list[RetentionRule]:
     years = settings.retention_incidents_years
 
     async def purge(session: AsyncSession, now: datetime) -> int:
-        from bot.incidents.service import purge_closed_before
+        from bot.incidents.repo import purge_closed_before
 
         cutoff = now - timedelta(days=365 * years + years // 4)
         return await purge_closed_before(session, cutoff.date())
@@ -84,6 +88,28 @@ def _columns() -> list[EncryptedColumn]:
             models.intake_context,
         ),
     ]
+
+
+# ---- for other features (HR's aggregates) ---------------------------------------------------
+
+
+def received_select(*, start: date, end: date) -> Select[str, date, str, str, str | None]:
+    """(reference, received_on, motivations, kinds, location) of reports received in the
+    period: categories only."""
+    from bot.incidents import repo
+
+    return repo.received_select(start=start, end=end)
+
+
+def category_labels(content: Content) -> dict[str, dict[str, str]]:
+    """The report's category codes and their words, by list (motivations, kinds, location)."""
+    from bot.incidents.taxonomy import Taxonomy
+
+    categories = Taxonomy(content.data("incidents"))
+    return {
+        name: {code: categories.label(name, code) for code in categories.codes(name)}
+        for name in ("motivations", "kinds", "location")
+    }
 
 
 COMMANDS = Commands(

@@ -7,17 +7,13 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from bot.channel.transport import build_worker
 from bot.cli.commands import OUTBOX
 from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
 from bot.db.session import unit_of_work
-from bot.outbox.service import (
-    DeliveryCounts,
-    Outbox,
-    build_worker,
-    requeue_failed,
-    status_by_kind,
-)
+from bot.outbox.queue import Outbox
+from bot.outbox.repo import DeliveryCounts, requeue_failed, status_by_kind
 
 
 def describe_counts(counts: DeliveryCounts) -> str:

@@ -32,7 +32,7 @@ class OutboxMessage(Base):
     subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Enqueuing again with the same key returns this message instead of a second one.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # The wire-format activity as JSON, sealed with the field cipher (see bot/outbox.py).
+    # The wire-format activity as JSON, sealed with the field cipher (see bot/outbox/).
     payload: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(32))
     not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -85,7 +85,7 @@ class OutboxDelivery(Base):
 
 
 class OutboxSendSlot(Base):
-    """A slice of time whose sends one worker has claimed (see `SendSlots` in bot/outbox.py).
+    """A slice of time whose sends one worker has claimed (see `SendSlots` in bot/outbox/).
 
     Slot n covers [n * length, (n + 1) * length) seconds of Unix time; a row means taken
     (by one worker, or by nobody after a 429's Retry-After). Old rows are deleted as workers go.

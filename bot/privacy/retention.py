@@ -17,7 +17,7 @@ from bot.core.registry import Feature, RetentionRule
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
 from bot.db.state import purge_state_older_than
-from bot.outbox.service import purge_finished_before
+from bot.outbox.repo import purge_finished_before
 from bot.privacy.audit import AuditLog
 
 __all__ = ["RetentionRule", "purge", "retention_rules"]

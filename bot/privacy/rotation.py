@@ -19,7 +19,7 @@ from bot.db.models import BotStateDocument
 from bot.db.session import unit_of_work
 from bot.db.state import state_context
 from bot.outbox.models import OutboxMessage
-from bot.outbox.service import payload_context
+from bot.outbox.queue import payload_context
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 
 __all__ = ["EncryptedColumn", "encrypted_columns", "key_usage", "rotate"]

@@ -47,38 +47,78 @@ async def export_person(
     """Everything held about the person, decrypted, as plain data."""
     person = PersonKey(tenant_id, aad_object_id)
     subject = subject_of(privacy, person)
-    table = ConversationReferenceRecord
-    references = (
-        await session.execute(
-            select(table).where(
-                table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
-            )
-        )
-    ).scalars()
-    states = []
-    keys = await _conversation_keys(session, person)
-    if keys:
-        rows = await session.execute(select(BotStateDocument).where(BotStateDocument.key.in_(keys)))
-        for row in rows.scalars():
-            document = row.document
-            if row.key_id is not None:
-                document = privacy.cipher.open(
-                    Sealed(row.key_id, document), context=state_context(row.key)
-                )
-            states.append(
-                {
-                    "conversation": row.key,
-                    "updated_at": row.updated_at,
-                    "unfinished_conversation": document,
-                }
-            )
     grants = (
         await session.execute(
             select(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
         )
     ).scalars()
     acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == subject.actor))
-    deliveries = await session.execute(
+    held: dict[str, Any] = {
+        "pseudonym": subject.pseudonym,
+        "conversation_references": await _references(session, person),
+        "unfinished_conversations": await _unfinished(session, privacy, person),
+        "roles": [
+            {"role": g.role, "granted_at": g.granted_at, "granted_by": g.granted_by} for g in grants
+        ],
+        "audited_actions": [
+            {"at": e.at, "action": e.action, "object_type": e.object_type} for e in acted.scalars()
+        ],
+        "proactive_messages": await _deliveries(session, person),
+    }
+    for feature in features:
+        if feature.export is not None:
+            held.update(await feature.export(session, privacy.cipher, subject))
+    return held
+
+
+async def _references(session: AsyncSession, person: PersonKey) -> list[dict[str, Any]]:
+    table = ConversationReferenceRecord
+    references = await session.execute(
+        select(table).where(
+            table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id
+        )
+    )
+    return [
+        {
+            "conversation_id": r.conversation_id,
+            "service_url": r.service_url,
+            "status": r.status,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+        }
+        for r in references.scalars()
+    ]
+
+
+async def _unfinished(
+    session: AsyncSession, privacy: PrivacyCore, person: PersonKey
+) -> list[dict[str, Any]]:
+    """The person's saved conversation state (a half-written report, say), decrypted."""
+    keys = await _conversation_keys(session, person)
+    if not keys:
+        return []
+    states = []
+    rows = await session.execute(select(BotStateDocument).where(BotStateDocument.key.in_(keys)))
+    for row in rows.scalars():
+        document = row.document
+        if row.key_id is not None:
+            document = privacy.cipher.open(
+                Sealed(row.key_id, document), context=state_context(row.key)
+            )
+        states.append(
+            {
+                "conversation": row.key,
+                "updated_at": row.updated_at,
+                "unfinished_conversation": document,
+            }
+        )
+    return states
+
+
+async def _deliveries(session: AsyncSession, person: PersonKey) -> list[dict[str, Any]]:
+    """Proactive messages sent (or to be sent) to the person: kinds and subjects, no contents."""
+    table = ConversationReferenceRecord
+    rows = await session.execute(
         select(OutboxMessage.kind, OutboxMessage.subject, OutboxDelivery.status)
         .add_columns(OutboxDelivery.sent_at, OutboxDelivery.updated_at)
         .join(OutboxMessage, OutboxMessage.id == OutboxDelivery.message_id)
@@ -86,34 +126,10 @@ async def export_person(
         .where(table.tenant_id == person.tenant_id, table.aad_object_id == person.aad_object_id)
         .order_by(OutboxDelivery.id)
     )
-    held: dict[str, Any] = {
-        "pseudonym": subject.pseudonym,
-        "conversation_references": [
-            {
-                "conversation_id": r.conversation_id,
-                "service_url": r.service_url,
-                "status": r.status,
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-            }
-            for r in references
-        ],
-        "unfinished_conversations": states,
-        "roles": [
-            {"role": g.role, "granted_at": g.granted_at, "granted_by": g.granted_by} for g in grants
-        ],
-        "audited_actions": [
-            {"at": e.at, "action": e.action, "object_type": e.object_type} for e in acted.scalars()
-        ],
-        "proactive_messages": [
-            {"kind": k, "about": about, "status": status, "sent_at": sent, "updated_at": at}
-            for k, about, status, sent, at in deliveries
-        ],
-    }
-    for feature in features:
-        if feature.export is not None:
-            held.update(await feature.export(session, privacy.cipher, subject))
-    return held
+    return [
+        {"kind": k, "about": about, "status": status, "sent_at": sent, "updated_at": at}
+        for k, about, status, sent, at in rows
+    ]
 
 
 async def erase_person(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -20,8 +19,10 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 
-from bot.actions.service import ActionsService, Answer, Teams
-from bot.channel.teams import card_message, normalise_command, person_of
+from bot.actions.records import Answer, Teams
+from bot.actions.service import ActionsService
+from bot.channel.teams import card_message
+from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry, plain_text
 from bot.db.session import turn_session
 from bot.privacy.roles import Role, RoleChecker
@@ -31,16 +32,10 @@ SLOT = re.compile(r"^s\d{1,3}$")
 
 
 def _teams(context: TurnContext) -> Teams | None:
-    person = person_of(context.activity)
-    if person is None:
+    turn = Turn.of(context)
+    if turn.person is None:
         return None
-    name = getattr(context.activity.from_property, "name", None) or "A member of staff"
-    return Teams(person, str(name)[:200])
-
-
-def _value(context: TurnContext) -> dict[str, Any]:
-    value = context.activity.value
-    return value if isinstance(value, dict) else {}
+    return Teams(turn.person, (turn.name or "A member of staff")[:200])
 
 
 class MyActionsDialog(ComponentDialog):
@@ -119,8 +114,8 @@ class ActionCardDialog(ComponentDialog):
         """Do what the button or words asked, say what happened, and finish."""
         context = step.context
         person = _teams(context)
-        command = normalise_command(context.activity.text)
-        value = _value(context)
+        command = Turn.of(context).command
+        value = Turn.of(context).value
         session = turn_session()
         service = self._actions
         if person is None:

@@ -2,7 +2,7 @@
 
 Every action is one turn. The bulletin card arrives proactively (no dialog is waiting for
 it), so its buttons send commands ("bulletin feedback", "unsubscribe bulletin") that start
-this dialog, which reads what the button sent from `activity.value`.
+this dialog, which reads what the button sent from the card's values (`Turn.value`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from botbuilder.dialogs import (
 
 from bot.bulletins.authoring import MONTH
 from bot.bulletins.service import BulletinService
-from bot.channel.teams import card_message, normalise_command, person_of
+from bot.channel.teams import card_message, normalise_command
+from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry
 from bot.core.people import PersonKey
 
@@ -61,10 +62,10 @@ class BulletinDialog(ComponentDialog):
 
     async def act_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Do what was asked, say so, and finish."""
-        activity = step.context.activity
-        action = self._actions.get(normalise_command(activity.text), SHOW)
-        person = person_of(activity)
-        value = activity.value if isinstance(activity.value, dict) else {}
+        turn = Turn.of(step.context)
+        action = self._actions.get(turn.command, SHOW)
+        person = turn.person
+        value = turn.value
         if action == FEEDBACK and person is not None and value.get("rating"):
             await self._feedback(step, person, value)
         elif action == UNSUBSCRIBE and person is not None:

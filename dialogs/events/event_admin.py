@@ -14,22 +14,16 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from bot.channel.teams import card_message
+from bot.channel.turn import Turn, text_field
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.events.calendar import LONDON
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
-from bot.events.service import (
-    Attendee,
-    EventDraft,
-    EventError,
-    EventService,
-    aware,
-    local_text,
-    parse_local,
-)
+from bot.events.records import Attendee, EventDraft, EventError, aware, local_text, parse_local
+from bot.events.service import EventService
 from bot.privacy.roles import Role
-from dialogs.events.sign_up import attendee_of, text_value, value_of
+from dialogs.events.sign_up import attendee_of
 
 FIELD_LIMIT = 2000
 # How far back the organiser's list reaches (attendance is marked after the event).
@@ -56,10 +50,11 @@ class EventAdminDialog(Dialog):
         """Open the event a notification's button names, or show the list."""
         context = dialog_context.context
         state = dialog_context.active_dialog.state
-        slug = text_value(value_of(context), "event", 80)
-        typed = " ".join((context.activity.text or "").lower().split())
+        turn = Turn.of(context)
+        slug = turn.field("event", 80)
+        typed = " ".join(turn.text.lower().split())
         if slug:
-            await self._choose(context, state, "attendees", slug, value_of(context))
+            await self._choose(context, state, "attendees", slug, turn.value)
         elif typed in ("new event", "create event"):
             await self._choose(context, state, "new event", "", {})
         else:
@@ -69,8 +64,8 @@ class EventAdminDialog(Dialog):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """A form's answers, a button's choice, or "done"."""
         context = dialog_context.context
-        value = value_of(context)
-        typed = (context.activity.text or "").strip().lower()
+        value = Turn.of(context).value
+        typed = Turn.of(context).text.lower()
         state = dialog_context.active_dialog.state
         form = value.get("form")
         if form:
@@ -82,7 +77,7 @@ class EventAdminDialog(Dialog):
             return Dialog.end_of_turn
         if typed in ("done", "finished", self._w["done"].lower()):
             return await dialog_context.end_dialog()
-        await self._choose(context, state, typed, text_value(value, "event", 80), value)
+        await self._choose(context, state, typed, text_field(value, "event", 80), value)
         return Dialog.end_of_turn
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
@@ -107,7 +102,7 @@ class EventAdminDialog(Dialog):
             await self._form(context, state, person, None)
             return
         if choice == "members":
-            await self._members(context, person, text_value(value, "network", 64))
+            await self._members(context, person, text_field(value, "network", 64))
             return
         if choice not in ("edit", "attendees", "cancel event", "confirm cancel", "keep"):
             await context.send_activity(MessageFactory.text(self._w["bad_choice"]))
@@ -462,7 +457,7 @@ class EventAdminDialog(Dialog):
         self, context: TurnContext, state: dict[str, Any], person: Attendee, value: dict[str, Any]
     ) -> None:
         session = turn_session()
-        event = await self._events.event(session, text_value(value, "event", 80))
+        event = await self._events.event(session, text_field(value, "event", 80))
         if event is None or not await self._events.may_organise(session, event, person.key):
             await self._say(context, self._events.words["problems"]["not_yours"])
             await self._list(context, state)

@@ -7,11 +7,12 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.channel.teams import card_message, normalise_command
+from bot.channel.teams import card_message
+from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry
 from bot.db.session import turn_session
 from bot.events.service import EventService
-from dialogs.events.sign_up import attendee_of, command_words, text_value, value_of, with_words
+from dialogs.events.sign_up import attendee_of, command_words, with_words
 
 
 class NetworksDialog(Dialog):
@@ -35,8 +36,9 @@ class NetworksDialog(Dialog):
     ) -> DialogTurnResult:
         """Join, leave or list, then finish."""
         context = dialog_context.context
-        action = self._actions.get(normalise_command(context.activity.text), "list")
-        code = text_value(value_of(context), "network", 64)
+        turn = Turn.of(context)
+        action = self._actions.get(turn.command, "list")
+        code = turn.field("network", 64)
         person = attendee_of(context)
         session = turn_session()
         if person is not None and action in ("join", "leave") and code:

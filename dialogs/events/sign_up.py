@@ -2,7 +2,7 @@
 
 Every action is one turn. Cards' buttons (including those on proactive reminders and offers)
 send `{"command": "<word>", "event": "<slug>"}`, which starts this dialog; it reads the
-slug and any adjustment inputs from `activity.value`.
+slug and any adjustment inputs from the card's values (`Turn.value`).
 """
 
 from __future__ import annotations
@@ -13,35 +13,22 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.channel.teams import card_message, normalise_command, person_of
+from bot.channel.teams import card_message, normalise_command
+from bot.channel.turn import Turn, text_field
 from bot.core.content import Content, MenuEntry, plain_text
 from bot.db.session import turn_session
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
-from bot.events.service import NEEDS, Attendee, EventService, aware, local_text
+from bot.events.records import NEEDS, Attendee, aware, local_text
+from bot.events.service import EventService
 
 MAX_NEEDS_VALUE = 200
 
 
 def attendee_of(turn_context: TurnContext) -> Attendee | None:
     """The sender as the events service names them."""
-    key = person_of(turn_context.activity)
-    if key is None:
-        return None
-    name = getattr(turn_context.activity.from_property, "name", None) or ""
-    return Attendee(key, str(name))
-
-
-def value_of(turn_context: TurnContext) -> dict[str, Any]:
-    """A card's values (empty for typed text)."""
-    value = turn_context.activity.value
-    return value if isinstance(value, dict) else {}
-
-
-def text_value(value: dict[str, Any], key: str, limit: int = 100) -> str:
-    """A string field of a card's values, or "" if missing, not text or too long."""
-    found = value.get(key)
-    return found.strip() if isinstance(found, str) and len(found) <= limit else ""
+    turn = Turn.of(turn_context)
+    return None if turn.person is None else Attendee(turn.person, turn.name)
 
 
 def command_words(commands: dict[str, list[str]]) -> dict[str, str]:
@@ -76,9 +63,9 @@ class EventsDialog(Dialog):
     ) -> DialogTurnResult:
         """Do what was asked and finish."""
         context = dialog_context.context
-        action = self._actions.get(normalise_command(context.activity.text), "list")
-        value = value_of(context)
-        slug = text_value(value, "event")
+        action = self._actions.get(Turn.of(context).command, "list")
+        value = Turn.of(context).value
+        slug = text_field(value, "event")
         person = attendee_of(context)
         if person is None:
             await self._text(context, "unknown_event")
@@ -96,7 +83,7 @@ class EventsDialog(Dialog):
         elif action == "claim":
             await self._claim(context, person, slug)
         else:
-            network = text_value(value, "network", 64) or None
+            network = text_field(value, "network", 64) or None
             if network not in (None, BIG_CONVERSATION, *self._events.networks):
                 network = None
             await self._list(context, person, network)

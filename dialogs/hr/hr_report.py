@@ -17,7 +17,8 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 
-from bot.channel.teams import card_message, person_of
+from bot.channel.teams import card_message
+from bot.channel.turn import Turn
 from bot.db.session import turn_session
 from bot.hr.quarters import Quarter
 from bot.hr.service import HrReports, QuarterUnavailable, today_london
@@ -40,7 +41,8 @@ class HrReportDialog(ComponentDialog):
         """Show the quarter's summary card and finish."""
         texts = self._reports.config.texts
         today = today_london()
-        asked = _asked_quarter(step.context.activity.value, step.context.activity.text)
+        turn = Turn.of(step.context)
+        asked = _asked_quarter(turn.value, turn.text)
         try:
             quarter = Quarter.parse(asked) if asked else Quarter.last_completed(today)
         except ValueError:
@@ -54,7 +56,7 @@ class HrReportDialog(ComponentDialog):
                 MessageFactory.text(texts(f"text.{error.key}", quarter=str(quarter)))
             )
             return await step.end_dialog()
-        person = person_of(step.context.activity)
+        person = turn.person
         actor = f"teams:{person.tenant_id}/{person.aad_object_id}" if person else "teams:unknown"
         await self._reports.audit_access(session, actor=actor, quarter=quarter, how="chat")
         await step.context.send_activity(card_message(self._reports.summary_card(report)))

@@ -11,27 +11,27 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
+from bot.channel.turn import Turn
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.incidents.models import IncidentReport
-from bot.incidents.service import Incidents, Person, ReportError, categories_of, find_reference
+from bot.incidents.records import Person, ReportError
+from bot.incidents.references import find_reference
+from bot.incidents.service import Incidents
+from bot.incidents.taxonomy import categories_of
 from bot.privacy.roles import Role
+from dialogs.incidents.case_card import case_buttons, case_sections, day_text
 from dialogs.incidents.incident_ui import (
     card,
     choice_input,
     person,
     pick,
-    said,
     text,
     text_input,
 )
-from dialogs.incidents.report_incident import today_in_london
+from dialogs.incidents.report_states import today_in_london
 
 ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close", "back", "done")
-
-
-def _day(value: Any) -> str:
-    return value.strftime("%-d %B %Y") if value else ""
 
 
 class CasesDialog(Dialog):
@@ -53,7 +53,7 @@ class CasesDialog(Dialog):
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
         """Open the case a notification's button names, or show the list."""
-        _, value = said(dialog_context.context)
+        value = Turn.of(dialog_context.context).value
         state = dialog_context.active_dialog.state
         wanted = find_reference(str(value.get("open") or ""))
         if wanted is not None:
@@ -64,7 +64,8 @@ class CasesDialog(Dialog):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """An action on the open case, a form's answers, or another case to open."""
         context = dialog_context.context
-        typed, value = said(context)
+        turn = Turn.of(context)
+        typed, value = turn.text, turn.value
         state = dialog_context.active_dialog.state
         form = value.get("form")
         if form and state.get("awaiting") == form and state.get("reference"):
@@ -119,7 +120,7 @@ class CasesDialog(Dialog):
                 {
                     "title": f"{report.reference} · {status}",
                     "facts": [
-                        {"title": "Received", "value": _day(report.received_on)},
+                        {"title": "Received", "value": day_text(report.received_on)},
                         {
                             "title": "Categories",
                             "value": tax.labels("motivations", parts["motivations"])
@@ -127,13 +128,15 @@ class CasesDialog(Dialog):
                         },
                         {
                             "title": "Acknowledge by",
-                            "value": _day(report.acknowledge_by)
+                            "value": day_text(report.acknowledge_by)
                             if not report.acknowledged_on
                             else "Done",
                         },
                         {
                             "title": "Feedback by",
-                            "value": _day(report.feedback_by) if not report.feedback_on else "Done",
+                            "value": day_text(report.feedback_by)
+                            if not report.feedback_on
+                            else "Done",
                         },
                         {"title": "Handler", "value": report.assigned_name or "Nobody yet"},
                     ],
@@ -191,94 +194,13 @@ class CasesDialog(Dialog):
     ) -> None:
         view = await self._incidents.view(turn_session(), report)
         state["version"] = report.version
-        tax = self._incidents.taxonomy
-        c = self._c
-        none = "Not given"
-        if view.reporter is None:
-            reporter = c["reporter_anonymous"]
-        else:
-            reporter = f"{view.reporter.get('name', '')} ({tax.label('mode', report.mode)})"
-        parts = categories_of(report)
-        consents = [
-            label
-            for flag, label in (
-                (report.consent_monitoring, "monitoring project"),
-                (report.consent_police, "police (True Vision)"),
-                (report.consent_hr, "HR action"),
-            )
-            if flag
-        ]
-        facts = [
-            {"title": "Status", "value": self._w["statuses"].get(report.status, report.status)},
-            {"title": "Received", "value": _day(report.received_on)},
-            {"title": c["reporter_label"], "value": reporter},
-            {"title": "Reported by", "value": tax.label("relationship", report.relationship)},
-            {"title": "Wants contact", "value": "Yes" if report.wants_contact else "No"},
-            {"title": "Consents to", "value": ", ".join(consents) or "No referrals"},
-            {"title": "Handler", "value": report.assigned_name or "Nobody yet"},
-            {"title": "Risk", "value": tax.label("risk", report.risk) or "Not triaged"},
-            {
-                "title": "Crime or incident",
-                "value": tax.label("classification", report.classification) or "Not triaged",
-            },
-            {
-                "title": "Acknowledge by",
-                "value": _day(report.acknowledge_by)
-                + (" (done)" if report.acknowledged_on else ""),
-            },
-            {
-                "title": "Feedback by",
-                "value": _day(report.feedback_by) + (" (done)" if report.feedback_on else ""),
-            },
-        ]
-        if report.outcome:
-            facts.append({"title": "Outcome", "value": tax.label("outcome", report.outcome)})
-        details = [
-            {
-                "title": "Motivation",
-                "value": tax.labels("motivations", parts["motivations"]) or none,
-            },
-            {"title": "Kind", "value": tax.labels("kinds", parts["kinds"]) or none},
-            {"title": "When", "value": _day(report.occurred_on) or view.occurred_approx or none},
-            {"title": "Where", "value": tax.label("location", report.location) or none},
-            {"title": "Who did it", "value": tax.label("perpetrator", report.perpetrator) or none},
-            {"title": "How often", "value": tax.label("frequency", report.frequency) or none},
-            {
-                "title": "Possibly a crime",
-                "value": tax.label("possible_crime", report.possible_crime) or none,
-            },
-            {"title": "Impact", "value": view.impact or none},
-        ]
-        messages = [
-            f"**{'Handler' if author == 'handler' else 'Reporter'}**, {_day(on)}: "
-            f"{plain_text(body)}"
-            for author, on, body in view.messages
-        ] or ["No messages yet."]
-        history = [
-            f"{_day(event.happened_on)}: {event.what}"
-            + (f" by {plain_text(event.by_name)}" if event.by_name else "")
-            + (f" ({plain_text(event.note)})" if event.note else "")
-            for event in view.events
-        ] or ["Nothing yet."]
-        buttons = []
-        if report.status != "closed":
-            for action in ("acknowledge", "triage", "take", "assign", "message", "close"):
-                if action == "acknowledge" and report.acknowledged_on:
-                    continue
-                buttons.append({"title": c["actions"][action], "data": {"choice": action}})
-        buttons.append({"title": c["actions"]["back"], "data": {"choice": "back"}})
+        words = self._c
         await context.send_activity(
             card(
                 self._content,
-                heading=c["case_heading"].format(reference=report.reference),
-                sections=[
-                    {"title": "Case", "facts": facts, "lines": []},
-                    {"title": "What happened", "facts": [], "lines": [plain_text(view.narrative)]},
-                    {"title": "Details", "facts": details, "lines": []},
-                    {"title": "Messages", "facts": [], "lines": messages},
-                    {"title": c["history_heading"], "facts": [], "lines": history},
-                ],
-                buttons=buttons,
+                heading=words["case_heading"].format(reference=report.reference),
+                sections=case_sections(report, view, self._incidents.taxonomy, words, self._w),
+                buttons=case_buttons(report, words),
             )
         )
 

@@ -12,21 +12,15 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from bot.channel.teams import person_of
+from bot.channel.turn import Turn
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.incidents.models import IncidentReport
-from bot.incidents.service import (
-    CLOSED,
-    HELD,
-    NOT_FOUND,
-    PAUSED,
-    Incidents,
-    PendingReport,
-    find_reference,
-)
-from dialogs.incidents.incident_ui import card, said, text, text_input
-from dialogs.incidents.report_incident import today_in_london
+from bot.incidents.records import CLOSED, HELD, NOT_FOUND, PAUSED, PendingReport
+from bot.incidents.references import find_reference
+from bot.incidents.service import Incidents
+from dialogs.incidents.incident_ui import card, text, text_input
+from dialogs.incidents.report_states import today_in_london
 
 MAX_TRIES = 3
 
@@ -53,7 +47,8 @@ class CheckReportDialog(Dialog):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Look the report up; show it, or say why not."""
         context = dialog_context.context
-        typed, value = said(context)
+        turn = Turn.of(context)
+        typed, value = turn.text, turn.value
         state = dialog_context.active_dialog.state
         words = self._w["check"]
         reference = find_reference(str(value.get("reference") or "")) or find_reference(typed)
@@ -75,8 +70,8 @@ class CheckReportDialog(Dialog):
         found = await self._incidents.find_for_reporter(
             turn_session(),
             reference,
-            person=person_of(context.activity),
-            sender=str(getattr(context.activity.from_property, "id", "") or ""),
+            person=Turn.of(context).person,
+            sender=Turn.of(context).sender_id,
             passphrase=passphrase.lower() if isinstance(passphrase, str) else None,
         )
         if found == PAUSED:
@@ -184,7 +179,7 @@ class AddToReportDialog(Dialog):
     ) -> DialogTurnResult:
         """Check the card's token, then store the note."""
         context = dialog_context.context
-        _, value = said(context)
+        value = Turn.of(context).value
         words = self._w["check"]
         reference = self._incidents.check_token(value.get("token"))
         if reference is None:

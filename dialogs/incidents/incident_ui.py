@@ -9,17 +9,10 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
-from bot.channel.teams import card_message, person_of
+from bot.channel.teams import card_message
+from bot.channel.turn import Turn
 from bot.core.content import Content
-from bot.core.people import PersonKey
-from bot.incidents.service import Person
-
-
-def said(turn_context: TurnContext) -> tuple[str, dict[str, Any]]:
-    """What the person sent: typed text (or a button's text) and a card's values."""
-    activity = turn_context.activity
-    value = activity.value if isinstance(activity.value, dict) else {}
-    return (activity.text or "").strip(), value
+from bot.incidents.records import Person
 
 
 def words_of(text: str) -> str:
@@ -40,11 +33,10 @@ def pick(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
 
 def person(turn_context: TurnContext) -> Person | None:
     """The sender as the incident service names them."""
-    key: PersonKey | None = person_of(turn_context.activity)
-    if key is None:
+    turn = Turn.of(turn_context)
+    if turn.person is None:
         return None
-    name = getattr(turn_context.activity.from_property, "name", None) or "A case handler"
-    return Person(key, str(name))
+    return Person(turn.person, turn.name or "A case handler")
 
 
 def card(content: Content, **values: Any) -> Activity:

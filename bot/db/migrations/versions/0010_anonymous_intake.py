@@ -1,7 +1,7 @@
 """Anonymous reports that leave no trail: the intake, random ids, per-person check limits.
 
 - `incident_intake`: anonymous reports and messages wait here, sealed, until a job releases
-  them into the case list in a transaction of its own (see bot/incidents.py).
+  them into the case list in a transaction of its own (see bot/incidents/).
 - Report, message and history ids become random 62-bit numbers (BIGINT on PostgreSQL; on
   SQLite they already are the rowid), so ids no longer give away the order of arrival.
 - The per-report lock-out (`failed_attempts`, `locked_until`) goes: a stranger could pause

@@ -1,0 +1,336 @@
+"""The report conversation's questions: one card per state (see report_states.py)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from botbuilder.core import StatePropertyAccessor, TurnContext
+from botbuilder.dialogs import Dialog
+
+from bot.core.content import Content, plain_text
+from bot.incidents.service import Incidents
+from bot.incidents.taxonomy import Taxonomy
+from dialogs.incidents.incident_ui import (
+    card,
+    choice_input,
+    date_input,
+    text_input,
+    toggle_input,
+)
+from dialogs.incidents.report_states import (
+    STEPS,
+    Answer,
+    Ask,
+    pretty_day,
+    today_in_london,
+)
+
+
+class ReportQuestions(Dialog):
+    """Sends each state's question; the draft, not the dialog stack, holds the answers."""
+
+    _content: Content
+    _incidents: Incidents
+    _tax: Taxonomy
+    _w: dict[str, Any]
+    _drafts: StatePropertyAccessor
+    _draft_days: int
+    _steps: dict[str, tuple[Ask, Answer]]
+
+    def _new_draft(self) -> dict[str, Any]:
+        return {
+            "id": secrets.token_hex(6),
+            "started": today_in_london().isoformat(),
+            "step": "safety",
+            "review_next": False,
+            "answers": {},
+        }
+
+    def _expired(self, draft: dict[str, Any]) -> bool:
+        started = date.fromisoformat(draft["started"])
+        return today_in_london() - started > timedelta(days=self._draft_days)
+
+    def _advance(self, draft: dict[str, Any], after: str) -> None:
+        if draft.get("review_next"):
+            draft["step"] = "review"
+            draft["review_next"] = False
+        else:
+            draft["step"] = STEPS[STEPS.index(after) + 1]
+
+    def _button(
+        self, draft: dict[str, Any], title: str, choice: str, **more: Any
+    ) -> dict[str, Any]:
+        return {
+            "title": title,
+            "data": {"choice": choice, "step": draft["step"], "draft": draft["id"], **more},
+        }
+
+    def _form(self, draft: dict[str, Any], title: str, form: str) -> dict[str, Any]:
+        return {"title": title, "data": {"form": form, "step": draft["step"], "draft": draft["id"]}}
+
+    async def _ask_resume(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["resume"]
+        resume = {"step": "resume", "draft": draft["id"]}
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["question"].format(started=pretty_day(draft["started"])),
+                buttons=[
+                    {"title": words["continue"], "data": {"choice": "continue", **resume}},
+                    {"title": words["restart"], "data": {"choice": "restart", **resume}},
+                ],
+            )
+        )
+
+    async def _prompt(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        ask, _ = self._steps[draft["step"]]
+        await ask(context, draft)
+
+    async def _ask_safety(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["safety"]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["question"],
+                buttons=[
+                    self._button(draft, words["say_yes"], "yes"),
+                    self._button(draft, words["say_no"], "no"),
+                ],
+            )
+        )
+
+    async def _ask_mode(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["modes"]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["question"],
+                paragraphs=[words["explain"]],
+                sections=[
+                    {"title": o["label"], "facts": [], "lines": [o["explain"]]}
+                    for o in words["options"]
+                ],
+                buttons=[self._button(draft, o["label"], o["id"]) for o in words["options"]],
+            )
+        )
+
+    async def _ask_relationship(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["relationships"]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["question"],
+                buttons=[self._button(draft, o["label"], o["id"]) for o in words["options"]],
+            )
+        )
+
+    async def _ask_narrative(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["narrative"]
+        paragraphs = [words["hint"]]
+        if draft["answers"].get("relationship") == "on_behalf":
+            paragraphs.append(self._w["relationships"]["on_behalf_guidance"])
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["question"],
+                paragraphs=paragraphs,
+                inputs=[
+                    text_input(
+                        "narrative",
+                        words["question"],
+                        multiline=True,
+                        max_length=self._tax.limits["narrative_chars"],
+                        value=draft["answers"].get("narrative"),
+                        placeholder=words["placeholder"],
+                    )
+                ],
+                buttons=[self._form(draft, "Next", "incident.narrative")],
+                note="You can also just type it here in the chat.",
+            )
+        )
+
+    async def _ask_details(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["details"]
+        answers = draft["answers"]
+        short = self._tax.limits["short_chars"]
+        inputs = [
+            choice_input(
+                name,
+                words[name]["label"],
+                words[name]["options"],
+                multi=name in Taxonomy.MULTI,
+                value=",".join(answers.get(name) or [])
+                if name in Taxonomy.MULTI
+                else answers.get(name),
+            )
+            for name in ("motivations", "kinds", "location", "perpetrator", "frequency")
+        ]
+        inputs += [
+            date_input(
+                "occurred_on",
+                words["when_label"],
+                value=answers.get("occurred_on"),
+                latest=today_in_london().isoformat(),
+            ),
+            text_input(
+                "occurred_approx",
+                words["approx_label"],
+                max_length=short,
+                value=answers.get("occurred_approx"),
+            ),
+            choice_input(
+                "possible_crime",
+                words["possible_crime"]["label"],
+                words["possible_crime"]["options"],
+                value=answers.get("possible_crime"),
+            ),
+            text_input(
+                "impact",
+                words["impact_label"],
+                multiline=True,
+                max_length=self._tax.limits["note_chars"],
+                value=answers.get("impact"),
+            ),
+        ]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["heading"],
+                paragraphs=[words["hint"]],
+                inputs=inputs,
+                buttons=[
+                    self._form(draft, "Next", "incident.details"),
+                    {**self._button(draft, "Skip all of these", "skip"), "skip_inputs": True},
+                ],
+            )
+        )
+
+    async def _ask_support(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["support"]
+        answers = draft["answers"]
+        inputs = []
+        paragraphs = []
+        if answers.get("mode") == "anonymous":
+            paragraphs.append(words["contact_anonymous"])
+        else:
+            inputs.append(
+                toggle_input(
+                    "wants_contact",
+                    words["contact_label"],
+                    value=bool(answers.get("wants_contact")),
+                )
+            )
+        inputs.append(
+            {"type": "TextBlock", "text": words["consent_intro"], "wrap": True, "separator": True}
+        )
+        for name in ("consent_monitoring", "consent_police", "consent_hr"):
+            inputs.append(toggle_input(name, words[name], value=bool(answers.get(name))))
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["heading"],
+                paragraphs=paragraphs,
+                inputs=inputs,
+                buttons=[self._form(draft, "Next", "incident.support")],
+            )
+        )
+
+    async def _ask_review(self, context: TurnContext, draft: dict[str, Any]) -> None:
+        words = self._w["review"]
+        answers = draft["answers"]
+        tax = self._tax
+        none = words["not_given"]
+        titles = words["sections"]
+
+        def edit(section: str) -> dict[str, Any]:
+            return self._button(draft, words["edit"], f"edit {section}")
+
+        detail_facts = [
+            {
+                "title": "Motivation",
+                "value": tax.labels("motivations", answers.get("motivations") or []) or none,
+            },
+            {"title": "Kind", "value": tax.labels("kinds", answers.get("kinds") or []) or none},
+            {
+                "title": "When",
+                "value": pretty_day(answers.get("occurred_on"))
+                or answers.get("occurred_approx")
+                or none,
+            },
+            {"title": "Where", "value": tax.label("location", answers.get("location")) or none},
+            {
+                "title": "Who did it",
+                "value": tax.label("perpetrator", answers.get("perpetrator")) or none,
+            },
+            {
+                "title": "How often",
+                "value": tax.label("frequency", answers.get("frequency")) or none,
+            },
+            {
+                "title": "Possibly a crime",
+                "value": tax.label("possible_crime", answers.get("possible_crime")) or none,
+            },
+            {"title": "Impact", "value": answers.get("impact") or none},
+        ]
+        support = self._w["support"]
+        consents = [
+            support[name]
+            for name in ("consent_monitoring", "consent_police", "consent_hr")
+            if answers.get(name)
+        ]
+        support_lines = []
+        if answers.get("mode") != "anonymous":
+            support_lines.append(
+                "You'd like to be contacted about support."
+                if answers.get("wants_contact")
+                else "You haven't asked to be contacted."
+            )
+        support_lines.append(
+            "You agree to: " + "; ".join(consents) if consents else "Nothing will be passed on."
+        )
+        sections = [
+            {
+                "title": titles["mode"],
+                "facts": [],
+                "lines": [tax.label("mode", answers.get("mode"))],
+                "button": edit("mode"),
+            },
+            {
+                "title": titles["relationship"],
+                "facts": [],
+                "lines": [tax.label("relationship", answers.get("relationship"))],
+                "button": edit("relationship"),
+            },
+            {
+                "title": titles["narrative"],
+                "facts": [],
+                "lines": [plain_text(answers.get("narrative") or none)],
+                "button": edit("narrative"),
+            },
+            {
+                "title": titles["details"],
+                "facts": detail_facts,
+                "lines": [],
+                "button": edit("details"),
+            },
+            {
+                "title": titles["support"],
+                "facts": [],
+                "lines": support_lines,
+                "button": edit("support"),
+            },
+        ]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["heading"],
+                paragraphs=[words["hint"]],
+                sections=sections,
+                buttons=[
+                    self._button(draft, words["submit"], "submit"),
+                    self._button(draft, words["discard"], "discard"),
+                ],
+            )
+        )
