@@ -24,12 +24,12 @@ from bot.hr.config import load_hr_config
 from bot.hr.models import RosterPerson, RosterUpnLink
 from bot.hr.roster import RosterLinker, UpnKeys, apply_import, plan_import
 from bot.privacy.core import PrivacyCore, build_privacy
+from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.service import Service
 from tests.teams import TeamsUser
 from tests.test_privacy_cli import env_for
-from tests.test_process import run_cli
 
 TENANT = "tenant-one"
 TODAY = date(2026, 10, 5)

@@ -33,12 +33,12 @@ from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
 from scheduler.jobs import incident_sweep
 from tests.cards import buttons, cards, visible_text
+from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.service import Service
 from tests.teams import TeamsUser
 from tests.test_privacy_cli import env_for
-from tests.test_process import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -556,13 +556,14 @@ async def test_an_unknown_reference_and_a_wrong_passphrase_take_the_same_time(
         return elapsed
 
     real, unknown = [], []
-    for attempt in range(8):  # interleaved, each from a fresh sender (no pause)
+    for attempt in range(10):  # interleaved, each from a fresh sender (no pause)
         real.append(await one(submitted.reference, f"probe-real-{attempt}"))
         unknown.append(await one("WXYZ-2345", f"probe-unknown-{attempt}"))
-    slow, fast = (
-        max(statistics.median(real), statistics.median(unknown)),
-        min(statistics.median(real), statistics.median(unknown)),
-    )
+    # A busy machine only ever adds time, so each series' quickest answers are its true cost
+    # (the mean of the three quickest, so one lucky sample decides nothing).
+    real_cost = statistics.mean(sorted(real)[:3])
+    unknown_cost = statistics.mean(sorted(unknown)[:3])
+    slow, fast = max(real_cost, unknown_cost), min(real_cost, unknown_cost)
     # Both pay for one passphrase hash (tens of milliseconds); before, an unknown
     # reference answered at once and a real one ~90 ms later.
     assert fast > 0.01

@@ -38,11 +38,11 @@ from bot.privacy.crypto import Sealed
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
 from tests.cards import visible_text
+from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.teams import TeamsUser
 from tests.test_privacy_cli import env_for
-from tests.test_process import run_cli
 
 SECRET_TEXT = "Bulletin text that must never reach a log line"
 FAST = WorkerPolicy(

@@ -14,9 +14,10 @@ from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
 from bot.db.models import utcnow
 from bot.privacy.keys import parse_encryption_keys, parse_pseudonym_key
+from tests.cli_runner import run_cli
 from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY, BotHarness
 from tests.test_privacy import KEY_A, cipher_for
-from tests.test_process import _env, run_cli
+from tests.test_process import _env
 
 
 def env_for(database_url: str, keys: str = TEST_ENCRYPTION_KEYS) -> dict[str, str]:

@@ -21,6 +21,7 @@ from bot.events.calendar import LONDON
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.records import Attendee, EventDraft, EventError, aware, local_text, parse_local
+from bot.events.repo import Places
 from bot.events.service import EventService
 from bot.privacy.roles import Role
 from dialogs.events.sign_up import attendee_of
@@ -117,6 +118,18 @@ class EventAdminDialog(Dialog):
             await self._say(context, self._events.words["problems"]["not_yours"])
             await self._list(context, state)
             return
+        await self._on_event(context, state, person, choice, event)
+
+    async def _on_event(
+        self,
+        context: TurnContext,
+        state: dict[str, Any],
+        person: Attendee,
+        choice: str,
+        event: Event,
+    ) -> None:
+        """An organiser's choice about one of their events."""
+        session = turn_session()
         if choice == "edit":
             await self._form(context, state, person, event)
         elif choice == "attendees":
@@ -124,26 +137,7 @@ class EventAdminDialog(Dialog):
             state["awaiting"] = "attendance"
             await context.send_activity(card_message(self._events.attendee_card(event, views)))
         elif choice == "cancel event":
-            card = self._content.card(
-                "event_card",
-                heading=self._w["confirm_cancel"].format(title=event.title),
-                paragraphs=[],
-                facts=self._events.facts(event),
-                sections=[],
-                inputs=[],
-                buttons=[
-                    {
-                        "title": self._w["confirm_yes"],
-                        "data": {"choice": "confirm cancel", "event": event.slug},
-                    },
-                    {
-                        "title": self._w["confirm_no"],
-                        "data": {"choice": "keep", "event": event.slug},
-                    },
-                ],
-                links=[],
-            )
-            await context.send_activity(card_message(card))
+            await context.send_activity(card_message(self._confirm_cancel_card(event)))
         elif choice == "confirm cancel":
             told = len(
                 [
@@ -161,6 +155,24 @@ class EventAdminDialog(Dialog):
             await self._say(context, self._w["kept"])
             await self._list(context, state)
 
+    def _confirm_cancel_card(self, event: Event) -> dict[str, Any]:
+        return self._content.card(
+            "event_card",
+            heading=self._w["confirm_cancel"].format(title=event.title),
+            paragraphs=[],
+            facts=self._events.facts(event),
+            sections=[],
+            inputs=[],
+            buttons=[
+                {
+                    "title": self._w["confirm_yes"],
+                    "data": {"choice": "confirm cancel", "event": event.slug},
+                },
+                {"title": self._w["confirm_no"], "data": {"choice": "keep", "event": event.slug}},
+            ],
+            links=[],
+        )
+
     # ---- views --------------------------------------------------------------------------------
 
     async def _list(self, context: TurnContext, state: dict[str, Any]) -> None:
@@ -176,44 +188,9 @@ class EventAdminDialog(Dialog):
             for event in await self._events.all_events(session, since=since)
             if self._events.scope_of(event) in scopes or event.created_by == person.actor
         ]
-        sections = []
-        for event in mine:
-            places = await self._events.places(session, event)
-            buttons = [
-                {
-                    "title": self._w["attendees"],
-                    "data": {"choice": "attendees", "event": event.slug},
-                }
-            ]
-            if event.status == "scheduled" and aware(event.starts_at) > self._events.now():
-                buttons += [
-                    {"title": self._w["edit"], "data": {"choice": "edit", "event": event.slug}},
-                    {
-                        "title": self._w["cancel"],
-                        "data": {"choice": "cancel event", "event": event.slug},
-                    },
-                ]
-            sections.append(
-                {
-                    "title": event.title + (" (cancelled)" if event.status == "cancelled" else ""),
-                    "facts": [
-                        {
-                            "title": self._events.words["facts"]["host"],
-                            "value": self._events.host_of(event),
-                        },
-                        {
-                            "title": self._events.words["facts"]["starts"],
-                            "value": local_text(event.starts_at),
-                        },
-                        {
-                            "title": self._events.words["facts"]["places"],
-                            "value": f"{places.held} / {event.capacity} (+{places.waiting})",
-                        },
-                    ],
-                    "lines": [],
-                    "buttons": buttons,
-                }
-            )
+        sections = [
+            self._event_section(event, await self._events.places(session, event)) for event in mine
+        ]
         paragraphs = [self._w["intro"]]
         if not scopes:
             paragraphs.append(self._events.words["problems"]["no_scope"])
@@ -242,6 +219,34 @@ class EventAdminDialog(Dialog):
             links=[],
         )
         await context.send_activity(card_message(card))
+
+    def _event_section(self, event: Event, places: Places) -> dict[str, Any]:
+        """One of the organiser's events in their list, with what they can do to it."""
+        buttons = [
+            {"title": self._w["attendees"], "data": {"choice": "attendees", "event": event.slug}}
+        ]
+        if event.status == "scheduled" and aware(event.starts_at) > self._events.now():
+            buttons += [
+                {"title": self._w["edit"], "data": {"choice": "edit", "event": event.slug}},
+                {
+                    "title": self._w["cancel"],
+                    "data": {"choice": "cancel event", "event": event.slug},
+                },
+            ]
+        facts = self._events.words["facts"]
+        return {
+            "title": event.title + (" (cancelled)" if event.status == "cancelled" else ""),
+            "facts": [
+                {"title": facts["host"], "value": self._events.host_of(event)},
+                {"title": facts["starts"], "value": local_text(event.starts_at)},
+                {
+                    "title": facts["places"],
+                    "value": f"{places.held} / {event.capacity} (+{places.waiting})",
+                },
+            ],
+            "lines": [],
+            "buttons": buttons,
+        }
 
     async def _members(self, context: TurnContext, person: Attendee, network: str) -> None:
         names = await self._events.members(turn_session(), network, person.key, actor=person.actor)
@@ -277,12 +282,38 @@ class EventAdminDialog(Dialog):
             return
         state["awaiting"] = "event"
         state["event"] = event.slug if event else None
-        f = self._w["fields"]
         v = values or (self._values_of(event) if event else {})
         host_choices = [{"title": self._events.scope_name(s), "value": s} for s in scopes]
         if event is not None and self._events.scope_of(event) not in scopes:
             scope = self._events.scope_of(event)
             host_choices.append({"title": self._events.scope_name(scope), "value": scope})
+        inputs = self._form_inputs(v, host_choices)
+        paragraphs = [self._w["form_note"]]
+        if problems:
+            paragraphs.append(self._w["fix"])
+            paragraphs.extend(f"- {p}" for p in problems)
+        card = self._content.card(
+            "event_card",
+            heading=self._w["form_heading_edit"].format(title=event.title)
+            if event
+            else self._w["form_heading_new"],
+            paragraphs=paragraphs,
+            facts=[],
+            sections=[],
+            inputs=inputs,
+            buttons=[
+                {"title": self._w["save"], "data": {"form": "event"}},
+                {"title": self._w["done"], "data": {"choice": "done"}, "skip_inputs": True},
+            ],
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+
+    def _form_inputs(
+        self, v: dict[str, Any], host_choices: list[dict[str, str]]
+    ) -> list[dict[str, Any]]:
+        """The event form's inputs, filled with `v` (an event's values, or what was sent)."""
+        f = self._w["fields"]
 
         def text(
             input_id: str, multiline: bool = False, max_length: int = FIELD_LIMIT
@@ -312,7 +343,7 @@ class EventAdminDialog(Dialog):
             "choices": host_choices,
             "value": str(v.get("host") or host_choices[0]["value"]),
         }
-        inputs = [
+        return [
             text("title", max_length=200),
             host,
             text("description", multiline=True),
@@ -326,26 +357,6 @@ class EventAdminDialog(Dialog):
             typed("Input.Number", "capacity"),
             text("accessibility", multiline=True),
         ]
-        paragraphs = [self._w["form_note"]]
-        if problems:
-            paragraphs.append(self._w["fix"])
-            paragraphs.extend(f"- {p}" for p in problems)
-        card = self._content.card(
-            "event_card",
-            heading=self._w["form_heading_edit"].format(title=event.title)
-            if event
-            else self._w["form_heading_new"],
-            paragraphs=paragraphs,
-            facts=[],
-            sections=[],
-            inputs=inputs,
-            buttons=[
-                {"title": self._w["save"], "data": {"form": "event"}},
-                {"title": self._w["done"], "data": {"choice": "done"}, "skip_inputs": True},
-            ],
-            links=[],
-        )
-        await context.send_activity(card_message(card))
 
     def _values_of(self, event: Event) -> dict[str, Any]:
         start = aware(event.starts_at).astimezone(LONDON)

@@ -178,33 +178,7 @@ class EventsDialog(Dialog):
         else:
             places = (await self._events.places(session, event)).held
             full = places >= event.capacity
-            inputs = [
-                {
-                    "type": "Input.ChoiceSet",
-                    "id": "needs",
-                    "label": w["needs_label"],
-                    "style": "expanded",
-                    "isMultiSelect": True,
-                    "choices": [
-                        {"title": str(self._w["needs"][code]), "value": code} for code in NEEDS
-                    ],
-                },
-                {
-                    "type": "Input.Text",
-                    "id": "details",
-                    "label": w["details_label"],
-                    "placeholder": w["details_placeholder"],
-                    "isMultiline": True,
-                    "maxLength": 500,
-                },
-                {
-                    "type": "TextBlock",
-                    "text": w["needs_privacy"],
-                    "wrap": True,
-                    "isSubtle": True,
-                    "size": "Small",
-                },
-            ]
+            inputs = self._needs_inputs()
             buttons.append(
                 {
                     "title": w["join_waitlist"] if full else w["signup"],
@@ -222,6 +196,37 @@ class EventsDialog(Dialog):
             links=[],
         )
         await context.send_activity(card_message(card))
+
+    def _needs_inputs(self) -> list[dict[str, Any]]:
+        """The sign-up form: adjustment needs, the person's own words, and who sees them."""
+        w = self._w["details"]
+        return [
+            {
+                "type": "Input.ChoiceSet",
+                "id": "needs",
+                "label": w["needs_label"],
+                "style": "expanded",
+                "isMultiSelect": True,
+                "choices": [
+                    {"title": str(self._w["needs"][code]), "value": code} for code in NEEDS
+                ],
+            },
+            {
+                "type": "Input.Text",
+                "id": "details",
+                "label": w["details_label"],
+                "placeholder": w["details_placeholder"],
+                "isMultiline": True,
+                "maxLength": 500,
+            },
+            {
+                "type": "TextBlock",
+                "text": w["needs_privacy"],
+                "wrap": True,
+                "isSubtle": True,
+                "size": "Small",
+            },
+        ]
 
     async def _mine(self, context: TurnContext, person: Attendee) -> None:
         w = self._w["mine"]

@@ -6,6 +6,8 @@ only if nobody else changed the case since this handler's card was shown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -32,6 +34,16 @@ from dialogs.incidents.incident_ui import (
 from dialogs.incidents.report_states import today_in_london
 
 ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close", "back", "done")
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A handler's change to a case, as a form asks for it."""
+
+    report: IncidentReport
+    handler: Person
+    today: date
+    version: Any
 
 
 class CasesDialog(Dialog):
@@ -309,80 +321,101 @@ class CasesDialog(Dialog):
         if report is None:
             await self._list(context, state)
             return Dialog.end_of_turn
-        handler = self._handler(context)
-        today = today_in_london()
-        version = state.get("version")
-        c = self._c
-        limit = self._incidents.taxonomy.limits["note_chars"]
         action = form.removeprefix("case.")
+        apply = {
+            "assign": self._assign_from,
+            "triage": self._triage_from,
+            "message": self._message_from,
+        }.get(action, self._close_from)
+        change = _Change(report, self._handler(context), today_in_london(), state.get("version"))
         try:
-            if action == "assign":
-                chosen = str(value.get("handler") or "")
-                handlers = await self._incidents.handler_choices(turn_session())
-                to = next((h for h in handlers if h.actor == chosen), None)
-                if to is None:
-                    raise ReportError(c["not_a_handler"])
-                done = await self._incidents.assign(
-                    turn_session(),
-                    report,
-                    to=to,
-                    by=handler,
-                    today=today,
-                    expected_version=version,
-                )
-                message = (
-                    c["taken"].format(reference=report.reference)
-                    if to.key == handler.key
-                    else c["assigned"].format(name=plain_text(to.name), reference=report.reference)
-                )
-            elif action == "triage":
-                done = await self._incidents.triage(
-                    turn_session(),
-                    report,
-                    risk=str(value.get("risk") or ""),
-                    classification=str(value.get("classification") or ""),
-                    by=handler,
-                    today=today,
-                    expected_version=version,
-                )
-                message = c["triaged"]
-            elif action == "message":
-                body = value.get("body")
-                body = body.strip() if isinstance(body, str) else ""
-                if not body or len(body) > limit:
-                    await context.send_activity(
-                        text(
-                            self._w["check"]["empty_note"]
-                            if not body
-                            else self._w["check"]["note_too_long"].format(
-                                length=f"{len(body):,}", limit=f"{limit:,}"
-                            )
-                        )
-                    )
-                    return Dialog.end_of_turn
-                told = await self._incidents.message_reporter(
-                    turn_session(), report, body, by=handler, today=today, expected_version=version
-                )
-                done = told is not None
-                message = c["message_sent"].format(told=c["told_yes"] if told else c["told_no"])
-            else:
-                note = value.get("note")
-                note = note.strip()[:limit] if isinstance(note, str) else ""
-                done = await self._incidents.close(
-                    turn_session(),
-                    report,
-                    outcome=str(value.get("outcome") or ""),
-                    note=note,
-                    by=handler,
-                    today=today,
-                    expected_version=version,
-                )
-                message = c["closed"].format(reference=report.reference)
+            outcome = await apply(context, change, value)
         except ReportError as problem:
             await context.send_activity(text(str(problem)))
             await self._ask_form(context, report, action)
             return Dialog.end_of_turn
+        if outcome is None:
+            return Dialog.end_of_turn
+        done, message = outcome
         state.pop("awaiting", None)
-        await context.send_activity(text(message if done else c["changed_meanwhile"]))
+        await context.send_activity(text(message if done else self._c["changed_meanwhile"]))
         await self._show(context, state, report)
         return Dialog.end_of_turn
+
+    async def _assign_from(
+        self, context: TurnContext, change: _Change, value: dict[str, Any]
+    ) -> tuple[bool, str]:
+        chosen = str(value.get("handler") or "")
+        handlers = await self._incidents.handler_choices(turn_session())
+        to = next((h for h in handlers if h.actor == chosen), None)
+        if to is None:
+            raise ReportError(self._c["not_a_handler"])
+        report = change.report
+        done = await self._incidents.assign(
+            turn_session(),
+            report,
+            to=to,
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        )
+        if to.key == change.handler.key:
+            return done, self._c["taken"].format(reference=report.reference)
+        return done, self._c["assigned"].format(
+            name=plain_text(to.name), reference=report.reference
+        )
+
+    async def _triage_from(
+        self, context: TurnContext, change: _Change, value: dict[str, Any]
+    ) -> tuple[bool, str]:
+        done = await self._incidents.triage(
+            turn_session(),
+            change.report,
+            risk=str(value.get("risk") or ""),
+            classification=str(value.get("classification") or ""),
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        )
+        return done, self._c["triaged"]
+
+    async def _message_from(
+        self, context: TurnContext, change: _Change, value: dict[str, Any]
+    ) -> tuple[bool, str] | None:
+        limit = self._incidents.taxonomy.limits["note_chars"]
+        body = value.get("body")
+        body = body.strip() if isinstance(body, str) else ""
+        if not body or len(body) > limit:
+            check = self._w["check"]
+            too_long = check["note_too_long"].format(length=f"{len(body):,}", limit=f"{limit:,}")
+            await context.send_activity(text(check["empty_note"] if not body else too_long))
+            return None
+        told = await self._incidents.message_reporter(
+            turn_session(),
+            change.report,
+            body,
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        )
+        c = self._c
+        return told is not None, c["message_sent"].format(
+            told=c["told_yes"] if told else c["told_no"]
+        )
+
+    async def _close_from(
+        self, context: TurnContext, change: _Change, value: dict[str, Any]
+    ) -> tuple[bool, str]:
+        limit = self._incidents.taxonomy.limits["note_chars"]
+        note = value.get("note")
+        note = note.strip()[:limit] if isinstance(note, str) else ""
+        done = await self._incidents.close(
+            turn_session(),
+            change.report,
+            outcome=str(value.get("outcome") or ""),
+            note=note,
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        )
+        return done, self._c["closed"].format(reference=change.report.reference)

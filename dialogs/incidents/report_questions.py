@@ -243,22 +243,46 @@ class ReportQuestions(Dialog):
         tax = self._tax
         none = words["not_given"]
         titles = words["sections"]
+        parts = {
+            "mode": ([], [tax.label("mode", answers.get("mode"))]),
+            "relationship": ([], [tax.label("relationship", answers.get("relationship"))]),
+            "narrative": ([], [plain_text(answers.get("narrative") or none)]),
+            "details": (self._detail_facts(answers, none), []),
+            "support": ([], self._support_lines(answers)),
+        }
+        sections = [
+            {
+                "title": titles[name],
+                "facts": facts,
+                "lines": lines,
+                "button": self._button(draft, words["edit"], f"edit {name}"),
+            }
+            for name, (facts, lines) in parts.items()
+        ]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["heading"],
+                paragraphs=[words["hint"]],
+                sections=sections,
+                buttons=[
+                    self._button(draft, words["submit"], "submit"),
+                    self._button(draft, words["discard"], "discard"),
+                ],
+            )
+        )
 
-        def edit(section: str) -> dict[str, Any]:
-            return self._button(draft, words["edit"], f"edit {section}")
-
-        detail_facts = [
+    def _detail_facts(self, answers: dict[str, Any], none: str) -> list[dict[str, str]]:
+        """The details step's answers, in words, as the review shows them."""
+        tax = self._tax
+        when = pretty_day(answers.get("occurred_on")) or answers.get("occurred_approx") or none
+        return [
             {
                 "title": "Motivation",
                 "value": tax.labels("motivations", answers.get("motivations") or []) or none,
             },
             {"title": "Kind", "value": tax.labels("kinds", answers.get("kinds") or []) or none},
-            {
-                "title": "When",
-                "value": pretty_day(answers.get("occurred_on"))
-                or answers.get("occurred_approx")
-                or none,
-            },
+            {"title": "When", "value": when},
             {"title": "Where", "value": tax.label("location", answers.get("location")) or none},
             {
                 "title": "Who did it",
@@ -274,63 +298,23 @@ class ReportQuestions(Dialog):
             },
             {"title": "Impact", "value": answers.get("impact") or none},
         ]
+
+    def _support_lines(self, answers: dict[str, Any]) -> list[str]:
+        """What the reporter asked for: contact about support, and referrals agreed to."""
         support = self._w["support"]
         consents = [
             support[name]
             for name in ("consent_monitoring", "consent_police", "consent_hr")
             if answers.get(name)
         ]
-        support_lines = []
+        lines = []
         if answers.get("mode") != "anonymous":
-            support_lines.append(
+            lines.append(
                 "You'd like to be contacted about support."
                 if answers.get("wants_contact")
                 else "You haven't asked to be contacted."
             )
-        support_lines.append(
+        lines.append(
             "You agree to: " + "; ".join(consents) if consents else "Nothing will be passed on."
         )
-        sections = [
-            {
-                "title": titles["mode"],
-                "facts": [],
-                "lines": [tax.label("mode", answers.get("mode"))],
-                "button": edit("mode"),
-            },
-            {
-                "title": titles["relationship"],
-                "facts": [],
-                "lines": [tax.label("relationship", answers.get("relationship"))],
-                "button": edit("relationship"),
-            },
-            {
-                "title": titles["narrative"],
-                "facts": [],
-                "lines": [plain_text(answers.get("narrative") or none)],
-                "button": edit("narrative"),
-            },
-            {
-                "title": titles["details"],
-                "facts": detail_facts,
-                "lines": [],
-                "button": edit("details"),
-            },
-            {
-                "title": titles["support"],
-                "facts": [],
-                "lines": support_lines,
-                "button": edit("support"),
-            },
-        ]
-        await context.send_activity(
-            card(
-                self._content,
-                heading=words["heading"],
-                paragraphs=[words["hint"]],
-                sections=sections,
-                buttons=[
-                    self._button(draft, words["submit"], "submit"),
-                    self._button(draft, words["discard"], "discard"),
-                ],
-            )
-        )
+        return lines
