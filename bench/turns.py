@@ -7,6 +7,12 @@ once over real HTTP (POST /api/messages, one distinct Teams user per conversatio
 sequential turns within each), and times every turn as the POST round trip: both bots
 answer only after the turn's replies have reached the connector.
 
+The conversations follow a mix of what people do (`MIX`): a visit to About EDI; the menu and
+the bulletin; a whole confidential report, from "report" to the receipt; and a whole
+declaration by forms, saved and then deleted. Conversation n follows the n-th script of the
+mix (round robin), again and again; buttons are pressed from the bot's previous card, as a
+person would press them. The echo bot gets the same turns (it echoes what is typed).
+
 A turn counts only if it got a 2xx and the connector received exactly the reply the script
 expects (the topic card, the goodbye text, "Echo: ...", and so on); anything else is an
 error and is reported, so a bot that fails quietly cannot print good numbers.
@@ -67,46 +73,124 @@ OURS = "edi-bot"
 
 @dataclass(frozen=True)
 class Step:
-    """One turn of the script: what the person sends, and what our bot must answer."""
+    """One turn of a script: what the person sends, and what our bot must answer.
+
+    `press` names a button on the bot's previous reply: its data is sent, with `fields`
+    filled in as a person fills a card's inputs (the echo bot has no buttons, so it gets
+    the fields alone)."""
 
     label: str
     text: str | None = None
     value: dict[str, Any] | None = None
+    press: str | None = None
+    fields: dict[str, str] | None = None
+    expect: str = ""
 
-    def activity(self, user: TeamsUser, service_url: str) -> dict[str, Any]:
-        """The Teams activity for this step, from `user`."""
+    def activity(
+        self, user: TeamsUser, service_url: str, previous: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The Teams activity for this step, from `user`; None if its button is missing."""
+        if self.press is not None:
+            data = button_data(previous, self.press)
+            if data is None and any(reply.get("attachments") for reply in previous):
+                return None
+            return user.submit({**(data or {}), **(self.fields or {})}, service_url)
         if self.value is not None:
             return user.submit(self.value, service_url)
         return user.message(self.text or "", service_url)
 
 
+def button_data(replies: list[dict[str, Any]], title: str) -> dict[str, Any] | None:
+    """The data of the Action.Submit titled `title` on these replies' cards, if any."""
+    for reply in replies:
+        for attachment in reply.get("attachments") or []:
+            card = attachment.get("content") or {}
+            actions = list(card.get("actions") or [])
+            for element in card.get("body") or []:
+                if isinstance(element, dict) and element.get("type") == "ActionSet":
+                    actions += element.get("actions") or []
+            for action in actions:
+                if action.get("title") == title and isinstance(action.get("data"), dict):
+                    data: dict[str, Any] = action["data"]
+                    return data
+    return None
+
+
 # A realistic visit to "About EDI": open it, press a topic button, type another topic,
 # finish, and go back to the menu. The dialog is idle again at the end, so it loops.
-SCRIPT: tuple[Step, ...] = (
+ABOUT: tuple[Step, ...] = (
     Step("about", text="about"),
     Step("submit duty", value={"choice": "duty"}),
     Step("type meaning", text="meaning"),
     Step("done", text="done"),
     Step("menu", text="menu"),
 )
+# The menu and the bulletin (none published in a fresh database: its "not yet" answer).
+MENU_AND_BULLETIN: tuple[Step, ...] = (
+    Step("welcome", text="menu"),
+    Step("bulletin", text="bulletin", expect="No bulletin has been published yet"),
+)
+# A whole confidential report, from "report" to the receipt.
+REPORT: tuple[Step, ...] = (
+    Step("report", text="report", expect="in danger right now?"),
+    Step("no danger", press="No, nobody is in danger now", expect="How would you like to report?"),
+    Step("confidential", press="Confidentially", expect="Who did this happen to?"),
+    Step("victim", press="It happened to me", expect="In your own words, what happened?"),
+    Step(
+        "narrative",
+        press="Next",
+        fields={"narrative": "A visitor shouted abuse at me about my religion at reception."},
+        expect="A few more details",
+    ),
+    Step(
+        "details",
+        press="Next",
+        fields={"motivations": "religion", "kinds": "verbal", "location": "workplace"},
+        expect="Support and what happens next",
+    ),
+    Step(
+        "support", press="Next", fields={"consent_monitoring": "true"}, expect="Check your report"
+    ),
+    Step("submit", press="Submit my report", expect="Your report has been received"),
+)
+# A whole declaration by forms, saved, then deleted (so the script can start again).
+DECLARATION: tuple[Step, ...] = (
+    Step("declare", text="declare", expect="Equality information about you"),
+    Step("forms", press="A form for each part", expect="Part 1 of 4"),
+    Step("part 1", press="Next", fields={"age_band": "35_44", "sex": "female"}, expect="Part 2"),
+    Step("skip 2", press="Skip this part", expect="Part 3 of 4"),
+    Step("skip 3", press="Skip this part", expect="Part 4 of 4"),
+    Step("part 4", press="Check my answers", fields={"caring": "no"}, expect="Check your answers"),
+    Step("save", press="Save my answers", expect="Saved. Thank you"),
+    Step("delete", text="delete my data", expect="Delete all your equality information?"),
+    Step("deleted", press="Yes, delete all of it", expect="deleted all your equality information"),
+)
+# The mix: conversation n follows MIX[n % 4], round and round.
+MIX: tuple[tuple[Step, ...], ...] = (ABOUT, MENU_AND_BULLETIN, REPORT, DECLARATION)
+STEPS = [step for script in MIX for step in script]
 
 
 def our_expectations(content: Content) -> dict[str, str]:
     """For each step label, a sentence our bot's one reply must contain (from content/)."""
     about = content.data("about_edi")
     headings = {topic["id"]: topic["heading"] for topic in about["topics"]}
-    return {
+    found = {step.label: step.expect for step in STEPS if step.expect}
+    return found | {
         "about": str(about["prompt"]),
         "submit duty": str(headings["duty"]),
         "type meaning": str(headings["meaning"]),
         "done": content.texts("shell.goodbye_topic"),
         "menu": str(content.menu["title"]),
+        "welcome": str(content.menu["title"]),
     }
 
 
 def echo_expectations() -> dict[str, str]:
     """For each step label, what the echo bot must answer (a submit has no text)."""
-    return {step.label: f"Echo: {step.text}" for step in SCRIPT}
+    return {
+        step.label: f"Echo: {step.text if step.press is None and step.value is None else None}"
+        for step in STEPS
+    }
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -203,7 +287,10 @@ async def _one_turn(
     step: Step,
 ) -> tuple[float, str | None]:
     """POST one activity; the latency in ms and what was wrong with the turn, if anything."""
-    activity = step.activity(user, connector.url)
+    previous = connector.replies(user.conversation_id)[-1:]
+    activity = step.activity(user, connector.url, previous)
+    if activity is None:
+        return 0.0, f"{step.label}: no {step.press!r} button on the last reply"
     before = len(connector.replies(user.conversation_id))
     started = time.perf_counter()
     try:
@@ -252,6 +339,7 @@ async def drive(
     """Run `concurrency` conversations at once for `duration` s (or `max_turns` turns)."""
     result = LevelResult(target.name, target.backend, concurrency)
     users = [TeamsUser(name=f"Bench User {n}") for n in range(concurrency)]
+    scripts = {user.conversation_id: MIX[n % len(MIX)] for n, user in enumerate(users)}
     started_turns = 0
     started = time.perf_counter()
     deadline = started + duration
@@ -269,7 +357,8 @@ async def drive(
         position = 0
         while more():
             started_turns += 1
-            step = SCRIPT[position % len(SCRIPT)]
+            script = scripts[user.conversation_id]
+            step = script[position % len(script)]
             position += 1
             latency, problem = await _one_turn(session, target, connector, user, step)
             last_done = time.perf_counter()

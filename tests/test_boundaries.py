@@ -170,3 +170,24 @@ def test_dialogs_read_the_turn_through_one_helper() -> None:
         if found:
             offenders[relative(path)] = sorted(found)
     assert offenders == {}
+
+
+def test_commands_start_without_the_dialogs_or_the_terminal() -> None:
+    # `edi-bot --help` imports no command's module, and a command imports only its own:
+    # none of them loads a conversation, the terminal chat or the dialog library.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.cli.main import build_parser, command_groups\n"
+        "names = [None] + [n for g in command_groups() for n in g.help]\n"
+        "for name in names:\n"
+        "    build_parser([name] if name else [])\n"
+        "heavy = ('dialogs', 'bot.channel.terminal', 'botbuilder.dialogs', 'bot.runtime')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"

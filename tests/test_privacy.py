@@ -308,6 +308,45 @@ async def test_bootstrap_admins_hold_admin_only(engine: AsyncEngine) -> None:
         assert not await checker.holds(session, person=ALICE, role=Role.HR)
 
 
+async def test_the_roles_a_person_holds_are_found_in_one_go_as_one_by_one(
+    engine: AsyncEngine,
+) -> None:
+    # `held` (the welcome card's one query) must agree with `holds` in every situation:
+    # a grant by object id, one limited to another tenant, one by UPN waiting to be bound,
+    # a bootstrap admin by UPN, and roles nobody granted.
+    sessions = create_sessionmaker(engine)
+    other_tenant = PersonKey("tenant-2", ALICE.aad_object_id)
+
+    async def upn() -> str:
+        return "alice.smith@council.example"
+
+    async with unit_of_work(sessions) as session:
+        await grant_role(
+            session, role=Role.HR, person=ALICE.aad_object_id, tenant_id="tenant-1", granted_by="t"
+        )
+        await grant_role(
+            session,
+            role=Role.CASE_HANDLER,
+            person="alice.smith@council.example",
+            tenant_id=None,
+            granted_by="t",
+        )
+        checker = RoleChecker(["Alice.Smith@Council.Example"])
+        elsewhere = await checker.held(session, person=other_tenant, roles=set(Role))
+        assert elsewhere == {
+            role for role in Role if await checker.holds(session, person=other_tenant, role=role)
+        }
+        assert elsewhere == set()  # the HR grant is for tenant-1; no UPN was asked
+        together = await checker.held(session, person=ALICE, roles=set(Role), lookup_upn=upn)
+        one_by_one = {
+            role
+            for role in Role
+            if await checker.holds(session, person=ALICE, role=role, lookup_upn=upn)
+        }
+        assert together == one_by_one == {Role.HR, Role.CASE_HANDLER, Role.ADMIN}
+        assert await checker.held(session, person=ALICE, roles={Role.ORGANISER}) == set()
+
+
 @pytest.fixture
 def chat(settings: Settings, engine: AsyncEngine) -> BotHarness:
     return BotHarness(settings, engine)

@@ -385,12 +385,9 @@ class EdiBot(ActivityHandler):
     async def send_welcome(self, turn_context: TurnContext) -> None:
         """The welcome card: what the bot can do for this person, each entry a button."""
         menu = self._content.menu
-        entries = [
-            feature.entry
-            for feature in self._features
-            if not feature.entry.hidden
-            and (feature.role is None or await self._holds(turn_context, feature.role))
-        ]
+        shown = [c for c in self._features if not c.entry.hidden]
+        held = await self._held(turn_context, {c.role for c in shown if c.role is not None})
+        entries = [c.entry for c in shown if c.role is None or c.role in held]
         card = self._content.card(
             "welcome", title=menu["title"], intro=menu["intro"], tips=menu["tips"], entries=entries
         )
@@ -406,6 +403,16 @@ class EdiBot(ActivityHandler):
             return False
         return await self._roles.holds(
             session, person=person, role=role, lookup_upn=self._upn_lookup(turn_context)
+        )
+
+    async def _held(self, turn_context: TurnContext, roles: set[Role]) -> set[Role]:
+        """Which of `roles` the sender holds (one query for all of them)."""
+        person = person_of(turn_context.activity)
+        session = current_session()
+        if person is None or session is None or not roles:
+            return set()
+        return await self._roles.held(
+            session, person=person, roles=roles, lookup_upn=self._upn_lookup(turn_context)
         )
 
     @staticmethod

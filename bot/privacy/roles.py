@@ -174,3 +174,36 @@ class RoleChecker:
             .execution_options(synchronize_session=False)
         )
         return bool(bound.rowcount)  # type: ignore[attr-defined]
+
+    async def held(
+        self,
+        session: AsyncSession,
+        *,
+        person: PersonKey,
+        roles: set[Role],
+        lookup_upn: UpnLookup | None = None,
+    ) -> set[Role]:
+        """Which of `roles` `person` holds: one query for all of them (the welcome card asks
+        about every role-gated entry), `holds` only for grants still waiting for a UPN."""
+        aad = person.aad_object_id.lower()
+        in_tenant = or_(RoleGrant.tenant_id.is_(None), RoleGrant.tenant_id == person.tenant_id)
+        rows = await session.execute(
+            select(RoleGrant.role, RoleGrant.aad_object_id).where(
+                RoleGrant.role.in_(sorted(r.value for r in roles)),
+                or_(
+                    and_(RoleGrant.aad_object_id == aad, in_tenant),
+                    RoleGrant.aad_object_id.is_(None),
+                ),
+            )
+        )
+        found = [(Role(role), bound) for role, bound in rows]
+        held = {role for role, bound in found if bound is not None}
+        if Role.ADMIN in roles and aad in self._boot_ids:
+            held.add(Role.ADMIN)
+        undecided = {role for role, bound in found if bound is None} - held
+        if Role.ADMIN in roles and self._boot_upns and Role.ADMIN not in held:
+            undecided.add(Role.ADMIN)
+        for role in sorted(undecided, key=lambda r: r.value):
+            if await self.holds(session, person=person, role=role, lookup_upn=lookup_upn):
+                held.add(role)
+        return held
