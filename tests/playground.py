@@ -2,7 +2,7 @@
 
 `make playground` runs this module (`python -m tests.playground`): the bot in development mode
 on a SQLite file under var/playground/, the Playground pointed at it, and the URL to open.
-tests/test_playground.py starts the same pair on free ports for its walks.
+tests/channel/test_playground.py starts the same pair on free ports for its walks.
 """
 
 from __future__ import annotations

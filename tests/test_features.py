@@ -25,7 +25,7 @@ from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
 from tests.harness import TEST_ENCRYPTION_KEYS, dev_settings
-from tests.test_privacy import KEY_B, cipher_for
+from tests.privacy.test_privacy import KEY_B, cipher_for
 
 TENANT = "tenant-1"
 NOTES = Table(

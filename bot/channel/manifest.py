@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.core.content import Content, ContentError
 
-# The newest generally available Teams manifest schema (tests/test_manifest.py checks it is the
-# newest one published in @microsoft/app-manifest, and validates against it).
+# The newest generally available Teams manifest schema (tests/channel/test_manifest.py checks
+# it is the newest one published in @microsoft/app-manifest, and validates against it).
 MANIFEST_VERSION = "1.30"
 SCHEMA_URL = (
     "https://developer.microsoft.com/en-us/json-schemas/teams/"

@@ -36,7 +36,7 @@ carry what a person typed, rather than cleaned afterwards; what a line may hold,
 
 The net is a second line: a single word someone typed that code put in a field would pass
 as a code value in a later turn. What keeps people's words out is that code logs only event
-names, counts, flags and codes; `tests/test_logs.py` and the end-to-end tests check it.
+names, counts, flags and codes; `tests/core/test_logs.py` and the end-to-end tests check it.
 """
 
 from __future__ import annotations

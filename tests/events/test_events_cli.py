@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db.engine import create_sessionmaker
 from bot.events.models import Event, NetworkOrganiser
 from tests.cli_runner import run_cli
-from tests.test_privacy_cli import env_for
+from tests.privacy.test_privacy_cli import env_for
 from tests.test_process import ROOT
 
 EVENT_FILE = """\

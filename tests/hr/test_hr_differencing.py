@@ -343,7 +343,7 @@ def sign_test(attacker: list[bool], chance: list[bool]) -> tuple[int, int, float
 @pytest.fixture
 async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A migrated SQLite database of the test's own (the attack is run on one backend;
-    tests/test_hr_report.py shows both give the same counts and cell keys)."""
+    tests/hr/test_hr_report.py shows both give the same counts and cell keys)."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}")
     await migrate.upgrade(engine)
     try:

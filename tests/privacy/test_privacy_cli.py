@@ -16,7 +16,7 @@ from bot.db.models import utcnow
 from bot.privacy.keys import parse_encryption_keys, parse_pseudonym_key
 from tests.cli_runner import run_cli
 from tests.harness import TEST_ENCRYPTION_KEYS, TEST_PSEUDONYM_KEY, BotHarness
-from tests.test_privacy import KEY_A, cipher_for
+from tests.privacy.test_privacy import KEY_A, cipher_for
 from tests.test_process import _env
 
 

@@ -26,12 +26,12 @@ from bot.events.records import EventDraft
 from bot.incidents.records import Person
 from bot.privacy.data_copy import LINK_CONTEXT, CopyLinkError, summarise
 from bot.privacy.roles import Role, grant_role
+from tests.channel.test_terminal import Script, after
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.incidents.test_incidents import Chat, runtime_of
 from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
-from tests.test_incidents import Chat, runtime_of
-from tests.test_terminal import Script, after
 
 pytestmark = pytest.mark.e2e
 

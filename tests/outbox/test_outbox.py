@@ -41,8 +41,8 @@ from tests.cards import visible_text
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.privacy.test_privacy_cli import env_for
 from tests.teams import TeamsUser
-from tests.test_privacy_cli import env_for
 
 SECRET_TEXT = "Bulletin text that must never reach a log line"
 FAST = WorkerPolicy(

@@ -27,7 +27,7 @@ from bot.core.content import WORD_JOINER, Content, as_typed, plain_text
 from bot.outbox.queue import card_activity
 from tests import js_tools
 
-SAMPLES = Path(__file__).resolve().parent / "card_samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "card_samples"
 TEMPLATES = sorted(
     p.name.removesuffix(".json.j2") for p in (DEFAULT_CONTENT_DIR / "cards").glob("*.json.j2")
 )

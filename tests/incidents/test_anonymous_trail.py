@@ -27,9 +27,7 @@ from bot.core.logs import configure_logging
 from bot.db.session import unit_of_work
 from bot.incidents.repo import forget_released
 from tests.connector import StandInConnector
-from tests.service import Service
-from tests.teams import TeamsUser
-from tests.test_incidents import (
+from tests.incidents.test_incidents import (
     NARRATIVE,
     Chat,
     make_handler,
@@ -37,6 +35,8 @@ from tests.test_incidents import (
     runtime_of,
     walk_to_review,
 )
+from tests.service import Service
+from tests.teams import TeamsUser
 
 pytestmark = pytest.mark.e2e
 

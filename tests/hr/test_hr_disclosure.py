@@ -1,7 +1,7 @@
 """Disclosure control (bot/hr/disclosure.py): the 10-5 and percentage rules cell by cell,
 the settings guard, the cell key method's p-table and keys (bot/hr/cellkey.py), and a
 differencing attack on everything released that recovers no hidden cell, with and without
-the noise. (Differencing between releases: tests/test_hr_differencing.py.)
+the noise. (Differencing between releases: tests/hr/test_hr_differencing.py.)
 
 The attack here is written independently of the engine's own check: it reads only what a
 reader of the report has (the shown text of every cell and the public fact of which figures

@@ -29,9 +29,9 @@ from bot.declarations.service import today_utc
 from bot.runtime import Runtime
 from scheduler.jobs import declaration_review_prompts
 from tests.connector import StandInConnector
+from tests.declarations.test_declarations import buttons, form_data, seen
 from tests.harness import dev_settings
 from tests.teams import TeamsUser
-from tests.test_declarations import buttons, form_data, seen
 
 pytestmark = pytest.mark.e2e
 
@@ -165,8 +165,8 @@ async def test_declare_skip_resume_change_export_object_and_withdraw_over_http(
         assert (await chat.press("Save my answers")).startswith("Saved: 1 answer(s) changed")
         assert (await counted(engine))[pseudonym]["sex"] == "male"
 
-        # A copy: a link to the file of everything held (tests/test_declarations_copy.py),
-        # and a short summary here, their own words decrypted for them.
+        # A copy: a link to the file of everything held (test_declarations_copy.py), and a
+        # short summary here, their own words decrypted for them.
         shown = await chat.say("export my data")
         assert shown.startswith("A copy of everything held about you")
         [link] = [

@@ -27,9 +27,9 @@ from bot.privacy.core import PrivacyCore, build_privacy
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.privacy.test_privacy_cli import env_for
 from tests.service import Service
 from tests.teams import TeamsUser
-from tests.test_privacy_cli import env_for
 
 TENANT = "tenant-one"
 TODAY = date(2026, 10, 5)

@@ -21,10 +21,16 @@ from bot.core.content import WORD_JOINER, Content, ContentError, as_typed, plain
 from tests import js_tools
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector
+from tests.events.test_events import create_event, organiser, person, set_clock, sign_up
+from tests.incidents.test_incidents import (
+    Chat,
+    deliver,
+    make_handler,
+    receipt_value,
+    walk_to_review,
+)
 from tests.service import Service
 from tests.teams import TeamsUser
-from tests.test_events import create_event, organiser, person, set_clock, sign_up
-from tests.test_incidents import Chat, deliver, make_handler, receipt_value, walk_to_review
 
 pytestmark = pytest.mark.e2e
 

@@ -27,9 +27,9 @@ from bot.privacy.roles import Role, grant_role
 from tests.cards import cards, visible_text
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
+from tests.incidents.test_incidents import Chat, deliver, runtime_of
 from tests.service import Service
 from tests.teams import TeamsUser
-from tests.test_incidents import Chat, deliver, runtime_of
 
 pytestmark = pytest.mark.e2e
 
@@ -757,7 +757,7 @@ async def test_key_rotation_reseals_identities_needs_and_memberships(
     from bot.events.service import export_event_data
     from bot.privacy import rotation
     from tests.harness import TEST_ENCRYPTION_KEYS
-    from tests.test_privacy import KEY_B, cipher_for
+    from tests.privacy.test_privacy import KEY_B, cipher_for
 
     set_clock(service)
     slug = await create_event(service)

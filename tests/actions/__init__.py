@@ -1,0 +1,1 @@
+"""Tests of bot/actions/ and what people do with it."""

@@ -1,0 +1,1 @@
+"""Tests of bot/bulletins/ and what people do with it."""

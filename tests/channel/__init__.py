@@ -1,0 +1,1 @@
+"""Tests of the Teams edge (bot/channel/): HTTP, adapter, replies, storage, terminal."""

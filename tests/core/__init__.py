@@ -1,0 +1,1 @@
+"""Tests of the kernel (bot/core/): content, cards, escaping, logs."""

@@ -1,0 +1,1 @@
+"""Tests of bot/declarations/ and what people do with it."""

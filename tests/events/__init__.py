@@ -1,0 +1,1 @@
+"""Tests of bot/events/ and what people do with it."""

@@ -1,0 +1,1 @@
+"""Tests of bot/hr/ and what people do with it."""

@@ -1,0 +1,1 @@
+"""Tests of bot/incidents/ and what people do with it."""

@@ -1,0 +1,1 @@
+"""Tests of bot/outbox/ and what people do with it."""

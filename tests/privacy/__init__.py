@@ -1,0 +1,1 @@
+"""Tests of bot/privacy/ and what people do with it."""
