@@ -35,7 +35,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationReferenceRecord, utcnow
 from bot.db.session import unit_of_work
-from bot.outbox.queue import Outbox, text_activity
+from bot.outbox.queue import Outbox, queued_text
 from bot.outbox.repo import delivery_counts
 from bot.outbox.worker import OutboxWorker, WorkerPolicy
 from bot.privacy.core import build_privacy
@@ -164,7 +164,7 @@ async def run(
     started = time.monotonic()
     async with unit_of_work(sessions) as session:
         await outbox.enqueue(
-            session, kind="bench", recipients=people, activity=text_activity("Bench bulletin")
+            session, kind="bench", recipients=people, message=queued_text("Bench bulletin")
         )
     took = time.monotonic() - started
     print(f"backend {engine.dialect.name}; enqueued {recipients:,} in {took:.2f} s")

@@ -28,7 +28,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.session import unit_of_work
 from bot.outbox.limits import SendSlots
-from bot.outbox.queue import Outbox, text_activity
+from bot.outbox.queue import Outbox, queued_text
 from bot.outbox.repo import delivery_counts
 from bot.outbox.worker import OutboxWorker
 from bot.privacy.core import build_privacy
@@ -56,7 +56,7 @@ async def _one_run(
     outbox = Outbox(build_privacy(settings).cipher)
     people = await _people(sessions, connector.url, recipients)
     async with unit_of_work(sessions) as session:
-        await outbox.enqueue(session, kind="bench", recipients=people, activity=text_activity("B"))
+        await outbox.enqueue(session, kind="bench", recipients=people, message=queued_text("B"))
     policy = policy_for(limit, share)
     senders = [
         OutboxWorker(

@@ -15,25 +15,17 @@ from bot.channel.http import CHANNEL_KEY, build_channel, messages, problem
 from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import describe_exception
+from bot.core.registry import load
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
-from bot.declarations.review import ReviewPrompter
 from bot.events.calendar import LinkError
 from bot.features import FEATURES
 from bot.privacy.data_copy import CopyLinkError
 from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
-from scheduler.jobs import (
-    add_action_jobs,
-    add_bulletin_jobs,
-    add_declaration_jobs,
-    add_event_jobs,
-    add_hr_jobs,
-    add_incident_jobs,
-    build_scheduler,
-)
+from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -172,26 +164,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
             audit = runtime.privacy.audit
             rules = retention_rules(settings, audit, FEATURES)
             scheduler = build_scheduler(runtime.sessions, rules, audit)
-            add_incident_jobs(
-                scheduler,
-                runtime.sessions,
-                runtime.incidents,
-                minutes=settings.incident_sweep_minutes,
-            )
-            add_declaration_jobs(
-                scheduler,
-                runtime.sessions,
-                ReviewPrompter(
-                    content=runtime.content,
-                    pseudonyms=runtime.privacy.pseudonyms,
-                    outbox=runtime.outbox,
-                    after_days=settings.declaration_review_days,
-                ),
-            )
-            add_bulletin_jobs(scheduler, runtime.bulletins)
-            add_action_jobs(scheduler, runtime.actions)
-            add_event_jobs(scheduler, runtime.sessions, runtime.events)
-            add_hr_jobs(scheduler, runtime.sessions, runtime.hr_reports)
+            for feature in FEATURES:
+                if feature.jobs is not None:
+                    load(feature.jobs)(scheduler, runtime)
             scheduler.start()
             worker = None
             if settings.outbox_worker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +24,9 @@ from bot.incidents.repo import forget_released
 from bot.incidents.service import Incidents
 from bot.privacy.audit import AuditLog
 from bot.privacy.retention import RetentionRule, purge
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -298,3 +302,47 @@ def add_hr_jobs(
         max_instances=1,
         misfire_grace_time=6 * 3600,
     )
+
+
+# ---- each feature's jobs, as its feature.py names them (`Feature.jobs`) ---------------------
+
+
+def incidents_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The incident sweep (release, forget, reminders)."""
+    add_incident_jobs(
+        scheduler,
+        runtime.sessions,
+        runtime.incidents,
+        minutes=runtime.settings.incident_sweep_minutes,
+    )
+
+
+def declarations_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The yearly review prompt."""
+    prompter = ReviewPrompter(
+        content=runtime.content,
+        pseudonyms=runtime.privacy.pseudonyms,
+        outbox=runtime.outbox,
+        after_days=runtime.settings.declaration_review_days,
+    )
+    add_declaration_jobs(scheduler, runtime.sessions, prompter)
+
+
+def bulletins_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """Publishing the month's bulletin."""
+    add_bulletin_jobs(scheduler, runtime.bulletins)
+
+
+def events_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The events sweep (reminders, lapsed offers, organisers' lists)."""
+    add_event_jobs(scheduler, runtime.sessions, runtime.events)
+
+
+def actions_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The action-plan nudges."""
+    add_action_jobs(scheduler, runtime.actions)
+
+
+def hr_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The quarterly HR summary."""
+    add_hr_jobs(scheduler, runtime.sessions, runtime.hr_reports)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.config import Settings
 from bot.core.people import PersonKey
 from bot.core.registry import EncryptedColumn, Feature, RetentionRule, Subject
 from bot.db.engine import create_sessionmaker
@@ -168,3 +169,50 @@ def test_the_registry_names_every_feature_package_once() -> None:
     root = Path(__file__).resolve().parent.parent / "bot"
     packages = {path.parent.name for path in root.glob("*/feature.py")}
     assert sorted(f.name for f in FEATURES) == sorted(packages)
+
+
+async def test_every_feature_brings_its_service_conversations_and_jobs(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    # The runtime and the app find each feature's parts through FEATURES alone: its service,
+    # the conversations its dialogs' wiring returns (each started by a menu entry of the
+    # content's menu), and the jobs it registers, each once, under a stable id.
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.core.registry import load
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings, engine)
+    assert sorted(runtime.services) == sorted(f.name for f in FEATURES)
+    commands = {entry.command for entry in runtime.content.menu_entries()}
+    for feature in FEATURES:
+        assert feature.conversations is not None and feature.jobs is not None
+        started = load(feature.conversations)(runtime_wiring(runtime))
+        assert started, feature.name
+        assert {c.entry.command for c in started} <= commands
+    scheduler = AsyncIOScheduler()
+    for feature in FEATURES:
+        assert feature.jobs is not None
+        load(feature.jobs)(scheduler, runtime)
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "action_nudges",
+        "bulletin_publish",
+        "declaration_review_prompts",
+        "event_sweep",
+        "hr_quarterly_report",
+        "incident_sweep",
+    ]
+
+
+def runtime_wiring(runtime: Any) -> Any:
+    """The wiring the runtime built its conversations from, rebuilt from its parts."""
+    from bot.runtime import Wiring
+
+    return Wiring(
+        runtime.settings,
+        runtime.content,
+        runtime.privacy,
+        runtime.conversation_state,
+        runtime.services,
+        runtime.copy_links,
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, Feature, RetentionRule, Subject
+from bot.core.registry import Commands, Feature, Kit, RetentionRule, Subject
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,18 @@ def _retention(settings: Settings) -> list[RetentionRule]:
     return [RetentionRule("actions", policy, purge)]
 
 
+def _service(kit: Kit) -> object:
+    from bot.actions.service import ActionsService
+
+    return ActionsService(
+        content=kit.content,
+        settings=kit.settings,
+        outbox=kit.outbox,
+        audit=kit.privacy.audit,
+        sessions=kit.sessions,
+    )
+
+
 COMMANDS = Commands(
     "bot.actions.cli",
     {
@@ -57,6 +69,9 @@ COMMANDS = Commands(
 ACTIONS = Feature(
     name="actions",
     models="bot.actions.models",
+    service=_service,
+    conversations="dialogs.actions.wiring:conversations",
+    jobs="scheduler.jobs:actions_jobs",
     commands=COMMANDS,
     export=_export,
     erase=_erase,

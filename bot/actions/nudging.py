@@ -23,7 +23,7 @@ from bot.actions.repo import ActionStateRow, person_id
 from bot.core.clock import LONDON, is_working_day
 from bot.core.people import PersonKey
 from bot.db.session import unit_of_work
-from bot.outbox.queue import card_activity
+from bot.outbox.queue import queued_card
 from bot.privacy.roles import Role
 
 log = logging.getLogger("bot.actions")
@@ -90,7 +90,7 @@ class ActionNudges(ActionCards):
                     session,
                     kind=NUDGE_KIND,
                     recipients=[person],
-                    activity=card_activity(card, summary=summary),
+                    message=queued_card(card, summary=summary),
                     dedupe_key=dedupe_key_of(NUDGE_KIND, who, today, fresh),
                 )
                 await repo.set_message(session, person=who, on=today, message_id=queued.message_id)
@@ -138,7 +138,7 @@ class ActionNudges(ActionCards):
             session,
             kind=ESCALATION_KIND,
             recipients=chairs,
-            activity=card_activity(card, summary=words["summary"].format(count=len(fresh))),
+            message=queued_card(card, summary=words["summary"].format(count=len(fresh))),
             dedupe_key=dedupe_key_of(ESCALATION_KIND, BOARD, today, fresh),
         )
         return len(fresh)

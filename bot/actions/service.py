@@ -28,7 +28,7 @@ from bot.actions.records import (
 from bot.actions.repo import ACTION, NOT_MINE, person_id
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
-from bot.outbox.queue import card_activity, text_activity
+from bot.outbox.queue import queued_card, queued_text
 from bot.privacy.roles import Role, grant_role
 
 log = logging.getLogger("bot.actions")
@@ -190,7 +190,7 @@ class ActionsService(ActionNudges):
                 session,
                 kind=NOTICE_KIND,
                 recipients=admins,
-                activity=card_activity(card, summary=words["summary"].format(**fields)),
+                message=queued_card(card, summary=words["summary"].format(**fields)),
             )
         return Answer("not_mine_sent", {"number": action.number})
 
@@ -236,7 +236,7 @@ class ActionsService(ActionNudges):
             session,
             kind=NOTICE_KIND,
             recipients=admins,
-            activity=card_activity(card, summary=words["summary"].format(**fields)),
+            message=queued_card(card, summary=words["summary"].format(**fields)),
             dedupe_key=f"actions.claim:{claim.id}",
         )
         return Answer("claim_sent", {"number": action.number, "plan": action.plan})
@@ -282,7 +282,7 @@ class ActionsService(ActionNudges):
             session,
             kind=NOTICE_KIND,
             recipients=[claimant],
-            activity=text_activity(told.format(**plain_fields(fields))),
+            message=queued_text(told.format(**plain_fields(fields))),
             dedupe_key=f"actions.claim_decided:{claim.id}",
         )
         return Answer("claim_confirmed" if confirmed else "claim_declined", fields)

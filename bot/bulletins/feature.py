@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
+from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,6 +63,14 @@ def _columns() -> list[EncryptedColumn]:
     ]
 
 
+def _service(kit: Kit) -> object:
+    from bot.bulletins.service import BulletinService
+
+    return BulletinService(
+        content=kit.content, outbox=kit.outbox, privacy=kit.privacy, sessions=kit.sessions
+    )
+
+
 # ---- for other features (HR's aggregates) ---------------------------------------------------
 
 
@@ -91,6 +99,9 @@ COMMANDS = Commands(
 BULLETINS = Feature(
     name="bulletins",
     models="bot.bulletins.models",
+    service=_service,
+    conversations="dialogs.bulletins.wiring:conversations",
+    jobs="scheduler.jobs:bulletins_jobs",
     commands=COMMANDS,
     export=_export,
     erase=_erase,

@@ -32,7 +32,7 @@ from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
 from bot.db.session import turn_session, unit_of_work
-from bot.outbox.queue import Outbox, card_activity
+from bot.outbox.queue import Outbox, queued_card
 from bot.outbox.repo import DeliveryCounts, delivery_counts
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed
@@ -125,7 +125,7 @@ class BulletinService:
         others find it and queue nothing.
         """
         bulletin = self.load(month)
-        activity = card_activity(self.card(bulletin), summary=bulletin.summary)
+        message = queued_card(self.card(bulletin), summary=bulletin.summary)
         async with unit_of_work(self._sessions) as session:
             claimed = await repo_bulletins.claim_issue(
                 session,
@@ -150,7 +150,7 @@ class BulletinService:
                 subject=bulletin.month,
                 dedupe_key=f"{KIND}:{bulletin.month}",
                 recipients=recipients,
-                activity=activity,
+                message=message,
             )
             await repo_bulletins.record_enqueued(
                 session,

@@ -21,6 +21,25 @@ from bot.config import Settings
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import OutboxWorker, SendOutcome, WorkerPolicy
 
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def activity_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The Bot Framework message activity (wire JSON) for a queued card or text.
+
+    Rows queued before messages were stored as plain data hold the activity itself."""
+    if "type" in message:
+        return message
+    if "card" in message:
+        activity: dict[str, Any] = {
+            "type": "message",
+            "attachments": [{"contentType": ADAPTIVE_CARD, "content": message["card"]}],
+        }
+        if message.get("summary"):
+            activity["summary"] = message["summary"]
+        return activity
+    return {"type": "message", "text": message.get("text", ""), "textFormat": "markdown"}
+
 
 class ConnectorTransport:
     """Sends through the Bot Framework adapter's `continue_conversation`, real HTTP to the
@@ -31,11 +50,11 @@ class ConnectorTransport:
         self._adapter = EdiCloudAdapter(build_authentication(settings, self._replies))
         self._app_id = settings.app_id
 
-    async def send(self, reference: dict[str, Any], activity: dict[str, Any]) -> SendOutcome:
-        """Post `activity` into the conversation `reference` names."""
+    async def send(self, reference: dict[str, Any], message: dict[str, Any]) -> SendOutcome:
+        """Post `message` (as its activity) into the conversation `reference` names."""
         try:
             target = from_wire(ConversationReference, reference)
-            message = from_wire(Activity, activity)
+            activity = from_wire(Activity, activity_of(message))
         except Exception as error:  # noqa: BLE001 - msrest raises many types for bad shapes
             return SendOutcome(None, f"bad_{type(error).__name__}")
 
@@ -43,7 +62,7 @@ class ConnectorTransport:
             # botbuilder gives the continuation activity a made-up id, which would turn the
             # message into a reply to it; a proactive message is a new one in the chat.
             context.activity.id = None
-            await context.send_activity(message)
+            await context.send_activity(activity)
 
         try:
             await self._adapter.continue_conversation(target, deliver, self._app_id)

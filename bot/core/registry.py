@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from bot.core.people import PersonKey
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.config import Settings
     from bot.core.content import Content
+    from bot.outbox.queue import Outbox
+    from bot.privacy.core import PrivacyCore
     from bot.privacy.crypto import FieldCipher
 
 
@@ -74,6 +76,25 @@ def _no_columns() -> list[EncryptedColumn]:
 
 
 @dataclass(frozen=True)
+class Kit:
+    """What a feature's service is built from; the wiring (bot/runtime.py) hands it over."""
+
+    settings: Settings
+    content: Content
+    privacy: PrivacyCore
+    outbox: Outbox
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def load(target: str) -> Any:
+    """The object a "module:name" string names, importing its module now."""
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
 class Commands:
     """Top-level CLI commands: their names and one-line help, in order, and the module whose
     `add_commands(subparsers, settings)` adds them (imported only when one of them runs)."""
@@ -100,6 +121,10 @@ class Feature:
     """One feature's declaration: its tables, commands, and what it holds about people.
 
     - `models`: the module defining its tables (imported so the schema knows them);
+    - `service`: builds the feature's service from a `Kit`;
+    - `conversations`: "module:function" of its dialogs' wiring, in dialogs/<feature>/,
+      which returns the conversations the bot can start (imported when the bot is built);
+    - `jobs`: "module:function" in scheduler/jobs.py registering its timed jobs;
     - `commands`: its top-level CLI commands (they log warnings only);
     - `export` / `erase`: its part of a subject-access export and of an erasure, keyed by the
       names the export file uses;
@@ -110,6 +135,9 @@ class Feature:
 
     name: str
     models: str
+    service: Callable[[Kit], object] | None = None
+    conversations: str | None = None
+    jobs: str | None = None
     commands: Commands | None = None
     export: Export | None = None
     erase: Erase | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import EncryptedColumn, Feature, Subject
+from bot.core.registry import EncryptedColumn, Feature, Kit, Subject
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -67,6 +67,12 @@ def _columns() -> list[EncryptedColumn]:
     ]
 
 
+def _service(kit: Kit) -> object:
+    from bot.declarations.factory import build_declaration_service
+
+    return build_declaration_service(kit.content, kit.privacy)
+
+
 # ---- for other features (HR's aggregates) ---------------------------------------------------
 
 
@@ -109,6 +115,9 @@ async def remove_for_leaver(session: AsyncSession, pseudonym: str) -> int:
 DECLARATIONS = Feature(
     name="declarations",
     models="bot.declarations.models",
+    service=_service,
+    conversations="dialogs.declarations.wiring:conversations",
+    jobs="scheduler.jobs:declarations_jobs",
     export=_export,
     erase=_erase,
     in_words=_in_words,

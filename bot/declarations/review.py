@@ -27,7 +27,7 @@ from bot.core.content import Content, Texts
 from bot.db import references as repo_references
 from bot.declarations import repo as repo_declarations
 from bot.declarations.service import today_utc
-from bot.outbox.queue import Outbox, card_activity
+from bot.outbox.queue import Outbox, queued_card
 from bot.privacy.pseudonym import Pseudonymiser
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class ReviewPrompter:
         self._outbox = outbox
         self._after = timedelta(days=after_days)
 
-    def activity(self) -> dict[str, Any]:
+    def message(self) -> dict[str, Any]:
         """The prompt: the same card for everyone, naming no answer and no characteristic."""
         card = self._content.card(
             "declaration_message",
@@ -76,7 +76,7 @@ class ReviewPrompter:
                 }
             ],
         )
-        return card_activity(card, summary=self._texts("review_prompt.heading"))
+        return queued_card(card, summary=self._texts("review_prompt.heading"))
 
     async def run(self, session: AsyncSession, *, today: date | None = None) -> ReviewRun:
         """Queue the prompt, in `session`'s transaction, for everyone due and reachable."""
@@ -96,7 +96,7 @@ class ReviewPrompter:
                 reachable.values(), key=lambda p: (p.tenant_id.lower(), p.aad_object_id.lower())
             )
             await self._outbox.enqueue(
-                session, kind=REVIEW_KIND, recipients=recipients, activity=self.activity()
+                session, kind=REVIEW_KIND, recipients=recipients, message=self.message()
             )
             await repo_declarations.mark_review_prompted(
                 session, pseudonyms=reachable.keys(), on=day

@@ -16,7 +16,7 @@ from bot.events.records import (
     AttendeeView,
     local_text,
 )
-from bot.outbox.queue import card_activity
+from bot.outbox.queue import queued_card
 
 
 class EventCards(EventBase):
@@ -145,6 +145,6 @@ class EventCards(EventBase):
             kind=f"event.{key}",
             subject=event.slug,
             recipients=recipients,
-            activity=card_activity(card, summary=summary),
+            message=queued_card(card, summary=summary),
             dedupe_key=dedupe,
         )

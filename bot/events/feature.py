@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
+from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
 
 if TYPE_CHECKING:
     from datetime import date
@@ -80,6 +80,12 @@ def _columns() -> list[EncryptedColumn]:
     ]
 
 
+def _service(kit: Kit) -> object:
+    from bot.events.service import build_event_service
+
+    return build_event_service(kit.settings, kit.content, kit.privacy, kit.outbox)
+
+
 # ---- for other features (HR's aggregates) ---------------------------------------------------
 
 
@@ -118,6 +124,9 @@ COMMANDS = Commands(
 EVENTS = Feature(
     name="events",
     models="bot.events.models",
+    service=_service,
+    conversations="dialogs.events.wiring:conversations",
+    jobs="scheduler.jobs:events_jobs",
     commands=COMMANDS,
     export=_export,
     erase=_erase,

@@ -38,7 +38,7 @@ from bot.events.records import (
     member_who_context,
     signup_needs_context,
 )
-from bot.outbox.queue import Outbox, card_activity
+from bot.outbox.queue import Outbox, queued_card
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import FieldCipher, Sealed
 
@@ -158,7 +158,7 @@ class EventService(EventAdmin):
             kind="event.attendee_list",
             subject=event.slug,
             recipients=organisers,
-            activity=card_activity(card, summary=words["summary"].format(title=event.title)),
+            message=queued_card(card, summary=words["summary"].format(title=event.title)),
             dedupe_key=f"event-attendees:{event.id}",
         )
         return 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, Subject
+from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, Subject
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,12 @@ def _columns() -> list[EncryptedColumn]:
     ]
 
 
+def _service(kit: Kit) -> object:
+    from bot.hr.factory import build_hr_reports
+
+    return build_hr_reports(kit.settings, kit.content, kit.privacy, kit.outbox)
+
+
 COMMANDS = Commands(
     "bot.hr.cli",
     {
@@ -52,6 +58,9 @@ COMMANDS = Commands(
 HR = Feature(
     name="hr",
     models="bot.hr.models",
+    service=_service,
+    conversations="dialogs.hr.wiring:conversations",
+    jobs="scheduler.jobs:hr_jobs",
     commands=COMMANDS,
     export=_export,
     erase=_erase,

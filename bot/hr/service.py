@@ -31,7 +31,7 @@ from bot.hr.dataset import Release, Rules, Shown
 from bot.hr.disclosure import protect
 from bot.hr.quarters import Quarter
 from bot.incidents import feature as incidents
-from bot.outbox.queue import Outbox, card_activity
+from bot.outbox.queue import Outbox, queued_card
 from bot.privacy.audit import AuditLog
 from bot.privacy.crypto import FieldCipher, Sealed
 from bot.privacy.roles import Role
@@ -327,7 +327,7 @@ class HrReports:
             session,
             kind=QUARTERLY_KIND,
             recipients=recipients,
-            activity=card_activity(
+            message=queued_card(
                 card, summary=self.config.texts("text.card_summary", quarter=str(quarter))
             ),
             dedupe_key=f"{QUARTERLY_KIND}:{quarter}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, RetentionRule, Subject
+from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
 
 if TYPE_CHECKING:
     from datetime import date
@@ -90,6 +90,20 @@ def _columns() -> list[EncryptedColumn]:
     ]
 
 
+def _service(kit: Kit) -> object:
+    from bot.incidents.service import Incidents
+
+    privacy = kit.privacy
+    return Incidents(
+        content=kit.content,
+        cipher=privacy.cipher,
+        audit=privacy.audit,
+        pseudonyms=privacy.pseudonyms,
+        outbox=kit.outbox,
+        token_key=privacy.keys.pseudonym,
+    )
+
+
 # ---- for other features (HR's aggregates) ---------------------------------------------------
 
 
@@ -123,6 +137,9 @@ COMMANDS = Commands(
 INCIDENTS = Feature(
     name="incidents",
     models="bot.incidents.models",
+    service=_service,
+    conversations="dialogs.incidents.wiring:conversations",
+    jobs="scheduler.jobs:incidents_jobs",
     commands=COMMANDS,
     export=_export,
     erase=_erase,

@@ -15,7 +15,7 @@ from bot.incidents.models import IncidentReport
 from bot.incidents.records import Person
 from bot.incidents.store import IncidentStore
 from bot.incidents.taxonomy import codes_of
-from bot.outbox.queue import card_activity
+from bot.outbox.queue import queued_card
 from bot.privacy.roles import Role, list_grants
 
 log = logging.getLogger("bot.incidents")
@@ -73,7 +73,7 @@ class HandlerNotices(IncidentStore):
         self,
         session: AsyncSession,
         report: IncidentReport,
-        activity: dict[str, Any],
+        message: dict[str, Any],
         *,
         kind: str,
         everyone: bool = False,
@@ -87,7 +87,7 @@ class HandlerNotices(IncidentStore):
             log.warning("incident.no_handlers", extra={"kind": kind})
             return
         await self._outbox.enqueue(
-            session, kind=kind, recipients=recipients, activity=activity, dedupe_key=dedupe_key
+            session, kind=kind, recipients=recipients, message=message, dedupe_key=dedupe_key
         )
 
     async def _alert_handlers(self, session: AsyncSession, report: IncidentReport) -> None:
@@ -126,7 +126,7 @@ class HandlerNotices(IncidentStore):
         await self._tell_handlers(
             session,
             report,
-            card_activity(card, summary=title),
+            queued_card(card, summary=title),
             kind="incident.alert",
             everyone=True,
             dedupe_key=f"incident.alert:{report.reference}",

@@ -43,7 +43,7 @@ from bot.incidents.references import (
     passphrase_matches,
 )
 from bot.incidents.taxonomy import Taxonomy
-from bot.outbox.queue import text_activity
+from bot.outbox.queue import queued_text
 
 log = logging.getLogger("bot.incidents")
 
@@ -305,6 +305,6 @@ class Reporting(AnonymousIntake):
             return HELD
         await self.add_message(session, report, author="reporter", body=text, on=today)
         words = self.words["notify"]
-        activity = text_activity(words["handler_info"].format(reference=report.reference))
+        activity = queued_text(words["handler_info"].format(reference=report.reference))
         await self._tell_handlers(session, report, activity, kind="incident.info")
         return ADDED

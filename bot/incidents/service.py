@@ -29,7 +29,7 @@ from bot.incidents.records import (
 )
 from bot.incidents.reporting import Reporting
 from bot.incidents.taxonomy import codes_of
-from bot.outbox.queue import card_activity, text_activity
+from bot.outbox.queue import queued_card, queued_text
 
 log = logging.getLogger("bot.incidents")
 
@@ -57,9 +57,7 @@ class Incidents(Reporting):
             if "info_pending" in sent:
                 self._unmark(report, "info_pending")
                 text = words["handler_info"].format(reference=report.reference)
-                await self._tell_handlers(
-                    session, report, text_activity(text), kind="incident.info"
-                )
+                await self._tell_handlers(session, report, queued_text(text), kind="incident.info")
             deadlines = []
             if report.acknowledged_on is None:
                 deadlines.append(
@@ -79,7 +77,7 @@ class Incidents(Reporting):
                     await self._tell_handlers(
                         session,
                         report,
-                        text_activity(text),
+                        queued_text(text),
                         kind="incident.escalation",
                         everyone=True,
                     )
@@ -88,7 +86,7 @@ class Incidents(Reporting):
                     self._mark(report, f"{name}_reminded")
                     text = words[f"remind_{name}"].format(reference=report.reference, due=due_text)
                     await self._tell_handlers(
-                        session, report, text_activity(text), kind="incident.reminder"
+                        session, report, queued_text(text), kind="incident.reminder"
                     )
                     counts["reminders"] += 1
         return counts
@@ -206,7 +204,7 @@ class Incidents(Reporting):
                 session,
                 kind="incident.assigned",
                 recipients=[to.key],
-                activity=card_activity(card, summary=title),
+                message=queued_card(card, summary=title),
             )
         return done
 

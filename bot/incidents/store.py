@@ -34,7 +34,7 @@ from bot.incidents.records import (
 from bot.incidents.references import hash_passphrase
 from bot.incidents.repo import next_seq
 from bot.incidents.taxonomy import Taxonomy, codes_of
-from bot.outbox.queue import Outbox, text_activity
+from bot.outbox.queue import Outbox, queued_text
 from bot.privacy.audit import AuditLog
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.privacy.pseudonym import Pseudonymiser
@@ -219,7 +219,7 @@ class IncidentStore:
         )
         person = PersonKey(who["tenant_id"], who["aad_object_id"])
         await self._outbox.enqueue(
-            session, kind=kind, recipients=[person], activity=text_activity(text)
+            session, kind=kind, recipients=[person], message=queued_text(text)
         )
         return True
 

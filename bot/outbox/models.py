@@ -32,7 +32,8 @@ class OutboxMessage(Base):
     subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Enqueuing again with the same key returns this message instead of a second one.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # The wire-format activity as JSON, sealed with the field cipher (see bot/outbox/).
+    # The queued message (a card or a text, bot/outbox/queue.py) as JSON, sealed with the
+    # field cipher; rows from before held the wire-format activity itself.
     payload: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(32))
     not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

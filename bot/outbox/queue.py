@@ -42,7 +42,7 @@ _INSERT_CHUNK = 1000
 
 
 class OutboxError(ValueError):
-    """A message that cannot be enqueued as given (not an activity, too large, ...)."""
+    """A message that cannot be enqueued as given (not a card or a text, too large, ...)."""
 
 
 def payload_context(message_id: int) -> str:
@@ -89,14 +89,14 @@ class Outbox:
         *,
         kind: str,
         recipients: Iterable[PersonKey],
-        activity: dict[str, Any],
+        message: dict[str, Any],
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
         subject: str | None = None,
     ) -> Enqueued:
-        """Queue `activity` for every recipient with an active reference, in `session`'s
+        """Queue `message` for every recipient with an active reference, in `session`'s
         transaction. The same `dedupe_key` again returns the first message's result."""
-        document = _checked_activity(activity)
+        document = _checked_message(message)
         not_before = _checked_fields(kind, dedupe_key, subject, not_before)
         now = utcnow()
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -180,34 +180,39 @@ async def _add_deliveries(
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
-def card_activity(card: dict[str, Any], *, summary: str | None = None) -> dict[str, Any]:
-    """A wire-format message carrying one Adaptive Card, for `Outbox.enqueue`.
+def queued_card(card: dict[str, Any], *, summary: str | None = None) -> dict[str, Any]:
+    """A message carrying one Adaptive Card, for `Outbox.enqueue`: plain data, no activity.
 
     `summary` is what Teams shows in the notification and chat list (cards have no text).
+    The channel's transport (bot/channel/transport.py) makes the activity when it sends.
     """
-    activity: dict[str, Any] = {
-        "type": "message",
-        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
-    }
+    message: dict[str, Any] = {"card": card}
     if summary:
-        activity["summary"] = summary
-    return activity
+        message["summary"] = summary
+    return message
 
 
-def text_activity(text: str) -> dict[str, Any]:
-    """A wire-format plain text message (Markdown as Teams renders it), for `Outbox.enqueue`."""
-    return {"type": "message", "text": text, "textFormat": "markdown"}
+def queued_text(text: str) -> dict[str, Any]:
+    """A plain text message (Markdown as Teams renders it), for `Outbox.enqueue`."""
+    return {"text": text}
 
 
-def _checked_activity(activity: dict[str, Any]) -> str:
-    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
-        raise OutboxError("activity must be a wire-format activity dict with a type")
+def _checked_message(message: dict[str, Any]) -> str:
+    """The message as stored: one card (with an optional summary) or one text, as JSON."""
+    if not isinstance(message, dict):
+        raise OutboxError("a message is a dict: queued_card(...) or queued_text(...)")
+    card, text, summary = message.get("card"), message.get("text"), message.get("summary")
+    shapes_ok = (isinstance(card, dict)) != (isinstance(text, str))
+    if not shapes_ok or set(message) - {"card", "text", "summary"}:
+        raise OutboxError("a message holds one card (and a summary) or one text")
+    if summary is not None and not isinstance(summary, str):
+        raise OutboxError("a message's summary is text")
     try:
-        document = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+        document = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as error:
-        raise OutboxError(f"activity is not JSON: {type(error).__name__}") from None
+        raise OutboxError(f"message is not JSON: {type(error).__name__}") from None
     if len(document.encode("utf-8")) > MAX_ACTIVITY_BYTES:
-        raise OutboxError(f"activity is over {MAX_ACTIVITY_BYTES} bytes; Teams would refuse it")
+        raise OutboxError(f"message is over {MAX_ACTIVITY_BYTES} bytes; Teams would refuse it")
     return document
 
 

@@ -57,9 +57,9 @@ class SendOutcome:
 
 
 class Transport(Protocol):
-    """Sends one activity to one stored conversation reference."""
+    """Sends one queued message (a card or a text) to one stored conversation reference."""
 
-    async def send(self, reference: dict[str, Any], activity: dict[str, Any]) -> SendOutcome:
+    async def send(self, reference: dict[str, Any], message: dict[str, Any]) -> SendOutcome:
         """Send; report the outcome rather than raise."""
 
     async def close(self) -> None:
@@ -78,7 +78,7 @@ class Claimed:
     person: PersonKey
     reference: dict[str, Any]
     reference_active: bool
-    activity: dict[str, Any] | None  # None when the payload would not decrypt
+    message: dict[str, Any] | None  # None when the payload would not decrypt
 
 
 @dataclass
@@ -297,11 +297,11 @@ class OutboxWorker:
                     .order_by(d.c.id)
                 )
             ).all()
-        activities: dict[int, dict[str, Any] | None] = {}
+        messages: dict[int, dict[str, Any] | None] = {}
         claimed = []
         for row in rows:
-            if row.message_id not in activities:
-                activities[row.message_id] = self._open(row.message_id, row.payload, row.key_id)
+            if row.message_id not in messages:
+                messages[row.message_id] = self._open(row.message_id, row.payload, row.key_id)
             claimed.append(
                 Claimed(
                     delivery_id=int(row.id),
@@ -312,7 +312,7 @@ class OutboxWorker:
                     person=PersonKey(row.tenant_id, row.aad_object_id),
                     reference=json.loads(row.reference),
                     reference_active=row.status == "active",
-                    activity=activities[row.message_id],
+                    message=messages[row.message_id],
                 )
             )
         return claimed, lease_until
@@ -335,7 +335,7 @@ class OutboxWorker:
         if not item.reference_active:
             # Uninstalled after it was queued: nothing to send to.
             return _Outcome(item, "gone", "uninstalled", attempted=False)
-        if item.activity is None:
+        if item.message is None:
             return _Outcome(item, "failed", "undecryptable", attempted=False)
         if not self._may_start(lease_until):
             return _Outcome(item, None, None, attempted=False)
@@ -343,7 +343,7 @@ class OutboxWorker:
         await self._slots.take()  # ... and within the limit of all replicas together
         if not self._may_start(lease_until):
             return _Outcome(item, None, None, attempted=False)
-        outcome = await self._transport.send(item.reference, item.activity)
+        outcome = await self._transport.send(item.reference, item.message)
         if outcome.delivered:
             return _Outcome(item, "sent", None, attempted=True)
         if outcome.status in GONE_STATUSES:

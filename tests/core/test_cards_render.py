@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.channel.transport import activity_of
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.core.content import WORD_JOINER, Content, as_typed, plain_text
-from bot.outbox.queue import card_activity
+from bot.outbox.queue import queued_card
 from tests import js_tools
 
 SAMPLES = Path(__file__).resolve().parent.parent / "card_samples"
@@ -105,7 +106,8 @@ def test_card_is_teams_sized_and_at_most_version_1_5(sample: str) -> None:
     for version in _versions(card):
         major, minor = (int(part) for part in version.split("."))
         assert (major, minor) <= HIGHEST_VERSION, f"{sample}: version {version} is above 1.5"
-    activity = {**ENVELOPE, **card_activity(card, summary="A summary line for the chat list")}
+    queued = queued_card(card, summary="A summary line for the chat list")
+    activity = {**ENVELOPE, **activity_of(queued)}
     size = len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
     assert size < MAX_ACTIVITY_BYTES, f"{sample}: the message is {size} bytes"
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from botbuilder.schema import Activity
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import RUNTIME_KEY, create_app
@@ -30,7 +30,7 @@ from bot.db.session import unit_of_work
 from bot.features import FEATURES
 from bot.outbox.limits import RateLimiter, SendSlots
 from bot.outbox.models import OutboxDelivery, OutboxMessage
-from bot.outbox.queue import Outbox, OutboxError, card_activity, payload_context
+from bot.outbox.queue import Outbox, OutboxError, payload_context, queued_card, queued_text
 from bot.outbox.repo import delivery_counts
 from bot.outbox.worker import OutboxWorker, SendOutcome, WorkerPolicy
 from bot.privacy.core import build_privacy
@@ -59,7 +59,7 @@ FAST = WorkerPolicy(
 
 
 def message(text: str = "Hello from the EDI team") -> dict[str, Any]:
-    return {"type": "message", "text": text}
+    return queued_text(text)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ async def enqueue(
     sessions: async_sessionmaker[AsyncSession],
     outbox: Outbox,
     people: list[TeamsUser],
-    activity: dict[str, Any] | None = None,
+    queued: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Any:
     async with unit_of_work(sessions) as session:
@@ -107,7 +107,7 @@ async def enqueue(
             session,
             kind=kwargs.pop("kind", "test.notice"),
             recipients=[key(p) for p in people],
-            activity=activity or message(),
+            message=queued or message(),
             **kwargs,
         )
 
@@ -206,21 +206,56 @@ async def test_enqueue_refuses_what_teams_would_refuse(
     sessions: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
     async with sessions() as session:
-        with pytest.raises(OutboxError, match="wire-format activity"):
-            await outbox.enqueue(session, kind="x", recipients=[], activity={"text": "no type"})
+        with pytest.raises(OutboxError, match="one card"):
+            await outbox.enqueue(session, kind="x", recipients=[], message={"type": "message"})
+        with pytest.raises(OutboxError, match="one card"):
+            await outbox.enqueue(
+                session, kind="x", recipients=[], message={"card": {}, "text": "both"}
+            )
         with pytest.raises(OutboxError, match="bytes"):
-            await outbox.enqueue(session, kind="x", recipients=[], activity=message("x" * 110_000))
+            await outbox.enqueue(session, kind="x", recipients=[], message=message("x" * 110_000))
         with pytest.raises(OutboxError, match="timezone"):
             await outbox.enqueue(
                 session,
                 kind="x",
                 recipients=[],
-                activity=message(),
+                message=message(),
                 not_before=datetime(2026, 12, 1),
             )
 
 
 # ---- delivery ----------------------------------------------------------------------------
+
+
+async def test_a_message_queued_as_a_whole_activity_before_the_change_is_still_sent(
+    sessions: async_sessionmaker[AsyncSession], connector: StandInConnector, outbox: Outbox
+) -> None:
+    # Until December 2026 the outbox stored the wire-format activity itself; a row queued
+    # then and not yet sent when the new code starts must still go out, unchanged.
+    people = await staff(sessions, connector, 2)
+    enqueued = await enqueue(sessions, outbox, people, message("placeholder"))
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "Queued by the old code"}],
+    }
+    legacy = {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+        ],
+    }
+    sealed = outbox.cipher.seal(json.dumps(legacy), context=payload_context(enqueued.message_id))
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == enqueued.message_id)
+            .values(payload=sealed.token, key_id=sealed.key_id)
+        )
+    await settle(worker(outbox, sessions), sessions)
+    for user in people:
+        [reply] = connector.replies(user.conversation_id)
+        assert visible_text(reply) == "Queued by the old code"
 
 
 async def test_each_person_receives_the_message_in_their_personal_chat(
@@ -232,7 +267,7 @@ async def test_each_person_receives_the_message_in_their_personal_chat(
         "version": "1.5",
         "body": [{"type": "TextBlock", "text": "November bulletin"}],
     }
-    await enqueue(sessions, outbox, people, card_activity(card, summary="EDI bulletin"))
+    await enqueue(sessions, outbox, people, queued_card(card, summary="EDI bulletin"))
     await settle(worker(outbox, sessions), sessions)
     for user in people:
         [reply] = connector.replies(user.conversation_id)
@@ -408,14 +443,14 @@ class Crashing:
         self.calls = 0
         self.dead = asyncio.Event()
 
-    async def send(self, reference: dict[str, Any], activity: dict[str, Any]) -> SendOutcome:
+    async def send(self, reference: dict[str, Any], message: dict[str, Any]) -> SendOutcome:
         self.calls += 1
         if self.calls > self.after:
             if self.post_first:
-                await self.inner.send(reference, activity)
+                await self.inner.send(reference, message)
             self.dead.set()
             await asyncio.Event().wait()
-        return await self.inner.send(reference, activity)
+        return await self.inner.send(reference, message)
 
     async def close(self) -> None:
         await self.inner.close()
