@@ -385,7 +385,12 @@ class EdiBot(ActivityHandler):
     async def send_welcome(self, turn_context: TurnContext) -> None:
         """The welcome card: what the bot can do for this person, each entry a button."""
         menu = self._content.menu
-        shown = [c for c in self._features if not c.entry.hidden]
+        # In the order content/menu.yaml gives, whatever order the features were built in.
+        order = {entry.command: n for n, entry in enumerate(self._content.menu_entries())}
+        shown = sorted(
+            (c for c in self._features if not c.entry.hidden),
+            key=lambda c: order.get(c.entry.command, len(order)),
+        )
         held = await self._held(turn_context, {c.role for c in shown if c.role is not None})
         entries = [c.entry for c in shown if c.role is None or c.role in held]
         card = self._content.card(
