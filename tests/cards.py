@@ -18,7 +18,7 @@ def _walk(elements: list[Any], out: list[str]) -> None:
     for element in elements or []:
         if not isinstance(element, dict):
             continue
-        # People's words reach a card escaped (bot.content.plain_text); a person sees them as typed.
+        # People's words reach a card escaped (plain_text); a person sees them as typed.
         if element.get("type") == "TextBlock":
             out.append(as_typed(str(element.get("text", ""))))
         if element.get("type") == "FactSet":
