@@ -1,8 +1,9 @@
 """What a feature declares about itself, once, for the app, CLI, scheduler and privacy core.
 
 Each feature package has a `feature.py` holding one `Feature`; `bot/features.py` lists them.
-The privacy core (export, erasure, retention, key rotation), the CLI and the runtime iterate
-that list, so none of them imports a feature and adding one touches none of them.
+The runtime (services, conversations), the app (jobs) and the CLI iterate that list; the
+privacy core (export, erasure, retention, key rotation) is handed it and imports no feature.
+Adding a feature touches none of them.
 
 A `feature.py` imports nothing heavy at module level (its callables import their modules
 when called): the command line reads every feature's record before it knows which command
