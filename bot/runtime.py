@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +15,7 @@ from bot.channel.errors import on_turn_error
 from bot.channel.handler import Conversation, EdiBot, SeenHook
 from bot.channel.storage import SqlConversationState, SqlStorage
 from bot.config import Settings
+from bot.core.clock import today_in_london
 from bot.core.content import Content, MenuEntry
 from bot.core.people import PersonKey
 from bot.core.registry import Kit, load
@@ -36,7 +35,6 @@ from dialogs.shell.about_edi import AboutEdiDialog
 from dialogs.shell.admin_status import AdminStatusDialog
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 T = TypeVar("T")
 
 
@@ -132,7 +130,7 @@ def _roster_links(linker: RosterLinker) -> SeenHook:
     async def seen(
         session: AsyncSession, person: PersonKey, lookup_upn: Callable[[], Awaitable[str | None]]
     ) -> bool:
-        today = datetime.now(LONDON).date()
+        today = today_in_london()
         return await linker.seen(session, person=person, lookup_upn=lookup_upn, today=today)
 
     return seen

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -14,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.actions.records import NudgeRun
 from bot.actions.service import ActionsService
 from bot.bulletins.service import BulletinService
+from bot.core.clock import today_in_london
 from bot.core.logs import describe_exception
 from bot.db.session import unit_of_work
 from bot.declarations.review import ReviewPrompter, ReviewRun
 from bot.events.records import SweepCounts
 from bot.events.service import EventService
-from bot.hr.service import HrReports, today_london
+from bot.hr.service import HrReports
 from bot.incidents.repo import forget_released
 from bot.incidents.service import Incidents
 from bot.privacy.audit import AuditLog
@@ -68,7 +67,7 @@ async def incident_sweep(
     is made to forget the released rows); then announce new reports to case handlers and
     remind and escalate deadlines. Safe to repeat: each release claims its rows, and each
     alert and reminder is recorded on its report when it is queued."""
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = today_in_london()
     async with unit_of_work(sessions) as session:
         released = await incidents.release(session, today=today)
     if released["released_reports"] or released["released_messages"]:
@@ -117,7 +116,7 @@ async def declaration_review_prompts(
     Safe to repeat and to run on two replicas at once: the people prompted are marked in the
     same transaction, whose rows the other run waits for, and then finds nobody due.
     """
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = today_in_london()
     async with unit_of_work(sessions) as session:
         run = await prompter.run(session, today=today)
     log.info(
@@ -275,7 +274,7 @@ async def hr_quarterly_report(
     the dedupe key `hr.quarterly_report:<quarter>`, so each HR user gets it exactly once.
     """
     async with unit_of_work(sessions) as session:
-        queued = await reports.send_quarterly(session, today=today_london())
+        queued = await reports.send_quarterly(session, today=today_in_london())
     log.info("job.hr_quarterly_report", extra={"queued": queued})
     return queued
 

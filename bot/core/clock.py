@@ -1,4 +1,5 @@
-"""Working days in England and Wales: weekdays that are not bank holidays.
+"""The council's clock: today in London, and working days in England and Wales (weekdays
+that are not bank holidays).
 
 Bank holidays come from the maintained `holidays` library (GB, subdivision ENG, whose
 bank holidays are the same as Wales's), so substitute days ("Boxing Day (observed)") and
@@ -7,13 +8,18 @@ one-off holidays are included without a table of our own to keep up to date.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def today_in_london(now: datetime | None = None) -> date:
+    """The date in the council's time zone (deadlines, quarters and dates shown are London's)."""
+    return (now or datetime.now(LONDON)).astimezone(LONDON).date()
 
 
 @lru_cache(maxsize=64)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import LONDON
 from bot.events import repo as repo_events
-from bot.events.calendar import LONDON
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.places import EventPlaces

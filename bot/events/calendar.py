@@ -16,14 +16,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from bot.core.clock import LONDON
 from bot.events.models import Event
 
-LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Leicestershire County Council//EDI bot events//EN"
 Method = Literal["request", "cancel"]
 METHODS: tuple[Method, ...] = ("request", "cancel")

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import LONDON
 from bot.core.people import PersonKey
 from bot.events import repo as repo_events
-from bot.events.calendar import LONDON
 from bot.events.cards import EventCards
 from bot.events.models import Event, EventSignup
 from bot.events.records import (

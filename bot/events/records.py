@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from bot.core.clock import LONDON
 from bot.core.people import PersonKey
-from bot.events.calendar import LONDON
 
 NEEDS = ("bsl", "step_free", "captions", "dietary", "other")
 

@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.core.clock import LONDON
 from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.events import repo as repo_events
 from bot.events.admin import EventAdmin
-from bot.events.calendar import LONDON, CalendarLinks, link_key
+from bot.events.calendar import CalendarLinks, link_key
 from bot.events.feature import IDENTITY_DAYS
 from bot.events.models import Event, NetworkMember
 from bot.events.records import (

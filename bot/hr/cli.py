@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.cli.privacy import Command, Context, actor, run, say
 from bot.config import Settings
+from bot.core.clock import today_in_london
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.hr.config import load_hr_config
@@ -23,7 +24,7 @@ from bot.hr.feature import COMMANDS
 from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html
 from bot.hr.roster import UpnKeys, apply_import, plan_import, problem_lines
-from bot.hr.service import QuarterUnavailable, today_london
+from bot.hr.service import QuarterUnavailable
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024
 
@@ -101,7 +102,7 @@ async def roster_import(ctx: Context, args: argparse.Namespace) -> int:
             audit=ctx.privacy.audit,
             pseudonyms=ctx.privacy.pseudonyms,
             actor=actor(),
-            today=today_london(),
+            today=today_in_london(),
             progress=say,
         )
     say(
@@ -113,7 +114,7 @@ async def roster_import(ctx: Context, args: argparse.Namespace) -> int:
 
 async def report_quarterly(ctx: Context, args: argparse.Namespace) -> int:
     """Write a quarter's CSV files and HTML report to --out."""
-    today = today_london()
+    today = today_in_london()
     try:
         quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.last_completed(today)
     except ValueError as error:

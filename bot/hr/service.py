@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -363,14 +363,3 @@ class HrReports:
 
 def _with_percent(count: Shown, percent: Shown) -> str:
     return count.text if percent.hidden else f"{count.text} ({percent.text})"
-
-
-def today_london(now: datetime | None = None) -> date:
-    """Today in Europe/London (quarters end at midnight there)."""
-    from zoneinfo import ZoneInfo
-
-    return (
-        (now or datetime.now(ZoneInfo("Europe/London")))
-        .astimezone(ZoneInfo("Europe/London"))
-        .date()
-    )

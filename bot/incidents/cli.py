@@ -10,13 +10,12 @@ import argparse
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.cli.privacy import Context, actor, run, say
 from bot.config import Settings
+from bot.core.clock import today_in_london
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.incidents.feature import COMMANDS
@@ -166,9 +165,7 @@ async def cases_release(ctx: Context, args: argparse.Namespace) -> int:
     """Release waiting anonymous reports into the case list, as the incident job does."""
     incidents = _incidents(ctx)
     async with unit_of_work(ctx.sessions) as session:
-        counts = await incidents.release(
-            session, today=datetime.now(ZoneInfo("Europe/London")).date(), force=args.now
-        )
+        counts = await incidents.release(session, today=today_in_london(), force=args.now)
         released = counts["released_reports"] + counts["released_messages"]
         if args.now:
             await ctx.privacy.audit.append(

@@ -15,9 +15,9 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from bot.channel.teams import card_message
 from bot.channel.turn import Turn, text_field
+from bot.core.clock import LONDON
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
-from bot.events.calendar import LONDON
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.records import Attendee, EventDraft, EventError, aware, local_text, parse_local

@@ -19,9 +19,10 @@ from botbuilder.dialogs import (
 
 from bot.channel.teams import card_message
 from bot.channel.turn import Turn
+from bot.core.clock import today_in_london
 from bot.db.session import turn_session
 from bot.hr.quarters import Quarter
-from bot.hr.service import HrReports, QuarterUnavailable, today_london
+from bot.hr.service import HrReports, QuarterUnavailable
 from bot.privacy.roles import Role
 
 
@@ -40,7 +41,7 @@ class HrReportDialog(ComponentDialog):
     async def show_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Show the quarter's summary card and finish."""
         texts = self._reports.config.texts
-        today = today_london()
+        today = today_in_london()
         turn = Turn.of(step.context)
         asked = _asked_quarter(turn.value, turn.text)
         try:

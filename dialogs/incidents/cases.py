@@ -14,6 +14,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from bot.channel.turn import Turn
+from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.incidents.models import IncidentReport
@@ -31,7 +32,6 @@ from dialogs.incidents.incident_ui import (
     text,
     text_input,
 )
-from dialogs.incidents.report_states import today_in_london
 
 ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close", "back", "done")
 

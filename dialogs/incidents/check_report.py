@@ -13,6 +13,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from bot.channel.turn import Turn
+from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.incidents.models import IncidentReport
@@ -20,7 +21,6 @@ from bot.incidents.records import CLOSED, HELD, NOT_FOUND, PAUSED, PendingReport
 from bot.incidents.references import find_reference
 from bot.incidents.service import Incidents
 from dialogs.incidents.incident_ui import card, text, text_input
-from dialogs.incidents.report_states import today_in_london
 
 MAX_TRIES = 3
 

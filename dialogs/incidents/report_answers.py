@@ -8,6 +8,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
+from bot.core.clock import LONDON, today_in_london
 from bot.core.content import plain_text
 from bot.db.session import turn_session
 from bot.incidents.records import ReportError
@@ -21,12 +22,7 @@ from dialogs.incidents.incident_ui import (
     truthy,
 )
 from dialogs.incidents.report_questions import ReportQuestions
-from dialogs.incidents.report_states import (
-    EDITABLE,
-    LONDON,
-    applies,
-    today_in_london,
-)
+from dialogs.incidents.report_states import EDITABLE, applies
 
 
 class ReportAnswers(ReportQuestions):

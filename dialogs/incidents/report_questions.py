@@ -9,6 +9,7 @@ from typing import Any
 from botbuilder.core import StatePropertyAccessor, TurnContext
 from botbuilder.dialogs import Dialog
 
+from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
 from bot.incidents.service import Incidents
 from bot.incidents.taxonomy import Taxonomy
@@ -19,13 +20,7 @@ from dialogs.incidents.incident_ui import (
     text_input,
     toggle_input,
 )
-from dialogs.incidents.report_states import (
-    STEPS,
-    Answer,
-    Ask,
-    pretty_day,
-    today_in_london,
-)
+from dialogs.incidents.report_states import STEPS, Answer, Ask, pretty_day
 
 
 class ReportQuestions(Dialog):

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from botbuilder.core import TurnContext
-
-LONDON = ZoneInfo("Europe/London")
-
 
 # The conversation's states, in order. Each has an `_ask_<step>` (sends its question) and an
 # `_answer_<step>` (takes the reply, moves the draft on); `ReportIncidentDialog.__init__`
@@ -28,11 +24,6 @@ Ask = Callable[[TurnContext, dict[str, Any]], Awaitable[None]]
 
 
 Answer = Callable[[TurnContext, dict[str, Any], str, dict[str, Any]], Awaitable[bool]]
-
-
-def today_in_london() -> date:
-    """The date in the council's time zone."""
-    return datetime.now(LONDON).date()
 
 
 def applies(conditions: list[str], answers: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import RUNTIME_KEY
 from bot.config import DEFAULT_CONTENT_DIR, PROJECT_ROOT, Settings
+from bot.core.clock import today_in_london
 from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.db.engine import create_sessionmaker
@@ -36,7 +37,7 @@ from bot.hr.factory import build_hr_reports, record_keys_of
 from bot.hr.quarters import Quarter
 from bot.hr.repo import RosterRow, replace_roster
 from bot.hr.report import render_html, write_csv, write_html
-from bot.hr.service import HrReports, QuarterReport, QuarterUnavailable, today_london
+from bot.hr.service import HrReports, QuarterReport, QuarterUnavailable
 from bot.incidents.models import IncidentReport
 from bot.outbox.models import OutboxDelivery, OutboxMessage
 from bot.privacy.core import build_privacy
@@ -489,7 +490,7 @@ async def test_only_hr_gets_the_summary_in_chat_and_the_quarterly_card_goes_once
     assert "hr" in refused.lower() and "Staff on the roster" not in refused
     shown = await converse(service, connector, hr_user, "hr report")
     async with unit_of_work(runtime.sessions) as session:
-        today = today_london()
+        today = today_in_london()
         same = await reports().report(session, quarter=Quarter.last_completed(today), today=today)
     headcount = same.release.count("head|all").text
     assert "Workforce equality" in shown and f"Staff on the roster: {headcount}" in shown
@@ -517,7 +518,7 @@ async def test_only_hr_gets_the_summary_in_chat_and_the_quarterly_card_goes_once
     assert ("access.refused", f"teams:{TENANT}/{someone.aad_object_id}", "HrReportDialog") in [
         tuple(row) for row in audited
     ]
-    just_ended = str(Quarter.last_completed(today_london()))
+    just_ended = str(Quarter.last_completed(today_in_london()))
     assert ("hr.report.viewed", f"teams:{TENANT}/{hr_user.aad_object_id}", just_ended) in [
         tuple(row) for row in audited
     ]
