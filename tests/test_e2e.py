@@ -23,27 +23,13 @@ from bot.db.models import ConversationReferenceRecord
 from bot.db.session import unit_of_work
 from bot.privacy.roles import Role, grant_role
 from tests.cards import visible_text
+from tests.chat import converse
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
 
 pytestmark = pytest.mark.e2e
-
-
-async def converse(
-    service: Service, connector: StandInConnector, user: TeamsUser, text_or_value: Any
-) -> str:
-    """Send one message (text, or a card value) and return what the person then sees."""
-    before = len(connector.replies(user.conversation_id))
-    if isinstance(text_or_value, str):
-        activity = user.message(text_or_value, connector.url)
-    else:
-        activity = user.submit(text_or_value, connector.url)
-    status, _ = await service.post(activity)
-    assert status == 201
-    replies = connector.replies(user.conversation_id)[before:]
-    return "\n".join(visible_text(reply) for reply in replies)
 
 
 # ---- the protocol ------------------------------------------------------------------------
@@ -422,7 +408,7 @@ async def test_no_log_line_contains_what_people_typed_or_tapped(
         )
     try:
         # Every conversation that exists, with distinctive text at each step.
-        for user, said in [
+        turns: list[tuple[TeamsUser, str | dict[str, Any]]] = [
             (staff, "hi"),
             (staff, "about"),
             (staff, SECRET),
@@ -436,7 +422,8 @@ async def test_no_log_line_contains_what_people_typed_or_tapped(
             (admin, "status"),
             (admin, SECRET),
             (admin, {"command": "status", "comment": SECRET}),
-        ]:
+        ]
+        for user, said in turns:
             await converse(service, connector, user, said)
     finally:
         root.handlers[:], _ = saved

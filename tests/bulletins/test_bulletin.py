@@ -26,13 +26,13 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
 from tests.cards import buttons, cards, visible_text
+from tests.chat import converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.privacy.test_privacy_cli import env_for
 from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
-from tests.test_e2e import converse
 
 pytestmark = pytest.mark.e2e
 

@@ -20,15 +20,10 @@ from bot.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.content import WORD_JOINER, Content, ContentError, as_typed, plain_text
 from tests import js_tools
 from tests.cards import cards, visible_text
+from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.events.test_events import create_event, organiser, person, set_clock, sign_up
-from tests.incidents.test_incidents import (
-    Chat,
-    deliver,
-    make_handler,
-    receipt_value,
-    walk_to_review,
-)
+from tests.incidents.test_incidents import deliver, make_handler, receipt_value, walk_to_review
 from tests.service import Service
 from tests.teams import TeamsUser
 

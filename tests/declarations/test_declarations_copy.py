@@ -27,9 +27,10 @@ from bot.incidents.records import Person
 from bot.privacy.data_copy import LINK_CONTEXT, CopyLinkError, summarise
 from bot.privacy.roles import Role, grant_role
 from tests.channel.test_terminal import Script, after
+from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
-from tests.incidents.test_incidents import Chat, runtime_of
+from tests.incidents.test_incidents import runtime_of
 from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
 

@@ -7,17 +7,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import RUNTIME_KEY, create_app
+from bot.app import RUNTIME_KEY
 from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import configure_logging
@@ -28,9 +24,11 @@ from bot.declarations.review import ReviewPrompter
 from bot.declarations.service import today_utc
 from bot.runtime import Runtime
 from scheduler.jobs import declaration_review_prompts
+from tests.chat import Chat
 from tests.connector import StandInConnector
-from tests.declarations.test_declarations import buttons, form_data, seen
+from tests.declarations.test_declarations import form_data, seen
 from tests.harness import dev_settings
+from tests.service import Service
 from tests.teams import TeamsUser
 
 pytestmark = pytest.mark.e2e
@@ -38,56 +36,15 @@ pytestmark = pytest.mark.e2e
 OWN_WORDS = "Kestrel-5530 Scottish Traveller heritage"
 
 
-class Chat:
-    """One person talking to the running service; what they see comes from the connector."""
-
-    def __init__(
-        self, base: str, http: aiohttp.ClientSession, connector: StandInConnector, user: TeamsUser
-    ) -> None:
-        self.base, self.http, self.connector, self.user = base, http, connector, user
-        self.last: list[dict[str, Any]] = []
-
-    async def post(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
-        before = len(self.connector.replies(self.user.conversation_id))
-        async with self.http.post(f"{self.base}/api/messages", json=activity) as response:
-            assert response.status == 201, await response.text()
-        self.last = self.connector.replies(self.user.conversation_id)[before:]
-        return self.last
-
-    async def say(self, text_or_value: Any) -> str:
-        """Type a message (str) or press a button / send a form (dict); what is then seen."""
-        if isinstance(text_or_value, str):
-            activity = self.user.message(text_or_value, self.connector.url)
-        else:
-            activity = self.user.submit(text_or_value, self.connector.url)
-        return seen(await self.post(activity))
-
-    async def press(self, title: str, **inputs: str) -> str:
-        """Press the button with this title on the last card, filling the card's inputs."""
-        data = buttons(self.last)[title]
-        return await self.say({**data, **inputs})
-
-
 @pytest.fixture
-def e2e_settings(database_url: str) -> Settings:
+def settings(database_url: str) -> Settings:
     # The outbox worker is drained by the test, so deliveries happen when the test says.
     return dev_settings(database_url=database_url, outbox_worker=False)
 
 
-@pytest.fixture
-async def running(
-    e2e_settings: Settings, engine: AsyncEngine
-) -> AsyncIterator[tuple[str, aiohttp.ClientSession, Runtime]]:
-    runner = web.AppRunner(create_app(e2e_settings, engine=engine), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    http = aiohttp.ClientSession()
-    try:
-        yield f"http://{host}:{port}", http, runner.app[RUNTIME_KEY]
-    finally:
-        await http.close()
-        await runner.cleanup()
+def runtime_of(service: Service) -> Runtime:
+    runtime: Runtime = service.runner.app[RUNTIME_KEY]
+    return runtime
 
 
 async def counted(engine: AsyncEngine) -> dict[str, dict[str, str]]:
@@ -102,13 +59,11 @@ async def rows(engine: AsyncEngine, table: str) -> int:
 
 
 async def test_declare_skip_resume_change_export_object_and_withdraw_over_http(
-    running: tuple[str, aiohttp.ClientSession, Runtime],
-    connector: StandInConnector,
-    engine: AsyncEngine,
+    service: Service, connector: StandInConnector, engine: AsyncEngine
 ) -> None:
-    base, http, runtime = running
+    runtime = runtime_of(service)
     user = TeamsUser(name="Morgan Reid")
-    chat = Chat(base, http, connector, user)
+    chat = Chat(service, connector, user)
     pseudonym = runtime.privacy.pseudonyms.of(PersonKey(user.tenant_id, user.aad_object_id))
     stream = io.StringIO()
     root = logging.getLogger()
@@ -177,7 +132,7 @@ async def test_declare_skip_resume_change_export_object_and_withdraw_over_http(
             if action["type"] == "Action.OpenUrl"
         ]
         token = link.rsplit("/", 1)[1]
-        async with http.get(f"{base}/my-data/{token}") as response:
+        async with service.http.get(f"{service.base}/my-data/{token}") as response:
             assert response.status == 200
             assert OWN_WORDS in await response.text()
         shown = await chat.press("Show a summary here")
@@ -217,14 +172,12 @@ async def test_declare_skip_resume_change_export_object_and_withdraw_over_http(
 
 
 async def test_the_annual_prompt_reaches_the_person_through_the_outbox(
-    running: tuple[str, aiohttp.ClientSession, Runtime],
-    connector: StandInConnector,
-    engine: AsyncEngine,
-    e2e_settings: Settings,
+    service: Service, connector: StandInConnector, engine: AsyncEngine, settings: Settings
 ) -> None:
-    base, http, runtime = running
+    runtime = runtime_of(service)
+    e2e_settings = settings
     user = TeamsUser(name="Jo Okafor")
-    chat = Chat(base, http, connector, user)
+    chat = Chat(service, connector, user)
     await chat.post(user.installed(connector.url))
     await chat.say("declare")
     await chat.press("One question at a time")

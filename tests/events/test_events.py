@@ -25,9 +25,10 @@ from bot.features import FEATURES
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from tests.cards import cards, visible_text
+from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
-from tests.incidents.test_incidents import Chat, deliver, runtime_of
+from tests.incidents.test_incidents import deliver, runtime_of
 from tests.service import Service
 from tests.teams import TeamsUser
 

@@ -45,13 +45,13 @@ from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
 from scheduler.jobs import hr_quarterly_report
 from tests.cards import cards, visible_text
+from tests.chat import converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
 from tests.privacy.test_privacy_cli import env_for
 from tests.service import Service, start_service, stop_service
 from tests.teams import TeamsUser
-from tests.test_e2e import converse
 
 TENANT = "tenant-one"
 QUARTER = Quarter(2026, 3)

@@ -26,10 +26,10 @@ from bot.config import Settings
 from bot.core.logs import configure_logging
 from bot.db.session import unit_of_work
 from bot.incidents.repo import forget_released
+from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.incidents.test_incidents import (
     NARRATIVE,
-    Chat,
     make_handler,
     receipt_value,
     runtime_of,

@@ -9,7 +9,6 @@ import logging
 import random
 import statistics
 import time
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,8 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
 from scheduler.jobs import incident_sweep
-from tests.cards import buttons, cards, visible_text
+from tests.cards import cards, visible_text
+from tests.chat import Chat
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -49,47 +49,6 @@ NARRATIVE = "A visitor at County Hall shouted abuse about my headscarf at recept
 def settings(database_url: str) -> Settings:
     # The outbox is drained explicitly below, so each test decides when messages go.
     return dev_settings(database_url=database_url, outbox_worker=False)
-
-
-@dataclass
-class Chat:
-    """One member of staff talking to the bot over HTTP."""
-
-    service: Service
-    connector: StandInConnector
-    user: TeamsUser = field(default_factory=TeamsUser)
-    last: list[dict[str, Any]] = field(default_factory=list)
-
-    async def _post(self, activity: dict[str, Any]) -> str:
-        before = len(self.connector.replies(self.user.conversation_id))
-        status, _ = await self.service.post(activity)
-        assert status == 201
-        self.last = self.connector.replies(self.user.conversation_id)[before:]
-        return "\n".join(visible_text(reply) for reply in self.last)
-
-    async def say(self, words: str) -> str:
-        """Type a message; what the person then sees."""
-        return await self._post(self.user.message(words, self.connector.url))
-
-    async def tap(self, value: dict[str, Any]) -> str:
-        """Submit a card value."""
-        return await self._post(self.user.submit(value, self.connector.url))
-
-    def button(self, title: str) -> dict[str, Any]:
-        """The data of the button titled `title` on the last cards shown."""
-        for reply in self.last:
-            for shown, data in buttons(reply):
-                if shown == title:
-                    return dict(data)
-        raise AssertionError(f"no button {title!r} in {[b for r in self.last for b in buttons(r)]}")
-
-    async def press(self, title: str, **inputs: Any) -> str:
-        """Press a button on the last card, with the card's inputs filled as given."""
-        return await self.tap({**self.button(title), **inputs})
-
-    async def install(self) -> None:
-        status, _ = await self.service.post(self.user.installed(self.connector.url))
-        assert status == 201
 
 
 def runtime_of(service: Service) -> Runtime:
