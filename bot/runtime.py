@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -61,10 +62,13 @@ class Wiring:
         """Feature `name`'s service, checked to be a `kind`."""
         return typed(self.services, name, kind)
 
+    @cached_property
+    def _entries(self) -> dict[str, MenuEntry]:
+        return {entry.command: entry for entry in self.content.menu_entries()}
+
     def entry(self, command: str) -> MenuEntry:
         """The menu entry (content/menu.yaml) for `command`."""
-        entries = {entry.command: entry for entry in self.content.menu_entries()}
-        return entries[command]
+        return self._entries[command]
 
 
 @dataclass

@@ -133,6 +133,13 @@ class EdiBot(ActivityHandler):
         self._content = content
         self._texts = content.texts
         self._features = features
+        # The welcome card lists entries in content/menu.yaml's order, whatever order the
+        # features were built in.
+        menu_order = {entry.command: n for n, entry in enumerate(content.menu_entries())}
+        self._menu = sorted(
+            (c for c in features if not c.entry.hidden),
+            key=lambda c: menu_order.get(c.entry.command, len(menu_order)),
+        )
         self._roles = roles
         self._audit = audit
         self._attempts = turn_attempts
@@ -385,12 +392,7 @@ class EdiBot(ActivityHandler):
     async def send_welcome(self, turn_context: TurnContext) -> None:
         """The welcome card: what the bot can do for this person, each entry a button."""
         menu = self._content.menu
-        # In the order content/menu.yaml gives, whatever order the features were built in.
-        order = {entry.command: n for n, entry in enumerate(self._content.menu_entries())}
-        shown = sorted(
-            (c for c in self._features if not c.entry.hidden),
-            key=lambda c: order.get(c.entry.command, len(order)),
-        )
+        shown = self._menu
         held = await self._held(turn_context, {c.role for c in shown if c.role is not None})
         entries = [c.entry for c in shown if c.role is None or c.role in held]
         card = self._content.card(

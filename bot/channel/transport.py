@@ -15,13 +15,12 @@ from botbuilder.schema import Activity, ConversationReference
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channel.adapter import EdiCloudAdapter, build_authentication
+from bot.channel.card_text import ADAPTIVE
 from bot.channel.replies import ReplyNotDelivered, ReplySender, retry_after_seconds
 from bot.channel.wire import from_wire
 from bot.config import Settings
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import OutboxWorker, SendOutcome, WorkerPolicy
-
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def activity_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def activity_of(message: dict[str, Any]) -> dict[str, Any]:
     if "card" in message:
         activity: dict[str, Any] = {
             "type": "message",
-            "attachments": [{"contentType": ADAPTIVE_CARD, "content": message["card"]}],
+            "attachments": [{"contentType": ADAPTIVE, "content": message["card"]}],
         }
         if message.get("summary"):
             activity["summary"] = message["summary"]

@@ -177,9 +177,6 @@ async def _add_deliveries(
         )
 
 
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-
-
 def queued_card(card: dict[str, Any], *, summary: str | None = None) -> dict[str, Any]:
     """A message carrying one Adaptive Card, for `Outbox.enqueue`: plain data, no activity.
 
