@@ -172,7 +172,7 @@ STEPS = [step for script in MIX for step in script]
 
 def our_expectations(content: Content) -> dict[str, str]:
     """For each step label, a sentence our bot's one reply must contain (from content/)."""
-    about = content.data("about_edi")
+    about = content.data("shell/about_edi")
     headings = {topic["id"]: topic["heading"] for topic in about["topics"]}
     found = {step.label: step.expect for step in STEPS if step.expect}
     return found | {

@@ -67,7 +67,7 @@ class Wiring:
         return {entry.command: entry for entry in self.content.menu_entries()}
 
     def entry(self, command: str) -> MenuEntry:
-        """The menu entry (content/menu.yaml) for `command`."""
+        """The menu entry (content/<feature>/menu.yaml) for `command`."""
         return self._entries[command]
 
 
@@ -146,7 +146,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     privacy = build_privacy(settings)
     storage = SqlStorage(engine, sessions, privacy.cipher)
     conversation_state = SqlConversationState(storage)
-    content = Content(settings.content_dir)
+    content = Content(settings.content_dir, [feature.name for feature in FEATURES])
     outbox = Outbox(privacy.cipher)
     kit = Kit(settings, content, privacy, outbox, sessions)
     services = {f.name: f.service(kit) for f in FEATURES if f.service is not None}

@@ -52,7 +52,7 @@ class ActionsBase:
         self._sessions = sessions
         self._clock = clock
         self._plans: Plans | None = None
-        self.words: dict[str, Any] = content.data("actions")
+        self.words: dict[str, Any] = content.data("actions/words")
         self.rules = NudgeRules(
             tuple(sorted(set(settings.actions_nudge_offsets), reverse=True)),
             settings.actions_overdue_every_days,

@@ -290,7 +290,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     """Register `edi-bot actions ...` and `edi-bot leads ...`."""
     actions = commands.add_parser("actions", help=COMMANDS.help["actions"])
     sub = actions.add_subparsers(dest="actions_command", required=True, metavar="ACTION")
-    sub.add_parser("validate", help="check content/action_plans/*.yaml").set_defaults(
+    sub.add_parser("validate", help="check content/actions/plans/*.yaml").set_defaults(
         handler=lambda args: actions_validate(settings(), args)
     )
     listing = sub.add_parser("list", help="every action with its deadline and leads")

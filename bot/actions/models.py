@@ -1,6 +1,6 @@
 """EDI action plans: leads, progress, snoozes, claims and the nudges sent (issue 9).
 
-The plans themselves are content (content/action_plans/*.yaml); these tables hold what
+The plans themselves are content (content/actions/plans/*.yaml); these tables hold what
 happens to them. An action is named by (plan, number), e.g. ("2022-23", "4.1").
 """
 

@@ -1,4 +1,4 @@
-"""The action plans, read from content/action_plans/*.yaml and checked.
+"""The action plans, read from content/actions/plans/*.yaml and checked.
 
 Each file is one plan: its objectives and actions (number, objective, action, lead teams,
 deadline as written, success measures, and an optional `confirm:` note for the policy
@@ -132,7 +132,7 @@ class Plans:
 
 def plans_directory(content_root: Path) -> Path:
     """Where the plan files live."""
-    return content_root / "action_plans"
+    return content_root / "actions" / "plans"
 
 
 def load_plans(directory: Path, *, annual: AnnualReview | None = None) -> Plans:

@@ -426,7 +426,7 @@ def _block(lines: list[str]) -> str:
 
 def bulletin_card(content: Content, bulletin: Bulletin) -> dict[str, Any]:
     """The Adaptive Card every member of staff receives (and `bulletin` shows on demand)."""
-    words = content.data("bulletin")["card"]
+    words = content.data("bulletins/words")["card"]
     return content.card(
         "bulletin",
         bulletin=bulletin.month,

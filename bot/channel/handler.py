@@ -133,7 +133,7 @@ class EdiBot(ActivityHandler):
         self._content = content
         self._texts = content.texts
         self._features = features
-        # The welcome card lists entries in content/menu.yaml's order, whatever order the
+        # The welcome card lists entries in content/<feature>/menu.yaml's order, whatever order the
         # features were built in.
         menu_order = {entry.command: n for n, entry in enumerate(content.menu_entries())}
         self._menu = sorted(

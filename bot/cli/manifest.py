@@ -11,13 +11,16 @@ from bot.channel.manifest import ManifestError, write_package
 from bot.cli.commands import MANIFEST
 from bot.config import Settings
 from bot.core.content import Content, ContentError
+from bot.features import FEATURES
 
 
 def _manifest(settings: Callable[[], Settings], args: argparse.Namespace) -> int:
     """Write the app package; exit 2 with a one-line reason when a setting is missing."""
     config = settings()
     try:
-        package = write_package(config, Content(config.content_dir), Path(args.out))
+        package = write_package(
+            config, Content(config.content_dir, [f.name for f in FEATURES]), Path(args.out)
+        )
     except (ManifestError, ContentError) as error:
         print(f"edi-bot manifest: {error}", file=sys.stderr)  # noqa: T201
         return 2

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, ValidationError
 
 # Teams refuses a message over 100 KB (HTTP 413); keep every card well under it.
 MAX_CARD_BYTES = 80 * 1024
@@ -155,6 +156,67 @@ def load_yaml(path: Path) -> Any:
         raise ContentError(f"{path}: {error}") from error
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The 0-based line of the deepest YAML node that `loc` (a pydantic error's path) reaches."""
+    line = node.start_mark.line if node is not None else 0
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
+            if not found:
+                break
+            node = found[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                break
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line
+    return line
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "the file"
+
+
+def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -> M:
+    """Parse YAML `text` and check it against `model`.
+
+    Every problem is reported as "<source> line N: <where>: <what>", N counting from
+    `first_line` (front matter starts a line or two into its file), so a person editing the
+    content can go straight to it. Raises ContentError listing all of them.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + first_line if mark is not None else first_line
+        problem = getattr(error, "problem", None) or str(error)
+        raise ContentError(f"{source} line {line}: not valid YAML: {problem}") from error
+    try:
+        return model.model_validate({} if data is None else data)
+    except ValidationError as error:
+        problems = [
+            f"{source} line {_line_of(node, tuple(item['loc'])) + first_line}: "
+            f"{_where(tuple(item['loc']))}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        ]
+        raise ContentError("\n".join(problems)) from error
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """One content file checked against its pydantic model (errors name file and line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContentError(f"{path}: {error.strerror or error}") from error
+    return validate_yaml(model, text, str(path))
+
+
 class Texts:
     """Sentences from text.yaml, looked up by dotted key and filled by name."""
 
@@ -186,13 +248,24 @@ class MenuEntry:
     hidden: bool = False
 
 
+SHELL = "shell"
+
+
+def card_folders(root: Path) -> list[Path]:
+    """Where card templates are found: shell/cards, then each feature's <feature>/cards."""
+    shell = root / SHELL / "cards"
+    return [shell, *sorted(p for p in root.glob("*/cards") if p != shell)]
+
+
 class Content:
     """Everything under content/, loaded lazily and cached for the process."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, features: Sequence[str] = ()) -> None:
+        """`features` orders the welcome card's entries (the rest follow by folder name)."""
         self.root = root
+        self.features = tuple(features)
         self._templates = Environment(
-            loader=FileSystemLoader(root / "cards"),
+            loader=FileSystemLoader(card_folders(root)),
             finalize=_to_json,
             autoescape=False,
             undefined=StrictUndefined,
@@ -208,20 +281,33 @@ class Content:
 
     @cached_property
     def texts(self) -> Texts:
-        """The bot's sentences."""
-        return Texts(load_yaml(self.root / "text.yaml"))
+        """The bot's sentences (shell/text.yaml)."""
+        return Texts(load_yaml(self.root / SHELL / "text.yaml"))
 
     @cached_property
     def menu(self) -> dict[str, Any]:
-        """The welcome card's title, intro, tips and entries."""
-        data = load_yaml(self.root / "menu.yaml")
+        """The welcome card's title, intro and tips, and the shell's entries (shell/menu.yaml)."""
+        data = load_yaml(self.root / SHELL / "menu.yaml")
         if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-            raise ContentError(f"{self.root / 'menu.yaml'}: needs a list of entries")
+            raise ContentError(f"{self.root / SHELL / 'menu.yaml'}: needs a list of entries")
         return data
 
+    def menu_folders(self) -> list[Path]:
+        """The folders whose menu.yaml adds entries: the features in order, then any other."""
+        found = {path.parent.name: path.parent for path in self.root.glob("*/menu.yaml")}
+        found.pop(SHELL, None)
+        named = [found.pop(name) for name in self.features if name in found]
+        return named + [found[name] for name in sorted(found)]
+
     def menu_entries(self) -> list[MenuEntry]:
-        """Every entry of menu.yaml, in order."""
-        return [
+        """The shell's entries, then each feature's; everyone's before those for a role."""
+        items = list(self.menu["entries"])
+        for folder in self.menu_folders():
+            data = load_yaml(folder / "menu.yaml")
+            if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+                raise ContentError(f"{folder / 'menu.yaml'}: needs a list of entries")
+            items.extend(data["entries"])
+        entries = [
             MenuEntry(
                 command=str(item["command"]),
                 words=tuple(str(word) for word in item.get("words", [])),
@@ -230,8 +316,9 @@ class Content:
                 role=str(item["role"]) if item.get("role") else None,
                 hidden=bool(item.get("hidden", False)),
             )
-            for item in self.menu["entries"]
+            for item in items
         ]
+        return sorted(entries, key=lambda entry: entry.role is not None)
 
     def data(self, name: str) -> Any:
         """Another YAML file of content, e.g. data("about_edi"), read once."""

@@ -10,11 +10,11 @@ from bot.declarations.taxonomy import (
 )
 from bot.privacy.core import PrivacyCore
 
-TAXONOMY = "declaration/taxonomy"
+TAXONOMY = "declarations/taxonomy"
 
 
 def taxonomy_of(content: Content) -> Taxonomy:
-    """The questions and answer lists in `content/declaration/taxonomy.yaml`."""
+    """The questions and answer lists in `content/declarations/taxonomy.yaml`."""
     return load_taxonomy(content.data(TAXONOMY))
 
 

@@ -11,7 +11,7 @@ delivery per person: that tells someone with database access that these people w
 prompted, not what they said. To keep those deliveries from being lined up one by one with
 declaration dates, the job runs once a month (everyone who became due that month is in one
 message) and recipients are queued in Entra id order, not pseudonym order. The prompt's words
-are the same for everyone and reveal nothing (see content/declaration/text.yaml).
+are the same for everyone and reveal nothing (see content/declarations/words.yaml).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class ReviewPrompter:
         after_days: int = 365,
     ) -> None:
         self._content = content
-        self._texts = Texts(content.data("declaration/text"))
+        self._texts = Texts(content.data("declarations/words"))
         self._pseudonyms = pseudonyms
         self._outbox = outbox
         self._after = timedelta(days=after_days)

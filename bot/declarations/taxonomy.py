@@ -1,6 +1,6 @@
 """The self-declaration questions and answer lists, loaded from content and checked.
 
-The words live in `content/declaration/taxonomy.yaml`; this module turns them into typed
+The words live in `content/declarations/taxonomy.yaml`; this module turns them into typed
 values and answers the questions code asks of them: is this code an answer to that question
 (in this version of the lists)? Does a follow-up question apply, given the other answers?
 """

@@ -55,7 +55,7 @@ class EventBase:
         self.links = links
         self.claim_window = timedelta(hours=claim_hours)
         self.clock = clock
-        self.words: dict[str, Any] = content.data("events")
+        self.words: dict[str, Any] = content.data("events/words")
         self.networks: dict[str, Network] = load_networks(content)
 
     def now(self) -> datetime:

@@ -185,9 +185,9 @@ async def events_attendees(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def events_load(ctx: Context, args: argparse.Namespace) -> int:
-    """Create or update events from files in content/events/."""
+    """Create or update events from files in content/events/calendar/."""
     service = _service(ctx)
-    directory = ctx.settings.content_dir / "events"
+    directory = ctx.settings.content_dir / "events" / "calendar"
     paths = [directory / name for name in args.files] if args.files else event_files(directory)
     failed = 0
     for path in paths:
@@ -317,8 +317,8 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     attendees.add_argument("slug")
     attendees.add_argument("--attended", help="sign-up numbers that attended, e.g. 12,15")
     attendees.set_defaults(handler=runner(events_attendees))
-    load = sub.add_parser("load", help="create or update events from content/events/*.yaml")
-    load.add_argument("files", nargs="*", help="file names in content/events/ (default: all)")
+    load = sub.add_parser("load", help="create or update events from content/events/calendar/*.yaml")
+    load.add_argument("files", nargs="*", help="file names in content/events/calendar/ (default: all)")
     load.set_defaults(handler=runner(events_load))
 
     organisers = sub.add_parser("organisers", help="who runs which network's events")

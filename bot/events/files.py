@@ -1,4 +1,4 @@
-"""Events written as files in content/events/ (one YAML file per event), for `events load`.
+"""Events written as files in content/events/calendar/ (one YAML file per event), for `events load`.
 
 A file's `slug` is the event's id for good: loading a changed file edits the event (people
 signed up are sent the change), loading an unchanged one does nothing. Files whose names

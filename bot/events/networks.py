@@ -1,4 +1,4 @@
-"""The staff networks people can join, from content/networks.yaml."""
+"""The staff networks people can join, from content/events/networks.yaml."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class Network:
 
 
 def load_networks(content: Content) -> dict[str, Network]:
-    """Every network in content/networks.yaml, by code (ContentError if malformed)."""
-    data: Any = content.data("networks")
+    """Every network in content/events/networks.yaml, by code (ContentError if malformed)."""
+    data: Any = content.data("events/networks")
     items = data.get("networks") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ContentError("networks.yaml: needs a list of networks")

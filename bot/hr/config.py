@@ -1,4 +1,4 @@
-"""The HR report's configuration from content/hr_report.yaml: targets, grade bands, words."""
+"""The HR report's configuration from content/hr/report.yaml: targets, grade bands, words."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.core.content import Content, ContentError, Texts
 
-HR_REPORT = "hr_report"
+HR_REPORT = "hr/report"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class HrConfig:
 
 
 def load_hr_config(content: Content) -> HrConfig:
-    """Read and check content/hr_report.yaml."""
+    """Read and check content/hr/report.yaml."""
     data = content.data(HR_REPORT)
     try:
         targets = tuple(

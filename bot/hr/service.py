@@ -207,9 +207,9 @@ class HrReports:
         return built, release
 
     def network_labels(self) -> dict[str, str]:
-        """Staff network names by code (content/networks.yaml), if the file exists."""
+        """Staff network names by code (content/events/networks.yaml), if the file exists."""
         try:
-            data = self.content.data("networks")
+            data = self.content.data("events/networks")
         except ContentError:
             return {}
         return {

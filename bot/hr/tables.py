@@ -401,7 +401,7 @@ def _incident_tables(
             row = labels.get(code) or (label("not_given") if code == "none" else code)
             table.rows.append((row, [count(name)]))
             if code not in labels and code != "none":
-                table.optional.add(row)  # a category no longer in content/incidents.yaml
+                table.optional.add(row)  # a category no longer in content/incidents/words.yaml
         table.rows.append((label("total"), [count(total)]))
         if key == "location":
             data.add_sum(total, names)
@@ -480,7 +480,7 @@ def _event_tables(
     membership = TableSpec(
         "network_membership", config.texts("text.tables.network_membership"), [label("members")]
     )
-    # Every network in content/networks.yaml, members or not: a row that appeared when its
+    # Every network in content/events/networks.yaml, members or not: a row that appeared when its
     # first member joined would name the network they joined.
     for network in list(networks_named) + [n for n in found if n not in networks_named]:
         row = networks_named.get(network, network)

@@ -119,7 +119,7 @@ def category_labels(content: Content) -> dict[str, dict[str, str]]:
     """The report's category codes and their words, by list (motivations, kinds, location)."""
     from bot.incidents.taxonomy import Taxonomy
 
-    categories = Taxonomy(content.data("incidents"))
+    categories = Taxonomy(content.data("incidents/words"))
     return {
         name: {code: categories.label(name, code) for code in categories.codes(name)}
         for name in ("motivations", "kinds", "location")

@@ -42,7 +42,7 @@ class IncidentReport(Base):
     mode: Mapped[str] = mapped_column(String(16))  # anonymous | confidential | named
     relationship: Mapped[str] = mapped_column(String(16))  # victim | witness | on_behalf
     received_on: Mapped[date] = mapped_column(Date)
-    # Categories stay readable (comma-separated codes from content/incidents.yaml) so that
+    # Categories stay readable (comma-separated codes from content/incidents/words.yaml) so that
     # trends can be counted without decrypting anything.
     motivations: Mapped[str] = mapped_column(String(256), default="")
     kinds: Mapped[str] = mapped_column(String(256), default="")

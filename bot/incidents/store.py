@@ -55,7 +55,7 @@ class IncidentStore:
         token_key: bytes,
     ) -> None:
         self.content = content
-        self.taxonomy = Taxonomy(content.data("incidents"))
+        self.taxonomy = Taxonomy(content.data("incidents/words"))
         self._cipher = cipher
         self._audit = audit
         self._pseudonyms = pseudonyms
@@ -64,11 +64,11 @@ class IncidentStore:
         self._attempts_key = hashlib.sha256(b"edi-bot check attempts\x00" + token_key).digest()
         # Checked when there is no report to check against, so every check costs one hash.
         self._decoy_hash = hash_passphrase(secrets.token_hex(16))
-        self._words: list[str] = list(content.data("passphrase_words")["words"])
+        self._words: list[str] = list(content.data("incidents/passphrase_words")["words"])
 
     @property
     def words(self) -> dict[str, Any]:
-        """The sentences and labels of content/incidents.yaml."""
+        """The sentences and labels of content/incidents/words.yaml."""
         return self.taxonomy.data
 
     def _seal(self, value: dict[str, Any], context: str) -> Sealed:

@@ -1,4 +1,4 @@
-"""The report's category lists (content/incidents.yaml): codes, labels and conditions."""
+"""The report's category lists (content/incidents/words.yaml): codes, labels and conditions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from bot.incidents.models import IncidentReport
 
 
 class Taxonomy:
-    """The answer lists and limits in content/incidents.yaml."""
+    """The answer lists and limits in content/incidents/words.yaml."""
 
     SINGLE = ("location", "perpetrator", "frequency", "possible_crime")
     MULTI = ("motivations", "kinds")

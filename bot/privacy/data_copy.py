@@ -11,7 +11,7 @@ given in, `Cache-Control: no-store` and an audit entry per download bound the ri
 What it serves is the subject-access export the DPO's `edi-bot person export` prints
 (`bot.privacy.subject_access.export_person`), less the keyed pseudonym: that links one
 person's records together and is never shown. The file adds a description of each section (from
-content/declaration/text.yaml), the words of each equality answer beside its code, and
+content/declarations/words.yaml), the words of each equality answer beside its code, and
 gives every time in ISO 8601.
 """
 
@@ -62,8 +62,8 @@ class DataCopyLinks:
 
     @property
     def words(self) -> Mapping[str, Any]:
-        """The file's words (content/declaration/text.yaml, `copy.file`)."""
-        words: Mapping[str, Any] = self.content.data("declaration/text")["copy"]["file"]
+        """The file's words (content/declarations/words.yaml, `copy.file`)."""
+        words: Mapping[str, Any] = self.content.data("declarations/words")["copy"]["file"]
         return words
 
     def token(self, person: PersonKey, *, now: datetime) -> str:

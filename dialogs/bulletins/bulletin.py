@@ -41,7 +41,7 @@ class BulletinDialog(ComponentDialog):
         super().__init__(BulletinDialog.__name__)
         self._content = content
         self._bulletins = bulletins
-        words: dict[str, Any] = content.data("bulletin")
+        words: dict[str, Any] = content.data("bulletins/words")
         self._replies: dict[str, str] = words["replies"]
         self._actions = {
             normalise_command(word): action

@@ -98,8 +98,8 @@ class DeclarationDialog(PartSteps):
         super().__init__(DeclarationDialog.__name__)
         self._copy_links = copy_links
         self._content = content
-        self._texts = Texts(content.data("declaration/text"))
-        self._raw: dict[str, Any] = content.data("declaration/text")
+        self._texts = Texts(content.data("declarations/words"))
+        self._raw: dict[str, Any] = content.data("declarations/words")
         self._service = service
         self._taxonomy = service.taxonomy
         self._drafts = drafts

@@ -40,7 +40,7 @@ def person(turn_context: TurnContext) -> Person | None:
 
 
 def card(content: Content, **values: Any) -> Activity:
-    """The incident card (content/cards/incident_card.json.j2) as a message."""
+    """The incident card (content/incidents/cards/incident_card.json.j2) as a message."""
     values.setdefault("paragraphs", [])
     values.setdefault("sections", [])
     values.setdefault("inputs", [])

@@ -27,7 +27,7 @@ Answer = Callable[[TurnContext, dict[str, Any], str, dict[str, Any]], Awaitable[
 
 
 def applies(conditions: list[str], answers: dict[str, Any]) -> bool:
-    """Whether a support service fits these answers (see content/incidents.yaml)."""
+    """Whether a support service fits these answers (see content/incidents/words.yaml)."""
     crime = answers.get("possible_crime") in ("yes", "unsure") or bool(
         {"physical", "damage"} & set(answers.get("kinds") or [])
     )

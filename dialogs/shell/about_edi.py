@@ -27,7 +27,7 @@ class AboutEdiDialog(ComponentDialog):
 
     def __init__(self, content: Content) -> None:
         super().__init__(AboutEdiDialog.__name__)
-        self._data: dict[str, Any] = content.data("about_edi")
+        self._data: dict[str, Any] = content.data("shell/about_edi")
         self._content = content
         self._topics: dict[str, dict[str, Any]] = {t["id"]: t for t in self._data["topics"]}
         self.add_dialog(ChoicePrompt("topic_prompt"))

@@ -18,7 +18,7 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.core.content import load_yaml
 
 PLANS = plans_directory(DEFAULT_CONTENT_DIR)
-WORDS = load_yaml(DEFAULT_CONTENT_DIR / "actions.yaml")
+WORDS = load_yaml(DEFAULT_CONTENT_DIR / "actions" / "words.yaml")
 
 # Every deadline wording in the plans, with the first milestones it must give (from the
 # plan's start). A wording added to a plan without a row here fails the first test.

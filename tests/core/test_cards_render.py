@@ -1,6 +1,6 @@
 """Every card template, filled with realistic values, checked against Microsoft's renderer.
 
-Each template in content/cards/ needs a sample at tests/card_samples/<template>.yaml (a mapping
+Each template in content/*/cards/ needs a sample at tests/card_samples/<template>.yaml (a mapping
 of its variables); more samples of one template may be added as <template>.<variant>.yaml.
 Each sample is rendered through `Content.card`, then checked: Adaptive Cards version 1.5 or
 lower (what Teams renders for bots), the whole message under Teams' practical 80 KB, and the
@@ -30,7 +30,7 @@ from tests import js_tools
 
 SAMPLES = Path(__file__).resolve().parent.parent / "card_samples"
 TEMPLATES = sorted(
-    p.name.removesuffix(".json.j2") for p in (DEFAULT_CONTENT_DIR / "cards").glob("*.json.j2")
+    p.name.removesuffix(".json.j2") for p in DEFAULT_CONTENT_DIR.glob("*/cards/*.json.j2")
 )
 SAMPLE_NAMES = sorted(p.name.removesuffix(".yaml") for p in SAMPLES.glob("*.yaml"))
 # Teams refuses messages over about 100 KB; 80 KB is the practical ceiling for the whole activity.
@@ -170,15 +170,14 @@ def _actions(node: Any) -> list[dict[str, Any]]:
 # template escapes it), `|plain_facts` (a FactSet, titles and values plain), `|md` (Markdown the
 # bot wrote; people's words in it arrive escaped by `plain_text`) or `|link(url)`.
 
-CARDS = DEFAULT_CONTENT_DIR / "cards"
 _SLOT = re.compile(r'"(text|facts)":\s*(\{\{.*?\}\})')
 _FILTERED = re.compile(r"\|\s*(plain|plain_facts|md|link)\b")
 
 
 def test_every_text_slot_says_whether_it_is_plain_text_or_markdown() -> None:
     unfiltered = [
-        f"cards/{path.name}:{number}: {match.group(0)}"
-        for path in sorted(CARDS.glob("*.json.j2"))
+        f"{path.relative_to(DEFAULT_CONTENT_DIR)}:{number}: {match.group(0)}"
+        for path in sorted(DEFAULT_CONTENT_DIR.glob("*/cards/*.json.j2"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         for match in _SLOT.finditer(line)
         if not _FILTERED.search(match.group(2))

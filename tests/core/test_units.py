@@ -104,7 +104,7 @@ def test_cards_are_valid_json_whatever_they_are_filled_with() -> None:
 
 def test_every_about_topic_renders_under_the_teams_size_limit() -> None:
     content = Content(DEFAULT_CONTENT_DIR)
-    for topic in content.data("about_edi")["topics"]:
+    for topic in content.data("shell/about_edi")["topics"]:
         card = content.card(
             "info",
             heading=topic["heading"],
@@ -118,8 +118,8 @@ def test_every_about_topic_renders_under_the_teams_size_limit() -> None:
 
 
 def test_an_oversized_card_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "cards").mkdir()
-    (tmp_path / "cards" / "big.json.j2").write_text('{"type": "AdaptiveCard", "x": {{ x }}}')
+    (tmp_path / "shell" / "cards").mkdir(parents=True)
+    (tmp_path / "shell" / "cards" / "big.json.j2").write_text('{"type": "AdaptiveCard", "x": {{ x }}}')
     with pytest.raises(ContentError, match="over 81920 bytes"):
         Content(tmp_path).card("big", x="a" * MAX_CARD_BYTES)
 

@@ -210,11 +210,11 @@ def test_answers_outside_the_lists_are_named_and_nothing_passes() -> None:
 
 
 def test_a_malformed_taxonomy_is_refused_with_a_reason() -> None:
-    raw = yaml.safe_load((DEFAULT_CONTENT_DIR / "declaration" / "taxonomy.yaml").read_text())
+    raw = yaml.safe_load((DEFAULT_CONTENT_DIR / "declarations" / "taxonomy.yaml").read_text())
     raw["questions"][1]["options"].append({"code": "female", "label": "Again"})
     with pytest.raises(ContentError, match="repeats a code"):
         load_taxonomy(raw)
-    raw = yaml.safe_load((DEFAULT_CONTENT_DIR / "declaration" / "taxonomy.yaml").read_text())
+    raw = yaml.safe_load((DEFAULT_CONTENT_DIR / "declarations" / "taxonomy.yaml").read_text())
     raw["questions"][0]["part"] = "nowhere"
     with pytest.raises(ContentError, match="unknown part"):
         load_taxonomy(raw)
@@ -841,7 +841,7 @@ async def test_after_a_taxonomy_change_old_answers_are_shown_and_old_drafts_aske
     # The council splits the 55 to 64 band and publishes a new version of the lists.
     content = tmp_path / "content"
     shutil.copytree(DEFAULT_CONTENT_DIR, content)
-    path = content / "declaration" / "taxonomy.yaml"
+    path = content / "declarations" / "taxonomy.yaml"
     raw = yaml.safe_load(path.read_text())
     raw["version"] = "2027.1"
     ages = raw["questions"][0]["options"]

@@ -31,7 +31,7 @@ async def test_create_list_load_and_organisers_from_the_shell(
 ) -> None:
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
-    (content / "events" / "2031-03-12-big-conversation.yaml").write_text(EVENT_FILE)
+    (content / "events" / "calendar" / "2031-03-12-big-conversation.yaml").write_text(EVENT_FILE)
     env = {**env_for(database_url), "EDI_CONTENT_DIR": str(content)}
 
     code, out, _ = await run_cli(
