@@ -27,6 +27,32 @@ class Report:
     html: str
 
 
+def _row(status: ActionStatus, labels: dict[str, str]) -> dict[str, Any]:
+    """One action's line in the report: deadline as written and as read, status, notes."""
+    action, state = status.action, status.state
+    return {
+        "number": action.number,
+        "text": action.text,
+        "leads": "; ".join(action.leads),
+        "deadline": action.deadline_text or "(not legible in the source; to confirm)",
+        "reading": action.deadline.describe if action.deadline else "",
+        "status": labels[status.status],
+        "status_code": status.status,
+        "done_on": f"{state.done_on:%-d %B %Y}" if state.done_on else "",
+        "note": state.note or "",
+        "note_on": f"{state.note_on:%-d %B %Y}" if state.note_on else "",
+        "note_by": state.note_by or "",
+        "overdue": (
+            f"{status.overdue_since.on:%-d %B %Y} ({status.overdue_days} working days)"
+            if status.overdue_since
+            else ""
+        ),
+        "check_in": bool(status.overdue_since and not status.overdue_since.final),
+        "next": f"{status.next_milestone.on:%-d %B %Y}" if status.next_milestone else "",
+        "measures": list(action.success_measures),
+    }
+
+
 def report_context(
     plan: Plan,
     statuses: list[ActionStatus],
@@ -40,30 +66,8 @@ def report_context(
     rows_by_objective: dict[str, list[dict[str, Any]]] = {}
     overdue = []
     for status in statuses:
-        action = status.action
-        state = status.state
-        row = {
-            "number": action.number,
-            "text": action.text,
-            "leads": "; ".join(action.leads),
-            "deadline": action.deadline_text or "(not legible in the source; to confirm)",
-            "reading": action.deadline.describe if action.deadline else "",
-            "status": labels[status.status],
-            "status_code": status.status,
-            "done_on": f"{state.done_on:%-d %B %Y}" if state.done_on else "",
-            "note": state.note or "",
-            "note_on": f"{state.note_on:%-d %B %Y}" if state.note_on else "",
-            "note_by": state.note_by or "",
-            "overdue": (
-                f"{status.overdue_since.on:%-d %B %Y} ({status.overdue_days} working days)"
-                if status.overdue_since
-                else ""
-            ),
-            "check_in": bool(status.overdue_since and not status.overdue_since.final),
-            "next": f"{status.next_milestone.on:%-d %B %Y}" if status.next_milestone else "",
-            "measures": list(action.success_measures),
-        }
-        rows_by_objective.setdefault(action.objective, []).append(row)
+        row = _row(status, labels)
+        rows_by_objective.setdefault(status.action.objective, []).append(row)
         if status.overdue:
             overdue.append(row)
     objectives = [

@@ -21,43 +21,52 @@ An optional introduction.
 
 ## A section heading
 Paragraphs, separated by blank lines; "- " lists; **bold**, _italic_ and [links](https://...).
+"### " makes a bold sub-heading.
 ```
 
-Every problem is reported with the file and line it is on, so an author can fix all of
-them in one go (`edi-bot bulletin validate MONTH`).
+python-frontmatter finds the two '---' lines; the front matter is checked against
+`front_matter.FrontMatter` (pydantic) by `bot.core.content.validate_yaml`; markdown-it-py reads
+the body, which becomes the card's TextBlocks: what a TextBlock cannot show (images, quotes,
+code, HTML, tables, rules, other headings) is refused. Every problem is reported with the file
+and line it is on, so an author can fix all of them in one go (`edi-bot bulletin validate`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
+from frontmatter.default_handlers import YAMLHandler
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
+from bot.bulletins.front_matter import MONTH as MONTH  # the dialogs read it from here
+from bot.bulletins.front_matter import FrontMatter, front_matter_model
 from bot.core.clock import first_working_day
-from bot.core.content import Content, ContentError
+from bot.core.content import Content, ContentError, validate_yaml
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+")
-_KEYS = {
-    "title": "the bulletin's title",
-    "month": "the month it is for, YYYY-MM",
-    "summary": "one line for the notification",
-    "publish_date": "the day it goes out (default: the first working day)",
-    "links": "a list of {title, url}",
-    "events": "a list of {title, date, where, description, url}",
+# python-frontmatter's YAML handler, with a '---' line that ends at its line break: its own
+# pattern (`^-{3,}\s*$`) takes blank lines after a '---' with it, which would shift line numbers.
+_SPLITTER = YAMLHandler(fm_boundary=re.compile(r"^-{3,}[ \t\r]*$", re.MULTILINE))
+# CommonMark, with tables and ~~strikethrough~~ recognised so that they can be refused.
+_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+# What markdown-it finds that a Teams TextBlock does not show, named for the author.
+_NOT_SHOWN = {
+    "blockquote": "a quote ('> ')",
+    "code_block": "indented text (4 spaces make it code)",
+    "fence": "a code block",
+    "hr": "a line across ('---' or '***')",
+    "html_block": "HTML",
+    "table": "a table",
+    "image": "an image",
+    "code_inline": "code in `backticks`",
+    "html_inline": "HTML",
+    "s": "crossed-out text (~~)",
 }
-_REQUIRED = ("title", "month", "summary")
-_LINK_KEYS = ("title", "url")
-_EVENT_KEYS = ("title", "date", "where", "description", "url", "event")
-# An event's id in the bot's events (bot/events/): the card's "Sign me up" button names it.
-_EVENT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-MAX_TITLE = 200
-MAX_SUMMARY = 250
+_LINK_SCHEMES = ("https://", "mailto:")
 
 
 @dataclass(frozen=True)
@@ -159,266 +168,142 @@ def load_bulletin(directory: Path, month: str) -> Bulletin:
 
 def parse_bulletin(text: str, *, source: Path) -> Bulletin:
     """Parse a bulletin file's text; every problem found is raised together."""
+    front_text, body, body_line = _split(text, source)
     problems: list[Problem] = []
-    lines = text.splitlines()
-    data, key_lines, closing = _front_matter(lines, source)
-    for key, (line, _) in key_lines.items():
-        if key not in _KEYS:
-            known = ", ".join(_KEYS)
-            problems.append(Problem(line, f"unknown key {key!r} (a bulletin has: {known})"))
-    for key in _REQUIRED:
-        if key not in data:
-            problems.append(Problem(1, f"front matter needs {key!r}: {_KEYS[key]}"))
-
-    def line_of(key: str) -> int:
-        return key_lines[key][0] if key in key_lines else 1
-
-    title = _text(data, "title", MAX_TITLE, line_of("title"), problems)
-    summary = _text(data, "summary", MAX_SUMMARY, line_of("summary"), problems)
-    month, publish_date = _month_and_day(data, source, line_of, problems)
-    links = _links(data.get("links"), key_lines.get("links"), problems)
-    events = _events(data.get("events"), key_lines.get("events"), problems)
-    intro, sections = _body(lines[closing + 1 :], closing + 2, problems)
-    if problems:
+    front = _front_matter(front_text, source, problems)
+    intro, sections = _read_body(body, body_line, problems)
+    if front is None or problems:
         raise BulletinError(source, problems)
+    year, month = (int(part) for part in front.month.split("-"))
     return Bulletin(
-        month=month,
-        title=title,
-        summary=summary,
-        publish_date=publish_date,
+        month=front.month,
+        title=front.title,
+        summary=front.summary,
+        publish_date=front.publish_date or first_working_day(year, month),
         intro=intro,
         sections=sections,
-        links=links,
-        events=events,
+        links=tuple(Link(item.title, item.url) for item in front.links or ()),
+        events=tuple(
+            FeaturedEvent(item.title, item.date, item.where, item.description, item.url, item.event)
+            for item in front.events or ()
+        ),
         source=source,
     )
 
 
-def _front_matter(
-    lines: list[str], source: Path
-) -> tuple[dict[str, Any], dict[str, tuple[int, Any]], int]:
-    """The front matter's values, each key's line and node, and the closing line's index.
-
-    YAML is composed as well as loaded so that every problem can name its line (the reason
-    this is not python-frontmatter, which gives the values only).
-    """
-    if not lines or lines[0].strip() != "---":
+def _split(text: str, source: Path) -> tuple[str, str, int]:
+    """The front matter (from line 2), the Markdown body, and the line the body starts on."""
+    if not _SPLITTER.detect(text):
         raise BulletinError(
             source, [Problem(1, "a bulletin starts with a '---' line, then its front matter")]
         )
-    closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-    if closing is None:
-        raise BulletinError(source, [Problem(1, "the front matter has no closing '---' line")])
-    front_text = "\n".join(lines[1:closing])
     try:
-        node = yaml.compose(front_text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front_text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 2 if mark is not None else 1
+        front, body = _SPLITTER.split(text)
+    except ValueError:  # one '---' line only
         raise BulletinError(
-            source, [Problem(line, f"front matter is not valid YAML: {error.problem}")]
+            source, [Problem(1, "the front matter has no closing '---' line")]
         ) from None
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        raise BulletinError(source, [Problem(2, "front matter must be 'key: value' lines")])
-    key_lines = {
-        str(key.value): (key.start_mark.line + 2, value)
-        for key, value in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
-    return data, key_lines, closing
+    # Each part begins with the line break that ends its '---' line.
+    body_line = text.count("\n", 0, len(text) - len(body)) + 2
+    return front.removeprefix("\n"), body.removeprefix("\n"), body_line
 
 
-def _month_and_day(
-    data: dict[str, Any],
-    source: Path,
-    line_of: Callable[[str], int],
-    problems: list[Problem],
-) -> tuple[str, date]:
-    """The bulletin's month, and the day it goes out (the first working day by default)."""
-    month = str(data.get("month", ""))
-    year = month_number = 0
-    if "month" in data:
-        if not isinstance(data["month"], str) or not MONTH.match(data["month"]):
-            problems.append(
-                Problem(line_of("month"), f"month must be YYYY-MM, e.g. 2026-11 (got {month!r})")
-            )
-        else:
-            year, month_number = (int(part) for part in month.split("-"))
-            if source.stem != month and MONTH.match(source.stem):
-                problems.append(
-                    Problem(
-                        line_of("month"),
-                        f"month {month} does not match the file name {source.name}",
-                    )
-                )
-    publish_date = first_working_day(year, month_number) if year else date.min
-    if "publish_date" in data:
-        given = data["publish_date"]
-        if not isinstance(given, date):
-            problems.append(
-                Problem(line_of("publish_date"), "publish_date must be a date, YYYY-MM-DD")
-            )
-        elif year and (given.year, given.month) != (year, month_number):
-            problems.append(
-                Problem(line_of("publish_date"), f"publish_date {given} is not in {month}")
-            )
-        else:
-            publish_date = given
-    return month, publish_date
+def _front_matter(text: str, source: Path, problems: list[Problem]) -> FrontMatter | None:
+    """The front matter checked against its model, or None with its problems added."""
+    try:
+        # python-frontmatter's own loading gives values without their lines; this names them.
+        return validate_yaml(front_matter_model(source), text, str(source), first_line=2)
+    except ContentError as error:
+        problems += _problems_named(error, source)
+    return None
 
 
-def _text(data: dict[str, Any], key: str, limit: int, line: int, problems: list[Problem]) -> str:
-    value = data.get(key)
-    if key not in data:
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        problems.append(Problem(line, f"{key} must be some text"))
-        return ""
-    if len(value) > limit:
-        problems.append(Problem(line, f"{key} is {len(value)} characters; at most {limit}"))
-    return " ".join(value.split())
+def _problems_named(error: ContentError, source: Path) -> list[Problem]:
+    """validate_yaml's "<file> line N: <key>: <message>" lines, as problems on line N."""
+    problems = []
+    for text in str(error).splitlines():
+        number, _, message = text.removeprefix(f"{source} line ").partition(": ")
+        problems.append(Problem(int(number), message) if number.isdigit() else Problem(0, text))
+    return problems
 
 
-def _items(
-    value: Any, where: tuple[int, Any] | None, name: str, problems: list[Problem]
-) -> list[tuple[int, dict[str, Any]]]:
-    """The mappings of a list-valued key, each with its line."""
-    if value is None:
-        return []
-    line, node = where if where is not None else (1, None)
-    if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
-        problems.append(Problem(line, f"{name} must be a list ('- title: ...' lines)"))
-        return []
-    found = []
-    for item, item_node in zip(value, node.value, strict=True):
-        item_line = item_node.start_mark.line + 2
-        if not isinstance(item, dict):
-            problems.append(Problem(item_line, f"each of {name} needs 'title:' and more"))
-            continue
-        found.append((item_line, item))
-    return found
+# ---- the body ------------------------------------------------------------------------------
 
 
-def _url(value: Any, line: int, problems: list[Problem]) -> str | None:
-    if not isinstance(value, str) or not value.startswith("https://") or " " in value.strip():
-        problems.append(Problem(line, f"url must start https:// (got {value!r})"))
-        return None
-    return value.strip()
-
-
-def _links(value: Any, where: tuple[int, Any] | None, problems: list[Problem]) -> tuple[Link, ...]:
-    links = []
-    for line, item in _items(value, where, "links", problems):
-        unknown = sorted(set(item) - set(_LINK_KEYS))
-        if unknown:
-            problems.append(Problem(line, f"a link has only title and url (not {unknown[0]!r})"))
-        title = item.get("title")
-        if not isinstance(title, str) or not title.strip():
-            problems.append(Problem(line, "a link needs a title"))
-            continue
-        url = _url(item.get("url"), line, problems)
-        if url is not None:
-            links.append(Link(" ".join(title.split()), url))
-    return tuple(links)
-
-
-def _events(
-    value: Any, where: tuple[int, Any] | None, problems: list[Problem]
-) -> tuple[FeaturedEvent, ...]:
-    events = []
-    for line, item in _items(value, where, "events", problems):
-        unknown = sorted(set(item) - set(_EVENT_KEYS))
-        if unknown:
-            keys = ", ".join(_EVENT_KEYS)
-            problems.append(Problem(line, f"an event has {keys} (not {unknown[0]!r})"))
-        title = item.get("title")
-        day = item.get("date")
-        if not isinstance(title, str) or not title.strip():
-            problems.append(Problem(line, "an event needs a title"))
-            continue
-        if not isinstance(day, date):
-            problems.append(Problem(line, "an event needs a date, YYYY-MM-DD"))
-            continue
-        url = _url(item["url"], line, problems) if item.get("url") is not None else None
-        slug = item.get("event")
-        if slug is not None and not (isinstance(slug, str) and _EVENT_SLUG.match(slug)):
-            problems.append(
-                Problem(line, "an event's event must be an event id, e.g. 2027-01-20-talk")
-            )
-            slug = None
-        texts = {}
-        for key in ("where", "description"):
-            text = item.get(key)
-            if text is not None and not isinstance(text, str):
-                problems.append(Problem(line, f"an event's {key} must be text"))
-            texts[key] = " ".join(text.split()) if isinstance(text, str) else None
-        events.append(
-            FeaturedEvent(
-                " ".join(title.split()), day, texts["where"], texts["description"], url, slug
-            )
-        )
-    return tuple(events)
-
-
-def _body(
-    lines: list[str], first_line: int, problems: list[Problem]
+def _read_body(
+    body: str, first_line: int, problems: list[Problem]
 ) -> tuple[tuple[str, ...], tuple[Section, ...]]:
     """The introduction's blocks and the `## ` sections of the Markdown body."""
     intro: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            block = _block(paragraph)
+    sections: list[tuple[str, list[str], int]] = []
+    for node in SyntaxTreeNode(_MARKDOWN.parse(body)).children:
+        line = _line_of(node, first_line)
+        problems += _not_shown(node, first_line)
+        if node.type == "heading" and node.tag == "h2":
+            sections.append((_flowed(node), [], line))
+            continue
+        block = _block(node, line, problems)
+        if block:
             (sections[-1][1] if sections else intro).append(block)
-            paragraph.clear()
-
-    for offset, raw in enumerate(lines):
-        line = raw.rstrip()
-        if line.startswith("## "):
-            flush()
-            sections.append((line[3:].strip(), []))
-        elif line.startswith("# "):
-            problems.append(
-                Problem(
-                    first_line + offset,
-                    "use '## ' for section headings; the title comes from the front matter",
-                )
-            )
-        elif line.startswith("### "):
-            flush()
-            paragraph.append(f"**{line[4:].strip()}**")
-            flush()
-        elif not line.strip():
-            flush()
-        else:
-            paragraph.append(line)
-    flush()
     if not sections:
         problems.append(Problem(first_line, "the body needs at least one '## ' section"))
-    for heading, blocks in sections:
+    for heading, blocks, line in sections:
         if not heading:
-            problems.append(Problem(first_line, "a '## ' heading has no text"))
-        if not blocks:
-            problems.append(Problem(first_line, f"section {heading!r} has no text under it"))
-    return tuple(intro), tuple(Section(h, tuple(b)) for h, b in sections)
+            problems.append(Problem(line, "a '## ' heading has no text"))
+        elif not blocks:
+            problems.append(Problem(line, f"section {heading!r} has no text under it"))
+    return tuple(intro), tuple(Section(h, tuple(b)) for h, b, _ in sections)
 
 
-def _block(lines: list[str]) -> str:
+def _block(node: SyntaxTreeNode, line: int, problems: list[Problem]) -> str | None:
     """One block of Markdown as a TextBlock shows it: lists keep their lines, prose flows."""
-    if _LIST_ITEM.match(lines[0]) and all(
-        _LIST_ITEM.match(line) or line.startswith("  ") for line in lines
-    ):
-        items: list[str] = []
-        for line in lines:
-            if _LIST_ITEM.match(line):
-                items.append(line.strip())
-            else:  # an item's text continued on the next line
-                items[-1] += " " + line.strip()
-        return "\n".join(items)
-    return " ".join(line.strip() for line in lines)
+    if node.type == "paragraph":
+        return _flowed(node)
+    if node.type in ("bullet_list", "ordered_list"):
+        return "\n".join(
+            f"{item.info}{item.markup} {_flowed(item)}"
+            for item in node.walk()
+            if item.type == "list_item"
+        )
+    if node.type == "heading" and node.tag == "h3":
+        return f"**{_flowed(node)}**"
+    if node.type == "heading" and node.tag == "h1":
+        problems.append(
+            Problem(line, "use '## ' for section headings; the title comes from the front matter")
+        )
+    elif node.type == "heading":
+        problems.append(Problem(line, "use '## ' for a section and '### ' for a sub-heading"))
+    return None
+
+
+def _flowed(node: SyntaxTreeNode) -> str:
+    """The Markdown of a block's own paragraphs (not a list's inside it), on one line."""
+    inlines: list[SyntaxTreeNode] = []
+    for child in node.children:
+        if child.type in ("inline", "paragraph"):
+            inlines += [child] if child.type == "inline" else child.children
+    return " ".join(" ".join(inline.content.split()) for inline in inlines)
+
+
+def _not_shown(node: SyntaxTreeNode, first_line: int) -> list[Problem]:
+    """What in this block a TextBlock would not show, and links it should not make (once each)."""
+    problems: dict[Problem, None] = {}
+    for part in node.walk():
+        line = _line_of(part, first_line)
+        if part.type in _NOT_SHOWN:
+            problems[Problem(line, f"the card cannot show {_NOT_SHOWN[part.type]}")] = None
+        elif part.type == "link" and not str(part.attrGet("href")).startswith(_LINK_SCHEMES):
+            href = part.attrGet("href")
+            problems[Problem(line, f"a link must start https:// or mailto: (got {href!r})")] = None
+    return list(problems)
+
+
+def _line_of(node: SyntaxTreeNode, first_line: int) -> int:
+    """The file's line for a node: its block's first line (inline parts have no lines)."""
+    found: SyntaxTreeNode | None = node
+    while found is not None and found.map is None:
+        found = found.parent
+    return first_line + (found.map[0] if found is not None and found.map else 0)
 
 
 # ---- the card ------------------------------------------------------------------------------

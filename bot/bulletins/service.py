@@ -136,14 +136,7 @@ class BulletinService:
             )
             if not claimed:
                 return await _already_published(session, bulletin.month)
-            people = await repo_bulletins.active_people(session)
-            stopped = await repo_bulletins.unsubscribed(session)
-            recipients = [p for p in people if self._privacy.pseudonyms.of(p) not in stopped]
-            left_out = len(people) - len(recipients)
-            progress(
-                f"{len(people):,} people have the bot installed; "
-                f"{left_out:,} of them have unsubscribed"
-            )
+            recipients, left_out = await self._recipients(session, progress)
             enqueued = await self._outbox.enqueue(
                 session,
                 kind=KIND,
@@ -177,6 +170,20 @@ class BulletinService:
             left_out,
             enqueued.message_id,
         )
+
+    async def _recipients(
+        self, session: AsyncSession, progress: Callable[[str], None]
+    ) -> tuple[list[PersonKey], int]:
+        """Everyone with the bot installed who has not unsubscribed; how many have."""
+        people = await repo_bulletins.active_people(session)
+        stopped = await repo_bulletins.unsubscribed(session)
+        recipients = [p for p in people if self._privacy.pseudonyms.of(p) not in stopped]
+        left_out = len(people) - len(recipients)
+        progress(
+            f"{len(people):,} people have the bot installed; "
+            f"{left_out:,} of them have unsubscribed"
+        )
+        return recipients, left_out
 
     async def publish_due(self, now: datetime | None = None) -> PublishResult | None:
         """The scheduled job: on a working day, publish this month's bulletin once its

@@ -20,4 +20,8 @@ MANIFEST = Commands(
     "bot.cli.manifest",
     {"manifest": "build the Teams app package (manifest.json and icons, zipped)"},
 )
-CORE = (PRIVACY, OUTBOX, MANIFEST)
+CONTENT = Commands(
+    "bot.cli.content",
+    {"content": "check every file under content/ (words, menus, cards, plans, bulletins)"},
+)
+CORE = (PRIVACY, OUTBOX, MANIFEST, CONTENT)

@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.core.content_check import check_content
     from bot.core.logs import configure_logging
     from bot.privacy.keys import KeyConfigError, load_keys
 
@@ -51,6 +52,13 @@ def _serve(args: argparse.Namespace) -> int:
         load_keys(settings)
     except KeyConfigError as error:
         print(f"edi-bot: cannot start: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    # Content is checked before anyone talks to the bot: a mistake in a words file would
+    # otherwise surface as "something went wrong" in the middle of someone's report.
+    content = check_content(settings.content_dir, FEATURES)
+    if content.problems:
+        lines = "\n".join(content.problems)
+        print(f"edi-bot: cannot start: content has problems:\n{lines}", file=sys.stderr)  # noqa: T201
         return 2
     if settings.development_mode:
         log.warning(

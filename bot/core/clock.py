@@ -13,6 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from dateutil.relativedelta import relativedelta
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -47,8 +48,7 @@ def first_working_day(year: int, month: int) -> date:
 
 def last_working_day(year: int, month: int) -> date:
     """The last working day of a month (the last day, unless a weekend or bank holiday)."""
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return working_day_on_or_before(following - timedelta(days=1))
+    return working_day_on_or_before(date(year, month, 1) + relativedelta(months=1, days=-1))
 
 
 def working_day_on_or_before(day: date) -> date:

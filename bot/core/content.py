@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 # Teams refuses a message over 100 KB (HTTP 413); keep every card well under it.
 MAX_CARD_BYTES = 80 * 1024
@@ -156,30 +156,57 @@ def load_yaml(path: Path) -> Any:
         raise ContentError(f"{path}: {error}") from error
 
 
+class ContentModel(BaseModel):
+    """A content file's shape: an unknown key is an error (a misspelt key would be ignored)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
-    """The 0-based line of the deepest YAML node that `loc` (a pydantic error's path) reaches."""
+    """The 0-based line of the deepest YAML node that `loc` (a pydantic error's path) reaches:
+    a mapping entry's key line (where a person looks for it), a list item's own line."""
     line = node.start_mark.line if node is not None else 0
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            found = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
+            found = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(part)]
             if not found:
                 break
-            node = found[0]
+            key, node = found[0]
+            line = key.start_mark.line
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if not 0 <= part < len(node.value):
                 break
             node = node.value[part]
+            line = node.start_mark.line
         else:
             break
-        line = node.start_mark.line
     return line
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "the file"
+    """A pydantic path in words: "limits.narrative_chars", "events, item 2, date"."""
+    out = ""
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f", item {part + 1}"
+        else:
+            after_item = index > 0 and isinstance(loc[index - 1], int)
+            out += (", " if after_item else "." if out else "") + str(part)
+    return out or "the file"
+
+
+class _PlainDates(yaml.SafeLoader):
+    """YAML without implicit dates: "2026-11-31" stays text, so the model, not the parser,
+    says it is no date (with its line) and a date where text belongs is still text."""
+
+
+_PlainDates.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -> M:
@@ -190,8 +217,8 @@ def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -
     content can go straight to it. Raises ContentError listing all of them.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_PlainDates)
+        data = yaml.load(text, Loader=_PlainDates)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + first_line if mark is not None else first_line
@@ -200,11 +227,15 @@ def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -
     try:
         return model.model_validate({} if data is None else data)
     except ValidationError as error:
-        problems = [
-            f"{source} line {_line_of(node, tuple(item['loc'])) + first_line}: "
-            f"{_where(tuple(item['loc']))}: {item['msg']}"
+        found = sorted(
+            (
+                _line_of(node, tuple(item["loc"])) + first_line,
+                _where(tuple(item["loc"])),
+                item["msg"],
+            )
             for item in error.errors(include_url=False)
-        ]
+        )
+        problems = [f"{source} line {line}: {where}: {what}" for line, where, what in found]
         raise ContentError("\n".join(problems)) from error
 
 

@@ -96,6 +96,16 @@ def load(target: str) -> Any:
 
 
 @dataclass(frozen=True)
+class ContentFile:
+    """Files under content/ (a glob, e.g. "actions/plans/*.yaml") and what checks them:
+    "module:Model" (a pydantic model; YAML) or "module:function" (called with the path,
+    raises ContentError)."""
+
+    pattern: str
+    check: str
+
+
+@dataclass(frozen=True)
 class Commands:
     """Top-level CLI commands: their names and one-line help, in order, and the module whose
     `add_commands(subparsers, settings)` adds them (imported only when one of them runs)."""
@@ -131,7 +141,9 @@ class Feature:
       names the export file uses;
     - `in_words`: adds plain-English labels to its part of a person's own copy;
     - `retention`: its retention rules, from settings;
-    - `encrypted_columns`: every column it seals, for key rotation and key usage.
+    - `encrypted_columns`: every column it seals, for key rotation and key usage;
+    - `content`: its files under content/<name>/ and the model or function that checks each
+      (its menu.yaml is checked for it).
     """
 
     name: str
@@ -145,6 +157,7 @@ class Feature:
     in_words: InWords | None = None
     retention: Callable[[Settings], list[RetentionRule]] = _no_rules
     encrypted_columns: Callable[[], list[EncryptedColumn]] = _no_columns
+    content: tuple[ContentFile, ...] = ()
 
 
 def columns_of(features: Sequence[Feature]) -> list[EncryptedColumn]:

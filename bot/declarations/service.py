@@ -134,7 +134,6 @@ class DeclarationService:
             raise InvalidAnswers(problems)
         day = today or today_utc()
         pseudonym = self.pseudonym_of(person)
-        version = self.taxonomy.version
         existing = await repo.get_declaration(session, pseudonym=pseudonym)
         created = existing is None
         held = {} if existing is None else _open_answers(self._cipher, existing)
@@ -145,41 +144,55 @@ class DeclarationService:
         order = [q.id for q in self.taxonomy.questions]
         for question in [*order, *(q for q in held if q not in order)]:
             old, new = held.get(question), answers.get(question)
-            if old is None and new is None:
-                continue
-            old_code: str | None
-            new_code: str | None
-            if new is None:
-                assert old is not None
-                await repo.remove_answer(session, pseudonym=pseudonym, question=question)
-                event, old_code, new_code = "removed", old.code, None
-            elif old is not None and old.code == new.code:
-                if (old.description, old.taxonomy_version) == (new.description, version):
-                    continue
-                await self._put(session, pseudonym, question, new, day)
-                # Same answer: new own words, or the answer re-recorded on a newer list.
-                event = "described" if old.description != new.description else "relisted"
-                old_code, new_code = old.code, new.code
-            else:
-                await self._put(session, pseudonym, question, new, day)
-                event = "answered" if old is None else "changed"
-                old_code, new_code = (old.code if old else None), new.code
-            await repo.add_change(
-                session,
-                pseudonym=pseudonym,
-                today=day,
-                event=event,
-                question=question,
-                old_code=old_code,
-                new_code=new_code,
-                taxonomy_version=version,
-            )
-            changed.append(question)
+            if await self._change(session, pseudonym, question, old, new, day):
+                changed.append(question)
         await repo.mark_reviewed(session, pseudonym=pseudonym, today=day, changed=bool(changed))
         log.info(
             "declaration.saved", extra={"new_declaration": created, "answers_changed": len(changed)}
         )
         return SaveOutcome(created, tuple(changed))
+
+    async def _change(
+        self,
+        session: AsyncSession,
+        pseudonym: str,
+        question: str,
+        old: HeldAnswer | None,
+        new: Answer | None,
+        day: date,
+    ) -> bool:
+        """Store one question's new answer (or its removal) and its history; False if the same."""
+        version = self.taxonomy.version
+        if old is None and new is None:
+            return False
+        old_code: str | None
+        new_code: str | None
+        if new is None:
+            assert old is not None
+            await repo.remove_answer(session, pseudonym=pseudonym, question=question)
+            event, old_code, new_code = "removed", old.code, None
+        elif old is not None and old.code == new.code:
+            if (old.description, old.taxonomy_version) == (new.description, version):
+                return False
+            await self._put(session, pseudonym, question, new, day)
+            # Same answer: new own words, or the answer re-recorded on a newer list.
+            event = "described" if old.description != new.description else "relisted"
+            old_code, new_code = old.code, new.code
+        else:
+            await self._put(session, pseudonym, question, new, day)
+            event = "answered" if old is None else "changed"
+            old_code, new_code = (old.code if old else None), new.code
+        await repo.add_change(
+            session,
+            pseudonym=pseudonym,
+            today=day,
+            event=event,
+            question=question,
+            old_code=old_code,
+            new_code=new_code,
+            taxonomy_version=version,
+        )
+        return True
 
     async def _put(
         self, session: AsyncSession, pseudonym: str, question: str, answer: Answer, day: date

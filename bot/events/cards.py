@@ -64,38 +64,41 @@ class EventCards(EventBase):
             else [],
         )
 
+    def _attendee_lines(self, view: AttendeeView) -> list[str]:
+        """An attendee's status, and their adjustment needs if they gave any."""
+        w = self.words["attendees"]
+        lines = [str(w["statuses"].get(view.status, view.status))]
+        if view.needs or view.details:
+            needs = self.need_labels(view.needs) or w["no_codes"]
+            lines.append(
+                w["needs_line"].format(needs=needs, details=plain_text(view.details or "")).strip()
+            )
+        return lines
+
+    def _attended_toggle(self, view: AttendeeView) -> dict[str, Any]:
+        """The organiser's "attended" toggle for a confirmed place."""
+        return {
+            "type": "Input.Toggle",
+            "id": f"attended_{view.signup_id}",
+            # Teams shows a toggle's title as Markdown too.
+            "title": self.words["attendees"]["attended_toggle"].format(name=plain_text(view.name)),
+            "value": "true" if view.attended else "false",
+            "valueOn": "true",
+            "valueOff": "false",
+            "wrap": True,
+        }
+
     def attendee_card(
         self, event: Event, views: list[AttendeeView], *, for_message: bool = False
     ) -> dict[str, Any]:
         """The organisers' list: names, status, adjustment needs; attendance toggles in chat."""
         w = self.words["attendees"]
-        sections = []
-        inputs = []
-        for view in views:
-            lines = [str(w["statuses"].get(view.status, view.status))]
-            if view.needs or view.details:
-                lines.append(
-                    w["needs_line"]
-                    .format(
-                        needs=self.need_labels(view.needs) or w["no_codes"],
-                        details=plain_text(view.details or ""),
-                    )
-                    .strip()
-                )
-            sections.append({"title": view.name, "lines": lines})
-            if not for_message and view.status == "confirmed":
-                inputs.append(
-                    {
-                        "type": "Input.Toggle",
-                        "id": f"attended_{view.signup_id}",
-                        # Teams shows a toggle's title as Markdown too.
-                        "title": w["attended_toggle"].format(name=plain_text(view.name)),
-                        "value": "true" if view.attended else "false",
-                        "valueOn": "true",
-                        "valueOff": "false",
-                        "wrap": True,
-                    }
-                )
+        sections = [{"title": view.name, "lines": self._attendee_lines(view)} for view in views]
+        inputs = (
+            []
+            if for_message
+            else [self._attended_toggle(view) for view in views if view.status == "confirmed"]
+        )
         held = sum(1 for v in views if v.status in repo_events.HOLDING)
         waiting = sum(1 for v in views if v.status == "waitlisted")
         paragraphs = [

@@ -97,20 +97,11 @@ class EventPlaces(EventCards):
         if event is None:
             return "unknown_event", None
         now = self.now()
-        if event.status == "cancelled":
-            return "cancelled_event", event
-        if aware(event.starts_at) <= now:
-            return "past_event", event
-        if aware(event.signup_deadline) < now:
-            return "deadline_passed", event
         pseudonym = self.pseudonym(person.key)
         signup = await repo_events.signup_of(session, event_id=event.id, pseudonym=pseudonym)
-        if signup is not None and signup.status == "confirmed":
-            return "already_confirmed", event
-        if signup is not None and signup.status == "waitlisted":
-            return "already_waitlisted", event
-        if signup is not None and signup.status == "offered":
-            return "already_offered", event
+        refused = _refusal(event, signup, now)
+        if refused is not None:
+            return refused, event
         places = await repo_events.places(session, event_id=event.id)
         status = (
             "confirmed" if places.held < event.capacity and not places.waiting else "waitlisted"
@@ -126,13 +117,7 @@ class EventPlaces(EventCards):
         await session.flush()
         sealed = self._seal_who(person, signup_who_context(signup.id))
         signup.who, signup.who_key = sealed.token, sealed.key_id
-        codes, text = cleaned
-        if codes or text:
-            value = json.dumps({"needs": codes, "details": text}, ensure_ascii=False)
-            sealed = self._cipher.seal(value, context=signup_needs_context(signup.id))
-            signup.needs, signup.needs_key = sealed.token, sealed.key_id
-        else:
-            signup.needs = signup.needs_key = None
+        self._seal_needs(signup, *cleaned)
         await session.flush()
         if status == "waitlisted":
             await self.promote(session, event)
@@ -141,6 +126,15 @@ class EventPlaces(EventCards):
                 return "waitlisted", event
         log.info("event.signup", extra={"outcome": status})
         return status, event  # type: ignore[return-value]
+
+    def _seal_needs(self, signup: EventSignup, codes: list[str], text: str) -> None:
+        """Seal the adjustment needs a person gave (or clear them), under the signup's id."""
+        if codes or text:
+            value = json.dumps({"needs": codes, "details": text}, ensure_ascii=False)
+            sealed = self._cipher.seal(value, context=signup_needs_context(signup.id))
+            signup.needs, signup.needs_key = sealed.token, sealed.key_id
+        else:
+            signup.needs = signup.needs_key = None
 
     async def cancel_place(
         self, session: AsyncSession, slug: str, person: PersonKey
@@ -233,3 +227,19 @@ class EventPlaces(EventCards):
             session, event_id=event.id, pseudonym=self.pseudonym(person)
         )
         return signup.status if signup else None
+
+
+def _refusal(event: Event, signup: EventSignup | None, now: datetime) -> SignupOutcome | None:
+    """Why a sign-up cannot go ahead (the event, its dates, a place already held), if so."""
+    if event.status == "cancelled":
+        return "cancelled_event"
+    if aware(event.starts_at) <= now:
+        return "past_event"
+    if aware(event.signup_deadline) < now:
+        return "deadline_passed"
+    held: dict[str, SignupOutcome] = {
+        "confirmed": "already_confirmed",
+        "waitlisted": "already_waitlisted",
+        "offered": "already_offered",
+    }
+    return held.get(signup.status) if signup is not None else None

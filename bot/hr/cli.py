@@ -23,7 +23,7 @@ from bot.hr.factory import build_hr_reports
 from bot.hr.feature import COMMANDS
 from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html
-from bot.hr.roster import UpnKeys, apply_import, plan_import, problem_lines
+from bot.hr.roster import RosterPlan, UpnKeys, apply_import, plan_import, problem_lines
 from bot.hr.service import QuarterUnavailable
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024
@@ -49,6 +49,23 @@ def _read_roster(path: Path) -> str | None:
         return None
 
 
+def _describe(plan: RosterPlan) -> None:
+    """What the file holds: people, departments, bands, and who would leave the roster."""
+    say(f"Rows read: {plan.lines_read:,}")
+    say(
+        f"People: {len(plan.rows):,} ({plan.by_object_id:,} by object id, "
+        f"{plan.by_upn:,} by UPN of whom {plan.upn_linked:,} already linked)"
+    )
+    say(f"Departments: {len(plan.departments):,}")
+    for department, people in sorted(plan.departments.items()):
+        say(f"  {department}: {people:,}")
+    say("Grade bands: " + ", ".join(f"{b} {n:,}" for b, n in sorted(plan.bands.items())))
+    say(
+        f"On the current roster: {plan.previous:,}; leavers: {len(plan.leavers):,} "
+        f"(declarations that would be deleted: {plan.leaver_declarations:,})"
+    )
+
+
 async def roster_import(ctx: Context, args: argparse.Namespace) -> int:
     """Check a roster CSV and (unless --dry-run) replace the roster with it."""
     path = Path(args.file)
@@ -68,19 +85,7 @@ async def roster_import(ctx: Context, args: argparse.Namespace) -> int:
             upn_keys=UpnKeys(ctx.privacy.keys.pseudonym),
             config=config,
         )
-        say(f"Rows read: {plan.lines_read:,}")
-        say(
-            f"People: {len(plan.rows):,} ({plan.by_object_id:,} by object id, "
-            f"{plan.by_upn:,} by UPN of whom {plan.upn_linked:,} already linked)"
-        )
-        say(f"Departments: {len(plan.departments):,}")
-        for department, people in sorted(plan.departments.items()):
-            say(f"  {department}: {people:,}")
-        say("Grade bands: " + ", ".join(f"{b} {n:,}" for b, n in sorted(plan.bands.items())))
-        say(
-            f"On the current roster: {plan.previous:,}; leavers: {len(plan.leavers):,} "
-            f"(declarations that would be deleted: {plan.leaver_declarations:,})"
-        )
+        _describe(plan)
         if plan.problems:
             say(f"Problems ({len(plan.problems):,}); nothing was imported:")
             for line in problem_lines(plan.problems):
@@ -144,7 +149,7 @@ async def report_quarterly(ctx: Context, args: argparse.Namespace) -> int:
         say(reports.config.texts("text.no_roster"))
     try:
         files = write_csv(report, out, progress=lambda line: say(f"  {line}"))
-        page = write_html(report, reports.config, out)
+        page = write_html(report, reports.config, out, ctx.settings.content_dir)
     except OSError as error:
         say(f"edi-bot: cannot write to {out}: {type(error).__name__}")
         return 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from dateutil.relativedelta import relativedelta
 
 from bot.core.people import PersonKey
 from bot.incidents.models import (
@@ -21,9 +22,7 @@ OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (the month's last day when it has no such day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return day + relativedelta(months=months)
 
 
 @dataclass(frozen=True)

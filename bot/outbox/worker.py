@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -251,23 +251,9 @@ class OutboxWorker:
         """Take up to a batch of due deliveries under a lease named by `token`."""
         now = self._clock()
         lease_until = now + timedelta(seconds=self._policy.lease_seconds)
-        d, m, r = _DELIVERIES, _MESSAGES, _REFERENCES
-        due = (
-            select(d.c.id)
-            .select_from(d.join(m, m.c.id == d.c.message_id))
-            .where(
-                d.c.status == "queued",
-                d.c.next_attempt_at <= now,
-                or_(d.c.lease_until.is_(None), d.c.lease_until < now),
-                or_(m.c.not_before.is_(None), m.c.not_before <= now),
-            )
-            .order_by(d.c.id)
-            .limit(self._policy.batch_size)
-        )
-        if self._postgres:
-            due = due.with_for_update(of=d, skip_locked=True)
+        d = _DELIVERIES
         async with unit_of_work(self._sessions) as session:
-            ids = [int(i) for (i,) in await session.execute(due)]
+            ids = [int(i) for i in await session.scalars(self._due(now))]
             if not ids:
                 return [], lease_until
             await session.execute(
@@ -275,28 +261,7 @@ class OutboxWorker:
                 .where(d.c.id.in_(ids))
                 .values(claim_token=token, lease_until=lease_until, updated_at=now)
             )
-            rows = (
-                await session.execute(
-                    select(
-                        d.c.id,
-                        d.c.message_id,
-                        d.c.attempts,
-                        m.c.kind,
-                        m.c.subject,
-                        m.c.payload,
-                        m.c.key_id,
-                        r.c.tenant_id,
-                        r.c.aad_object_id,
-                        r.c.reference,
-                        r.c.status,
-                    )
-                    .select_from(
-                        d.join(m, m.c.id == d.c.message_id).join(r, r.c.id == d.c.reference_id)
-                    )
-                    .where(d.c.id.in_(ids))
-                    .order_by(d.c.id)
-                )
-            ).all()
+            rows = (await session.execute(_claimed_rows(ids))).all()
         messages: dict[int, dict[str, Any] | None] = {}
         claimed = []
         for row in rows:
@@ -316,6 +281,24 @@ class OutboxWorker:
                 )
             )
         return claimed, lease_until
+
+    def _due(self, now: datetime) -> Select[Any]:
+        """A batch of deliveries due now and not leased; on PostgreSQL, ones no other worker
+        has locked (FOR UPDATE SKIP LOCKED), so replicas never claim the same delivery."""
+        d, m = _DELIVERIES, _MESSAGES
+        due = (
+            select(d.c.id)
+            .select_from(d.join(m, m.c.id == d.c.message_id))
+            .where(
+                d.c.status == "queued",
+                d.c.next_attempt_at <= now,
+                or_(d.c.lease_until.is_(None), d.c.lease_until < now),
+                or_(m.c.not_before.is_(None), m.c.not_before <= now),
+            )
+            .order_by(d.c.id)
+            .limit(self._policy.batch_size)
+        )
+        return due.with_for_update(of=d, skip_locked=True) if self._postgres else due
 
     def _open(self, message_id: int, payload: str, key_id: str) -> dict[str, Any] | None:
         try:
@@ -541,3 +524,26 @@ def _reason(outcome: SendOutcome) -> str:
     if "Timeout" in reason:
         return "timeout"
     return "connection"
+
+
+def _claimed_rows(ids: list[int]) -> Select[Any]:
+    """What sending a claimed delivery needs: its message and the person's reference."""
+    d, m, r = _DELIVERIES, _MESSAGES, _REFERENCES
+    return (
+        select(
+            d.c.id,
+            d.c.message_id,
+            d.c.attempts,
+            m.c.kind,
+            m.c.subject,
+            m.c.payload,
+            m.c.key_id,
+            r.c.tenant_id,
+            r.c.aad_object_id,
+            r.c.reference,
+            r.c.status,
+        )
+        .select_from(d.join(m, m.c.id == d.c.message_id).join(r, r.c.id == d.c.reference_id))
+        .where(d.c.id.in_(ids))
+        .order_by(d.c.id)
+    )

@@ -266,7 +266,7 @@ async def test_cli_validate_reports_every_problem_with_its_line(content_dir: Pat
     code, out, err = await run_cli("bulletin", "validate", "2027-01", env=env)
     assert (code, err) == (1, "")
     assert out.splitlines() == [
-        f"{broken}:3: month must be YYYY-MM, e.g. 2026-11 (got '2027-1')",
+        f"{broken}:3: month: must be YYYY-MM, e.g. 2026-11 (got '2027-1')",
         f"{broken}:6: use '## ' for section headings; the title comes from the front matter",
         f"{broken}:6: the body needs at least one '## ' section",
         "3 problem(s): fix them and validate again",

@@ -114,17 +114,18 @@ def test_errors_name_the_line_they_are_on() -> None:
         .replace("summary: What is in it.\n", "summary: What is in it.\ncolour: blue\n")
     )
     assert problems(text) == [
-        "2026-11.md:3: month must be YYYY-MM, e.g. 2026-11 (got '2026-13')",
-        "2026-11.md:5: unknown key 'colour' (a bulletin has: title, month, summary, "
+        "2026-11.md:3: month: must be YYYY-MM, e.g. 2026-11 (got '2026-13')",
+        "2026-11.md:5: colour: unknown key (a bulletin has title, month, summary, "
         "publish_date, links, events)",
-        "2026-11.md:7: url must start https:// (got 'http://www.legislation.gov.uk/ukpga/2010/15/contents')",
+        "2026-11.md:8: links, item 1, url: must start https:// "
+        "(got 'http://www.legislation.gov.uk/ukpga/2010/15/contents')",
     ]
 
 
 def test_broken_yaml_is_reported_at_its_line() -> None:
     text = VALID.replace("summary: What is in it.", "summary: [not closed")
     [line] = problems(text)
-    assert line.startswith("2026-11.md:5: front matter is not valid YAML")
+    assert line.startswith("2026-11.md:5: not valid YAML")
 
 
 def test_missing_front_matter_and_missing_keys() -> None:
@@ -135,8 +136,8 @@ def test_missing_front_matter_and_missing_keys() -> None:
         "2026-11.md:1: the front matter has no closing '---' line"
     ]
     found = problems("---\ntitle: x\n---\n## A\ntext\n")
-    assert "2026-11.md:1: front matter needs 'month': the month it is for, YYYY-MM" in found
-    assert "2026-11.md:1: front matter needs 'summary': one line for the notification" in found
+    assert "2026-11.md:2: month: is missing (the month it is for, YYYY-MM)" in found
+    assert "2026-11.md:2: summary: is missing (one line for the notification)" in found
 
 
 def test_dates_headings_and_file_names_are_checked() -> None:
@@ -145,8 +146,8 @@ def test_dates_headings_and_file_names_are_checked() -> None:
     )
     text = text.replace("## Second section", "# Second section")
     assert problems(text, "2026-10.md") == [
-        "2026-10.md:3: month 2026-11 does not match the file name 2026-10.md",
-        "2026-10.md:5: publish_date 2026-12-01 is not in 2026-11",
+        "2026-10.md:3: month: 2026-11 does not match the file name 2026-10.md",
+        "2026-10.md:5: publish_date: 2026-12-01 is not in 2026-11",
         "2026-10.md:24: use '## ' for section headings; the title comes from the front matter",
     ]
     no_sections = VALID.split("## First section")[0]
@@ -155,7 +156,9 @@ def test_dates_headings_and_file_names_are_checked() -> None:
 
 def test_an_event_without_a_date_is_refused() -> None:
     text = VALID.replace("    date: 2026-11-20\n", "")
-    assert problems(text) == ["2026-11.md:9: an event needs a date, YYYY-MM-DD"]
+    assert problems(text) == [
+        "2026-11.md:9: events, item 1, date: is missing (the day it is on, YYYY-MM-DD)"
+    ]
 
 
 # ---- the calendar --------------------------------------------------------------------------
