@@ -1,13 +1,28 @@
 """Organisers: create, edit and cancel events; see who's coming; mark attendance; see a
 network's members.
 
+The conversation's states are what its dialog state's "awaiting" holds:
+
+    LIST        (nothing awaited) the organiser's events, or a card reached from it (a
+                cancellation to confirm, a network's members)
+    EVENT_FORM  "event": the form to create or edit an event; "event" names the one edited
+                (None for a new one)
+    ATTENDANCE  "attendance": the attendees, with a toggle each for who came
+
+The tables in `EventAdminDialog.__init__`: a form's Save goes to the step for the state
+awaiting it (any other form is an old button); a choice (a button's "choice", or typed) goes
+to its step, the choices about one event only once the event is found to be this
+organiser's; "done" finishes, in any state.
+
 The handler lets only holders of the `organiser` role in; the service then checks, for each
 event, that this organiser runs it (its network is in their scopes, or they created it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -15,20 +30,38 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from bot.channel.teams import card_message
 from bot.channel.turn import Turn, text_field
-from bot.core.clock import LONDON
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
 from bot.events.models import Event
 from bot.events.networks import BIG_CONVERSATION
-from bot.events.records import Attendee, EventDraft, EventError, aware, local_text, parse_local
+from bot.events.records import Attendee, EventDraft, EventError, aware, local_text
 from bot.events.repo import Places
 from bot.events.service import EventService
 from bot.privacy.roles import Role
+from dialogs.events.event_form import form_inputs, read_draft, values_of
 from dialogs.events.sign_up import attendee_of
 
-FIELD_LIMIT = 2000
 # How far back the organiser's list reaches (attendance is marked after the event).
 RECENT = timedelta(days=30)
+
+
+class Awaiting(StrEnum):
+    """The states that await a form (the dialog state's "awaiting"; LIST awaits none)."""
+
+    EVENT_FORM = "event"
+    ATTENDANCE = "attendance"
+
+
+# Typed in any state, these finish (as does the cards' "done" button).
+DONE_WORDS = ("done", "finished")
+
+
+# A form's Save, or a choice: (the turn's context, the dialog state, who, the card's values).
+Step = Callable[[TurnContext, dict[str, Any], Attendee, dict[str, Any]], Awaitable[None]]
+
+
+# A choice about one of the organiser's events: (context, dialog state, who, the event).
+EventStep = Callable[[TurnContext, dict[str, Any], Attendee, Event], Awaitable[None]]
 
 
 class EventAdminDialog(Dialog):
@@ -42,6 +75,24 @@ class EventAdminDialog(Dialog):
         self._content = content
         self._events = events
         self._w: dict[str, Any] = events.words["admin"]
+        # A form's Save, by the state that awaits it.
+        self._forms: dict[str, Step] = {
+            Awaiting.EVENT_FORM: self._save_event,
+            Awaiting.ATTENDANCE: self._save_attendance,
+        }
+        # A choice, in any state.
+        self._choices: dict[str, Step] = {
+            "new event": self._new_event,
+            "members": self._show_members,
+        }
+        # A choice about one event (the card's "event"), once it is found to be theirs.
+        self._on_event: dict[str, EventStep] = {
+            "edit": self._edit,
+            "attendees": self._show_attendees,
+            "cancel event": self._ask_cancel,
+            "confirm cancel": self._cancel_event,
+            "keep": self._keep,
+        }
 
     # ---- the Dialog protocol ------------------------------------------------------------
 
@@ -65,20 +116,16 @@ class EventAdminDialog(Dialog):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """A form's answers, a button's choice, or "done"."""
         context = dialog_context.context
-        value = Turn.of(context).value
-        typed = Turn.of(context).text.lower()
+        turn = Turn.of(context)
+        typed = turn.text.lower()
         state = dialog_context.active_dialog.state
-        form = value.get("form")
+        form = turn.value.get("form")
         if form:
-            if form == state.get("awaiting"):
-                await self._apply_form(context, state, str(form), value)
-            else:
-                await context.send_activity(MessageFactory.text(self._w["old_button"]))
-                await self._list(context, state)
+            await self._answer_form(context, state, form, turn.value)
             return Dialog.end_of_turn
-        if typed in ("done", "finished", self._w["done"].lower()):
+        if typed in (*DONE_WORDS, self._w["done"].lower()):
             return await dialog_context.end_dialog()
-        await self._choose(context, state, typed, text_field(value, "event", 80), value)
+        await self._choose(context, state, typed, turn.field("event", 80), turn.value)
         return Dialog.end_of_turn
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
@@ -86,6 +133,19 @@ class EventAdminDialog(Dialog):
         await self._list(context, instance.state)
 
     # ---- choosing ---------------------------------------------------------------------------
+
+    async def _answer_form(
+        self, context: TurnContext, state: dict[str, Any], form: object, value: dict[str, Any]
+    ) -> None:
+        """A form's Save: the step for the state awaiting it, or an old button."""
+        step = self._forms.get(str(form)) if form == state.get("awaiting") else None
+        if step is None:
+            await context.send_activity(MessageFactory.text(self._w["old_button"]))
+            await self._list(context, state)
+            return
+        person = attendee_of(context)
+        if person is not None:
+            await step(context, state, person, value)
 
     async def _choose(
         self,
@@ -95,20 +155,20 @@ class EventAdminDialog(Dialog):
         slug: str,
         value: dict[str, Any],
     ) -> None:
+        """The step for `choice`; a choice about an event once the event is theirs."""
         person = attendee_of(context)
         if person is None:
             return
-        session = turn_session()
-        if choice == "new event":
-            await self._form(context, state, person, None)
+        step = self._choices.get(choice)
+        if step is not None:
+            await step(context, state, person, value)
             return
-        if choice == "members":
-            await self._members(context, person, text_field(value, "network", 64))
-            return
-        if choice not in ("edit", "attendees", "cancel event", "confirm cancel", "keep"):
+        on_event = self._on_event.get(choice)
+        if on_event is None:
             await context.send_activity(MessageFactory.text(self._w["bad_choice"]))
             await self._list(context, state)
             return
+        session = turn_session()
         event = await self._events.event(session, slug)
         if event is None:
             await self._say(context, self._events.words["problems"]["unknown"])
@@ -118,42 +178,59 @@ class EventAdminDialog(Dialog):
             await self._say(context, self._events.words["problems"]["not_yours"])
             await self._list(context, state)
             return
-        await self._on_event(context, state, person, choice, event)
+        await on_event(context, state, person, event)
 
-    async def _on_event(
-        self,
-        context: TurnContext,
-        state: dict[str, Any],
-        person: Attendee,
-        choice: str,
-        event: Event,
+    # ---- the choices' steps ---------------------------------------------------------------
+
+    async def _new_event(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, value: dict[str, Any]
     ) -> None:
-        """An organiser's choice about one of their events."""
+        await self._form(context, state, person, None)
+
+    async def _show_members(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, value: dict[str, Any]
+    ) -> None:
+        await self._members(context, person, text_field(value, "network", 64))
+
+    async def _edit(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, event: Event
+    ) -> None:
+        await self._form(context, state, person, event)
+
+    async def _show_attendees(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, event: Event
+    ) -> None:
+        views = await self._events.attendees(turn_session(), event, actor=person.actor)
+        state["awaiting"] = Awaiting.ATTENDANCE.value
+        await context.send_activity(card_message(self._events.attendee_card(event, views)))
+
+    async def _ask_cancel(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, event: Event
+    ) -> None:
+        await context.send_activity(card_message(self._confirm_cancel_card(event)))
+
+    async def _cancel_event(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, event: Event
+    ) -> None:
         session = turn_session()
-        if choice == "edit":
-            await self._form(context, state, person, event)
-        elif choice == "attendees":
-            views = await self._events.attendees(session, event, actor=person.actor)
-            state["awaiting"] = "attendance"
-            await context.send_activity(card_message(self._events.attendee_card(event, views)))
-        elif choice == "cancel event":
-            await context.send_activity(card_message(self._confirm_cancel_card(event)))
-        elif choice == "confirm cancel":
-            told = len(
-                [
-                    v
-                    for v in await self._events.attendees(session, event, actor=person.actor)
-                    if v.status in ("confirmed", "offered", "waitlisted")
-                ]
-            )
-            await self._events.cancel_event(session, event.slug, actor=person.actor)
-            await self._say(
-                context, self._w["cancelled"].format(title=plain_text(event.title), told=told)
-            )
-            await self._list(context, state)
-        else:
-            await self._say(context, self._w["kept"])
-            await self._list(context, state)
+        told = len(
+            [
+                v
+                for v in await self._events.attendees(session, event, actor=person.actor)
+                if v.status in ("confirmed", "offered", "waitlisted")
+            ]
+        )
+        await self._events.cancel_event(session, event.slug, actor=person.actor)
+        await self._say(
+            context, self._w["cancelled"].format(title=plain_text(event.title), told=told)
+        )
+        await self._list(context, state)
+
+    async def _keep(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, event: Event
+    ) -> None:
+        await self._say(context, self._w["kept"])
+        await self._list(context, state)
 
     def _confirm_cancel_card(self, event: Event) -> dict[str, Any]:
         return self._content.card(
@@ -280,14 +357,14 @@ class EventAdminDialog(Dialog):
         if not scopes:
             await self._say(context, self._events.words["problems"]["no_scope"])
             return
-        state["awaiting"] = "event"
+        state["awaiting"] = Awaiting.EVENT_FORM.value
         state["event"] = event.slug if event else None
-        v = values or (self._values_of(event) if event else {})
+        v = values or (values_of(self._events, event) if event else {})
         host_choices = [{"title": self._events.scope_name(s), "value": s} for s in scopes]
         if event is not None and self._events.scope_of(event) not in scopes:
             scope = self._events.scope_of(event)
             host_choices.append({"title": self._events.scope_name(scope), "value": scope})
-        inputs = self._form_inputs(v, host_choices)
+        inputs = form_inputs(self._w["fields"], v, host_choices)
         paragraphs = [self._w["form_note"]]
         if problems:
             paragraphs.append(self._w["fix"])
@@ -309,86 +386,13 @@ class EventAdminDialog(Dialog):
         )
         await context.send_activity(card_message(card))
 
-    def _form_inputs(
-        self, v: dict[str, Any], host_choices: list[dict[str, str]]
-    ) -> list[dict[str, Any]]:
-        """The event form's inputs, filled with `v` (an event's values, or what was sent)."""
-        f = self._w["fields"]
-
-        def text(
-            input_id: str, multiline: bool = False, max_length: int = FIELD_LIMIT
-        ) -> dict[str, Any]:
-            element: dict[str, Any] = {
-                "type": "Input.Text",
-                "id": input_id,
-                "label": f[input_id],
-                "isMultiline": multiline,
-                "maxLength": max_length,
-            }
-            if v.get(input_id):
-                element["value"] = str(v[input_id])
-            return element
-
-        def typed(kind: str, input_id: str) -> dict[str, Any]:
-            element: dict[str, Any] = {"type": kind, "id": input_id, "label": f[input_id]}
-            if v.get(input_id):
-                element["value"] = str(v[input_id])
-            return element
-
-        host = {
-            "type": "Input.ChoiceSet",
-            "id": "host",
-            "label": f["host"],
-            "style": "compact",
-            "choices": host_choices,
-            "value": str(v.get("host") or host_choices[0]["value"]),
-        }
-        return [
-            text("title", max_length=200),
-            host,
-            text("description", multiline=True),
-            typed("Input.Date", "start_date"),
-            typed("Input.Time", "start_time"),
-            typed("Input.Time", "end_time"),
-            typed("Input.Date", "deadline_date"),
-            typed("Input.Time", "deadline_time"),
-            text("location", max_length=500),
-            text("online_url", max_length=1000),
-            typed("Input.Number", "capacity"),
-            text("accessibility", multiline=True),
-        ]
-
-    def _values_of(self, event: Event) -> dict[str, Any]:
-        start = aware(event.starts_at).astimezone(LONDON)
-        end = aware(event.ends_at).astimezone(LONDON)
-        deadline = aware(event.signup_deadline).astimezone(LONDON)
-        return {
-            "title": event.title,
-            "host": self._events.scope_of(event),
-            "description": event.description,
-            "start_date": start.date().isoformat(),
-            "start_time": start.strftime("%H:%M"),
-            "end_time": end.strftime("%H:%M"),
-            "deadline_date": deadline.date().isoformat(),
-            "deadline_time": deadline.strftime("%H:%M"),
-            "location": event.location or "",
-            "online_url": event.online_url or "",
-            "capacity": str(event.capacity),
-            "accessibility": event.accessibility or "",
-        }
-
     # ---- forms ----------------------------------------------------------------------------------
 
-    async def _apply_form(
-        self, context: TurnContext, state: dict[str, Any], form: str, value: dict[str, Any]
+    async def _save_event(
+        self, context: TurnContext, state: dict[str, Any], person: Attendee, value: dict[str, Any]
     ) -> None:
-        person = attendee_of(context)
-        if person is None:
-            return
+        """The event form's Save: create or edit, or the form again with what is wrong."""
         session = turn_session()
-        if form == "attendance":
-            await self._attendance(context, state, person, value)
-            return
         slug = state.get("event")
         event = await self._events.event(session, slug) if slug else None
         if slug and (
@@ -401,7 +405,7 @@ class EventAdminDialog(Dialog):
             key: (value.get(key) if isinstance(value.get(key), str) else "")
             for key in self._w["fields"]
         }
-        draft, problems = self._draft(fields)
+        draft, problems = read_draft(self._events, self._w["fields"], fields)
         scopes = await self._events.scopes_of(session, person.key)
         allowed = set(scopes) | ({self._events.scope_of(event)} if event else set())
         if draft is not None and self._events.scope_of_draft(draft) not in allowed:
@@ -410,63 +414,30 @@ class EventAdminDialog(Dialog):
             await self._form(context, state, person, event, values=fields, problems=problems)
             return
         try:
-            if event is None:
-                saved = await self._events.create(session, draft, actor=person.actor)
-                await self._say(context, self._w["saved_new"].format(title=plain_text(saved.title)))
-            else:
-                before = event.sequence
-                saved = await self._events.edit(session, event.slug, draft, actor=person.actor)
-                changed = saved.sequence != before
-                await self._say(context, self._w["saved_edit" if changed else "unchanged"])
+            await self._store(context, person, event, draft)
         except EventError as error:
             await self._form(context, state, person, event, values=fields, problems=error.problems)
             return
         await self._list(context, state)
 
-    def _draft(self, fields: dict[str, Any]) -> tuple[EventDraft | None, list[str]]:
-        problems: list[str] = []
-        p = self._events.words["problems"]
-        labels = self._w["fields"]
+    async def _store(
+        self, context: TurnContext, person: Attendee, event: Event | None, draft: EventDraft
+    ) -> None:
+        """Create the event (or edit `event`) and say so (EventError if the service refuses)."""
+        session = turn_session()
+        if event is None:
+            saved = await self._events.create(session, draft, actor=person.actor)
+            await self._say(context, self._w["saved_new"].format(title=plain_text(saved.title)))
+        else:
+            before = event.sequence
+            saved = await self._events.edit(session, event.slug, draft, actor=person.actor)
+            changed = saved.sequence != before
+            await self._say(context, self._w["saved_edit" if changed else "unchanged"])
 
-        def moment(date_key: str, time_key: str) -> Any:
-            try:
-                return parse_local(f"{fields[date_key]} {fields[time_key]}")
-            except ValueError as error:
-                # The parser's message quotes what was typed.
-                problems.append(
-                    p["times"].format(field=labels[time_key], problem=plain_text(str(error)))
-                )
-                return None
-
-        starts = moment("start_date", "start_time")
-        ends = moment("start_date", "end_time")
-        deadline = moment("deadline_date", "deadline_time")
-        try:
-            capacity = int(str(fields["capacity"]).strip())
-        except ValueError:
-            problems.append(p["capacity"].format(limit="10,000"))
-            capacity = 0
-        host = str(fields["host"])
-        if starts is None or ends is None or deadline is None:
-            return None, problems
-        draft = EventDraft(
-            title=str(fields["title"]),
-            kind=BIG_CONVERSATION if host == BIG_CONVERSATION else "network",
-            network=None if host == BIG_CONVERSATION else host,
-            description=str(fields["description"]),
-            starts_at=starts,
-            ends_at=ends,
-            signup_deadline=deadline,
-            capacity=capacity,
-            location=str(fields["location"]) or None,
-            online_url=str(fields["online_url"]) or None,
-            accessibility=str(fields["accessibility"]) or None,
-        )
-        return draft, problems if problems else []
-
-    async def _attendance(
+    async def _save_attendance(
         self, context: TurnContext, state: dict[str, Any], person: Attendee, value: dict[str, Any]
     ) -> None:
+        """The attendance form's Save (for the event the form names)."""
         session = turn_session()
         event = await self._events.event(session, text_field(value, "event", 80))
         if event is None or not await self._events.may_organise(session, event, person.key):

@@ -1,7 +1,14 @@
-"""Staff networks: see them, join, leave. One turn each; membership is confidential."""
+"""Staff networks: see them, join, leave. One turn each; membership is confidential.
+
+Being one turn, the conversation has no states: the words typed, or a button's command
+(`{"command": "join network", "network": "<code>"}`), name an action (content/events/
+words.yaml `networks.commands`); the table in `NetworksDialog.__init__` names what joining
+and leaving do to the network named, and every action then shows the list.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -11,8 +18,13 @@ from bot.channel.teams import card_message
 from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry
 from bot.db.session import turn_session
+from bot.events.networks import Network
+from bot.events.records import Attendee
 from bot.events.service import EventService
 from dialogs.events.sign_up import attendee_of, command_words, with_words
+
+# What an action does to a network: (the turn's context, who they are, the network).
+NetworkStep = Callable[[TurnContext, Attendee, Network], Awaitable[None]]
 
 
 class NetworksDialog(Dialog):
@@ -26,6 +38,11 @@ class NetworksDialog(Dialog):
         self._events = events
         self._w: dict[str, Any] = events.words["networks"]
         self._actions = command_words(self._w["commands"])
+        # The actions on a network (a button's "network"); "list", or anything else, only lists.
+        self._on_network: dict[str, NetworkStep] = {
+            "join": self._join,
+            "leave": self._leave,
+        }
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
         """The menu's "networks" entry with this dialog's other words added."""
@@ -37,25 +54,29 @@ class NetworksDialog(Dialog):
         """Join, leave or list, then finish."""
         context = dialog_context.context
         turn = Turn.of(context)
-        action = self._actions.get(turn.command, "list")
+        step = self._on_network.get(self._actions.get(turn.command, "list"))
         code = turn.field("network", 64)
         person = attendee_of(context)
-        session = turn_session()
-        if person is not None and action in ("join", "leave") and code:
+        if person is None:
+            return await dialog_context.end_dialog()
+        if step is not None and code:
             network = self._events.networks.get(code)
             if network is None:
                 await self._say(context, self._w["unknown"])
-            elif action == "join":
-                joined = await self._events.join(session, code, person)
-                key = "joined" if joined else "already_member"
-                await self._say(context, self._w[key].format(name=network.name))
             else:
-                left = await self._events.leave(session, code, person.key)
-                key = "left" if left else "not_member"
-                await self._say(context, self._w[key].format(name=network.name))
-        if person is not None:
-            await self._list(context, await self._events.my_networks(session, person.key))
+                await step(context, person, network)
+        await self._list(context, await self._events.my_networks(turn_session(), person.key))
         return await dialog_context.end_dialog()
+
+    async def _join(self, context: TurnContext, person: Attendee, network: Network) -> None:
+        joined = await self._events.join(turn_session(), network.code, person)
+        key = "joined" if joined else "already_member"
+        await self._say(context, self._w[key].format(name=network.name))
+
+    async def _leave(self, context: TurnContext, person: Attendee, network: Network) -> None:
+        left = await self._events.leave(turn_session(), network.code, person.key)
+        key = "left" if left else "not_member"
+        await self._say(context, self._w[key].format(name=network.name))
 
     async def _list(self, context: TurnContext, mine: list[str]) -> None:
         sections = []

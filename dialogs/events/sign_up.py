@@ -1,20 +1,25 @@
 """Events for staff: what's on, an event's details, sign up, my events, cancel, claim.
 
-Every action is one turn. Cards' buttons (including those on proactive reminders and offers)
-send `{"command": "<word>", "event": "<slug>"}`, which starts this dialog; it reads the
-slug and any adjustment inputs from the card's values (`Turn.value`).
+Every action is one turn, so the conversation has no states: the words a person types, or a
+card's button sends (`{"command": "<word>", "event": "<slug>"}`, including those on proactive
+reminders and offers), name an `Action` (content/events/words.yaml `commands`), and the table
+in `EventsDialog.__init__` names what each does. The actions about one event need its slug
+(the card's "event"); sign-up reads the adjustment inputs from the card's values
+(`Turn.value`). A word no action claims lists the events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.channel.teams import card_message, normalise_command
-from bot.channel.turn import Turn, text_field
+from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry, plain_text
 from bot.db.session import turn_session
 from bot.events.models import Event
@@ -23,6 +28,25 @@ from bot.events.records import NEEDS, Attendee, aware, local_text
 from bot.events.service import EventService
 
 MAX_NEEDS_VALUE = 200
+
+
+class Action(StrEnum):
+    """What a person can ask for (the keys of words.yaml's `commands`)."""
+
+    LIST = "list"
+    MINE = "mine"
+    DETAILS = "details"
+    SIGNUP = "signup"
+    CANCEL = "cancel"
+    CLAIM = "claim"
+
+
+# An action for the person: (the turn's context, who they are).
+PersonStep = Callable[[TurnContext, Attendee], Awaitable[None]]
+
+
+# An action about one event: (the turn's context, who they are, the event's slug).
+EventStep = Callable[[TurnContext, Attendee, str], Awaitable[None]]
 
 
 def attendee_of(turn_context: TurnContext) -> Attendee | None:
@@ -53,6 +77,18 @@ class EventsDialog(Dialog):
         self._events = events
         self._w: dict[str, Any] = events.words
         self._actions = command_words(self._w["commands"])
+        # What each action does (any other lists the events).
+        self._on_action: dict[str, PersonStep] = {
+            Action.LIST: self._list_asked,
+            Action.MINE: self._mine,
+        }
+        # What each action about one event does, given its slug (without one: the list).
+        self._on_event: dict[str, EventStep] = {
+            Action.DETAILS: self._details,
+            Action.SIGNUP: self._sign_up,
+            Action.CANCEL: self._cancel,
+            Action.CLAIM: self._claim,
+        }
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
         """The menu's "events" entry with this dialog's other words added."""
@@ -63,33 +99,29 @@ class EventsDialog(Dialog):
     ) -> DialogTurnResult:
         """Do what was asked and finish."""
         context = dialog_context.context
-        action = self._actions.get(Turn.of(context).command, "list")
-        value = Turn.of(context).value
-        slug = text_field(value, "event")
+        turn = Turn.of(context)
+        action = self._actions.get(turn.command, Action.LIST)
+        slug = turn.field("event")
         person = attendee_of(context)
         if person is None:
             await self._text(context, "unknown_event")
-        elif action == "mine":
-            await self._mine(context, person)
-        elif action in ("details", "signup", "cancel", "claim") and not slug:
+        elif action in self._on_event and not slug:
             await self._text(context, "choose_event")
             await self._list(context, person, None)
-        elif action == "details":
-            await self._details(context, person, slug)
-        elif action == "signup":
-            await self._sign_up(context, person, slug, value)
-        elif action == "cancel":
-            await self._cancel(context, person, slug)
-        elif action == "claim":
-            await self._claim(context, person, slug)
+        elif action in self._on_event:
+            await self._on_event[action](context, person, slug)
         else:
-            network = text_field(value, "network", 64) or None
-            if network not in (None, BIG_CONVERSATION, *self._events.networks):
-                network = None
-            await self._list(context, person, network)
+            await self._on_action.get(action, self._list_asked)(context, person)
         return await dialog_context.end_dialog()
 
     # ---- views -------------------------------------------------------------------------
+
+    async def _list_asked(self, context: TurnContext, person: Attendee) -> None:
+        """The list, of one network's events if the card names a network we know."""
+        network = Turn.of(context).field("network", 64) or None
+        if network not in (None, BIG_CONVERSATION, *self._events.networks):
+            network = None
+        await self._list(context, person, network)
 
     async def _list(self, context: TurnContext, person: Attendee, network: str | None) -> None:
         w = self._w["list"]
@@ -264,9 +296,8 @@ class EventsDialog(Dialog):
 
     # ---- actions -----------------------------------------------------------------------
 
-    async def _sign_up(
-        self, context: TurnContext, person: Attendee, slug: str, value: dict[str, Any]
-    ) -> None:
+    async def _sign_up(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        value = Turn.of(context).value
         raw_needs = value.get("needs", "")
         details = value.get("details", "")
         if (

@@ -1,13 +1,26 @@
 """Incident cases, for case handlers: the list, a case, and what can be done with it.
 
+The conversation's states, read from what its dialog state holds (`state_of`), so a
+conversation saved before a deploy carries on where it was:
+
+    LIST  the open cases ("reference" not set)
+    CASE  one case and its buttons ("reference" names it, "version" is the one shown)
+    FORM  a form about that case is out ("awaiting" names it: case.triage, case.assign,
+          case.message or case.close)
+
+`CasesDialog.__init__` holds the table: in each state, what each action does (an action is a
+button's choice, or the same words typed). In any state a reference (typed, or a list's
+button) opens that case, and a form's Save is applied only if it is the form awaited, by that
+form's row in `self._forms`; anything else is an old button.
+
 Every opening of a case and every change is written to the audit log. A change is applied
 only if nobody else changed the case since this handler's card was shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Awaitable, Callable
+from enum import Enum, StrEnum
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -24,29 +37,48 @@ from bot.incidents.service import Incidents
 from bot.incidents.taxonomy import categories_of
 from bot.privacy.roles import Role
 from dialogs.incidents.case_card import case_buttons, case_sections, day_text
+from dialogs.incidents.case_forms import CaseChange, CaseForms, FormInputs, FormSave
 from dialogs.incidents.incident_ui import (
     card,
-    choice_input,
     person,
     pick,
     text,
-    text_input,
 )
 
-ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close", "back", "done")
+
+class CaseState(Enum):
+    """Where the handler is (see the module's docstring)."""
+
+    LIST = "list"
+    CASE = "case"
+    FORM = "form"
 
 
-@dataclass(frozen=True)
-class _Change:
-    """A handler's change to a case, as a form asks for it."""
+class Action(StrEnum):
+    """What a handler can ask for (a button's choice, or the same words typed)."""
 
-    report: IncidentReport
-    handler: Person
-    today: date
-    version: Any
+    ACKNOWLEDGE = "acknowledge"
+    TRIAGE = "triage"
+    TAKE = "take"
+    ASSIGN = "assign"
+    MESSAGE = "message"
+    CLOSE = "close"
+    BACK = "back"
+    DONE = "done"
 
 
-class CasesDialog(Dialog):
+def state_of(state: dict[str, Any]) -> CaseState:
+    """The conversation's state, from the keys its dialog state holds."""
+    if state.get("reference") is None:
+        return CaseState.LIST
+    return CaseState.FORM if state.get("awaiting") else CaseState.CASE
+
+
+# A state's step: (the dialog, its state, the action asked for or None if not understood).
+Step = Callable[[DialogContext, dict[str, Any], Action | None], Awaitable[DialogTurnResult]]
+
+
+class CasesDialog(CaseForms):
     """The handler's view: a list of open cases, then one case at a time."""
 
     COMMAND = "cases"
@@ -58,6 +90,44 @@ class CasesDialog(Dialog):
         self._incidents = incidents
         self._w: dict[str, Any] = incidents.words
         self._c: dict[str, Any] = incidents.words["cases"]
+        named = self._c["actions"]
+        # The words for each action; `pick` also takes its code, or its number in this order
+        # (typing "1" acknowledges, "8" is done).
+        self._words: dict[str, list[str]] = {
+            Action.ACKNOWLEDGE: [named["acknowledge"], "ack"],
+            Action.TRIAGE: [named["triage"]],
+            Action.TAKE: [named["take"], "assign to me", "take it", "take"],
+            Action.ASSIGN: [named["assign"], "assign", "assign to someone"],
+            Action.MESSAGE: [named["message"], "reply", "message reporter"],
+            Action.CLOSE: [named["close"], "close case"],
+            Action.BACK: [named["back"], "list", "back to the list"],
+            Action.DONE: [named["done"], "finished", "that's all"],
+        }
+        # What each action does to the open case (None: words that name no action).
+        on_case: dict[Action | None, Step] = {
+            Action.ACKNOWLEDGE: self._acknowledge,
+            Action.TRIAGE: self._ask_form,
+            Action.TAKE: self._take,
+            Action.ASSIGN: self._ask_form,
+            Action.MESSAGE: self._ask_form,
+            Action.CLOSE: self._ask_form,
+            Action.BACK: self._back_to_list,
+            Action.DONE: self._done,
+            None: self._not_understood,
+        }
+        # In each state, what each action does.
+        self._states: dict[CaseState, dict[Action | None, Step]] = {
+            CaseState.LIST: {Action.DONE: self._done},  # anything else: the list again
+            CaseState.CASE: on_case,
+            CaseState.FORM: on_case,  # the case's buttons still work while a form is out
+        }
+        # Each form: what it asks, and how its Save is applied.
+        self._forms: dict[str, tuple[FormInputs, FormSave]] = {
+            "case.triage": (self._triage_inputs, self._triage_from),
+            "case.assign": (self._assign_inputs, self._assign_from),
+            "case.message": (self._message_inputs, self._message_from),
+            "case.close": (self._close_inputs, self._close_from),
+        }
 
     # ---- the Dialog protocol ------------------------------------------------------------
 
@@ -74,50 +144,116 @@ class CasesDialog(Dialog):
         return Dialog.end_of_turn
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
-        """An action on the open case, a form's answers, or another case to open."""
-        context = dialog_context.context
-        turn = Turn.of(context)
-        typed, value = turn.text, turn.value
+        """A form's Save, another case to open, or the current state's step for the action."""
+        turn = Turn.of(dialog_context.context)
         state = dialog_context.active_dialog.state
-        form = value.get("form")
-        if form and state.get("awaiting") == form and state.get("reference"):
-            return await self._apply_form(dialog_context, state, form, value)
+        form = turn.value.get("form")
         if form:
-            await context.send_activity(text(self._w["old_button"]))
-            await self._show_current(dialog_context, state)
-            return Dialog.end_of_turn
-        wanted = find_reference(typed)
+            return await self._answer_form(dialog_context, state, form, turn.value)
+        wanted = find_reference(turn.text)
         if wanted is not None:
             return await self._open(dialog_context, state, wanted)
-        action = pick(
-            typed,
-            {
-                "acknowledge": [self._c["actions"]["acknowledge"], "ack"],
-                "triage": [self._c["actions"]["triage"]],
-                "take": [self._c["actions"]["take"], "assign to me", "take it", "take"],
-                "assign": [self._c["actions"]["assign"], "assign", "assign to someone"],
-                "message": [self._c["actions"]["message"], "reply", "message reporter"],
-                "close": [self._c["actions"]["close"], "close case"],
-                "back": [self._c["actions"]["back"], "list", "back to the list"],
-                "done": [self._c["actions"]["done"], "finished", "that's all"],
-            },
-        )
-        if action == "done":
-            return await dialog_context.end_dialog()
-        if action == "back" or state.get("reference") is None:
-            state.pop("reference", None)
-            state.pop("awaiting", None)
-            await self._list(context, state)
-            return Dialog.end_of_turn
-        if action is None:
-            await context.send_activity(text(self._c["bad_choice"]))
-            await self._show_current(dialog_context, state)
-            return Dialog.end_of_turn
-        return await self._act(dialog_context, state, action)
+        found = pick(turn.text, self._words)
+        action = Action(found) if found is not None else None
+        step = self._states[state_of(state)].get(action, self._back_to_list)
+        return await step(dialog_context, state, action)
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
         """Show the list again (a case is re-opened, and audited, only on request)."""
         await self._list(context, instance.state)
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    async def _done(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        return await dialog_context.end_dialog()
+
+    async def _back_to_list(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        state.pop("reference", None)
+        state.pop("awaiting", None)
+        await self._list(dialog_context.context, state)
+        return Dialog.end_of_turn
+
+    async def _not_understood(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        await dialog_context.context.send_activity(text(self._c["bad_choice"]))
+        await self._show_current(dialog_context, state)
+        return Dialog.end_of_turn
+
+    async def _acknowledge(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        context = dialog_context.context
+        change = await self._change(context, state)
+        if change is None:
+            return Dialog.end_of_turn
+        report, c = change.report, self._c
+        if report.acknowledged_on:
+            await context.send_activity(text(c["already_acknowledged"]))
+        elif await self._incidents.acknowledge(
+            turn_session(),
+            report,
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        ):
+            told = c["told_no"] if report.mode == "anonymous" else c["told_yes"]
+            await context.send_activity(text(c["acknowledged"].format(told=told)))
+        else:
+            await context.send_activity(text(c["changed_meanwhile"]))
+        await self._show(context, state, report)
+        return Dialog.end_of_turn
+
+    async def _take(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        context = dialog_context.context
+        change = await self._change(context, state)
+        if change is None:
+            return Dialog.end_of_turn
+        report = change.report
+        if await self._incidents.take(
+            turn_session(),
+            report,
+            by=change.handler,
+            today=change.today,
+            expected_version=change.version,
+        ):
+            await context.send_activity(text(self._c["taken"].format(reference=report.reference)))
+        else:
+            await context.send_activity(text(self._c["changed_meanwhile"]))
+        await self._show(context, state, report)
+        return Dialog.end_of_turn
+
+    async def _ask_form(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        context = dialog_context.context
+        change = await self._change(context, state)
+        if change is None:
+            return Dialog.end_of_turn
+        form = f"case.{action}"
+        state["awaiting"] = form
+        await self._send_form(context, change.report, form)
+        return Dialog.end_of_turn
+
+    async def _answer_form(
+        self,
+        dialog_context: DialogContext,
+        state: dict[str, Any],
+        form: object,
+        value: dict[str, Any],
+    ) -> DialogTurnResult:
+        """A form's Save: applied if it is the form awaited, else an old button."""
+        if state.get("awaiting") == form and state.get("reference"):
+            return await self._apply_form(dialog_context, state, str(form), value)
+        await dialog_context.context.send_activity(text(self._w["old_button"]))
+        await self._show_current(dialog_context, state)
+        return Dialog.end_of_turn
 
     # ---- showing ---------------------------------------------------------------------------
 
@@ -224,92 +360,34 @@ class CasesDialog(Dialog):
             raise PermissionError("a case handler must be identified")
         return handler
 
-    async def _act(
-        self, dialog_context: DialogContext, state: dict[str, Any], action: str
-    ) -> DialogTurnResult:
-        context = dialog_context.context
+    async def _change(self, context: TurnContext, state: dict[str, Any]) -> CaseChange | None:
+        """The open case, to be changed by this handler; None (having said why) if it has
+        gone (the list is shown) or is closed (it is shown again)."""
         report = await self._incidents.by_reference(turn_session(), state["reference"])
         if report is None:
             state.pop("reference", None)
             await self._list(context, state)
-            return Dialog.end_of_turn
+            return None
         if report.status == "closed":
             await context.send_activity(text(self._c["already_closed"]))
             await self._show(context, state, report)
-            return Dialog.end_of_turn
-        handler = self._handler(context)
-        today = today_in_london()
-        version = state.get("version")
-        c = self._c
-        if action == "acknowledge":
-            if report.acknowledged_on:
-                await context.send_activity(text(c["already_acknowledged"]))
-            elif await self._incidents.acknowledge(
-                turn_session(), report, by=handler, today=today, expected_version=version
-            ):
-                told = c["told_no"] if report.mode == "anonymous" else c["told_yes"]
-                await context.send_activity(text(c["acknowledged"].format(told=told)))
-            else:
-                await context.send_activity(text(c["changed_meanwhile"]))
-            await self._show(context, state, report)
-            return Dialog.end_of_turn
-        if action == "take":
-            if await self._incidents.take(
-                turn_session(), report, by=handler, today=today, expected_version=version
-            ):
-                await context.send_activity(text(c["taken"].format(reference=report.reference)))
-            else:
-                await context.send_activity(text(c["changed_meanwhile"]))
-            await self._show(context, state, report)
-            return Dialog.end_of_turn
-        state["awaiting"] = f"case.{action}"
-        await self._ask_form(context, report, action)
-        return Dialog.end_of_turn
+            return None
+        return CaseChange(report, self._handler(context), today_in_london(), state.get("version"))
 
-    async def _ask_form(self, context: TurnContext, report: IncidentReport, action: str) -> None:
-        c = self._c
-        limits = self._incidents.taxonomy.limits
-        back = {"title": c["actions"]["back"], "data": {"choice": "back"}, "skip_inputs": True}
-        if action == "assign":
-            handlers = await self._incidents.handler_choices(turn_session())
-            options = [{"id": h.actor, "label": plain_text(h.name)} for h in handlers]
-            inputs = [choice_input("handler", c["assign_label"], options, value=report.assigned_to)]
-            heading = c["assign_heading"]
-        elif action == "triage":
-            inputs = [
-                choice_input("risk", c["risk_label"], c["risk"], value=report.risk),
-                choice_input(
-                    "classification",
-                    c["classification_label"],
-                    c["classification"],
-                    value=report.classification,
-                ),
-            ]
-            heading = c["triage_heading"]
-        elif action == "message":
-            inputs = [
-                text_input(
-                    "body", c["message_label"], multiline=True, max_length=limits["note_chars"]
-                )
-            ]
-            heading = c["message_heading"]
-        else:
-            allowed = [
-                o for o in c["outcomes"] if not o.get("needs") or getattr(report, o["needs"])
-            ]
-            inputs = [
-                choice_input("outcome", c["outcome_label"], allowed),
-                text_input(
-                    "note", c["close_note_label"], multiline=True, max_length=limits["note_chars"]
-                ),
-            ]
-            heading = c["close_heading"]
+    async def _send_form(self, context: TurnContext, report: IncidentReport, form: str) -> None:
+        inputs_of, _ = self._forms[form]
+        heading, inputs = await inputs_of(report)
+        back = {
+            "title": self._c["actions"]["back"],
+            "data": {"choice": "back"},
+            "skip_inputs": True,
+        }
         await context.send_activity(
             card(
                 self._content,
                 heading=heading.format(reference=report.reference),
                 inputs=inputs,
-                buttons=[{"title": "Save", "data": {"form": f"case.{action}"}}, back],
+                buttons=[{"title": "Save", "data": {"form": form}}, back],
             )
         )
 
@@ -321,18 +399,13 @@ class CasesDialog(Dialog):
         if report is None:
             await self._list(context, state)
             return Dialog.end_of_turn
-        action = form.removeprefix("case.")
-        apply = {
-            "assign": self._assign_from,
-            "triage": self._triage_from,
-            "message": self._message_from,
-        }.get(action, self._close_from)
-        change = _Change(report, self._handler(context), today_in_london(), state.get("version"))
+        _, save = self._forms[form]
+        change = CaseChange(report, self._handler(context), today_in_london(), state.get("version"))
         try:
-            outcome = await apply(context, change, value)
+            outcome = await save(context, change, value)
         except ReportError as problem:
             await context.send_activity(text(str(problem)))
-            await self._ask_form(context, report, action)
+            await self._send_form(context, report, form)
             return Dialog.end_of_turn
         if outcome is None:
             return Dialog.end_of_turn
@@ -341,81 +414,3 @@ class CasesDialog(Dialog):
         await context.send_activity(text(message if done else self._c["changed_meanwhile"]))
         await self._show(context, state, report)
         return Dialog.end_of_turn
-
-    async def _assign_from(
-        self, context: TurnContext, change: _Change, value: dict[str, Any]
-    ) -> tuple[bool, str]:
-        chosen = str(value.get("handler") or "")
-        handlers = await self._incidents.handler_choices(turn_session())
-        to = next((h for h in handlers if h.actor == chosen), None)
-        if to is None:
-            raise ReportError(self._c["not_a_handler"])
-        report = change.report
-        done = await self._incidents.assign(
-            turn_session(),
-            report,
-            to=to,
-            by=change.handler,
-            today=change.today,
-            expected_version=change.version,
-        )
-        if to.key == change.handler.key:
-            return done, self._c["taken"].format(reference=report.reference)
-        return done, self._c["assigned"].format(
-            name=plain_text(to.name), reference=report.reference
-        )
-
-    async def _triage_from(
-        self, context: TurnContext, change: _Change, value: dict[str, Any]
-    ) -> tuple[bool, str]:
-        done = await self._incidents.triage(
-            turn_session(),
-            change.report,
-            risk=str(value.get("risk") or ""),
-            classification=str(value.get("classification") or ""),
-            by=change.handler,
-            today=change.today,
-            expected_version=change.version,
-        )
-        return done, self._c["triaged"]
-
-    async def _message_from(
-        self, context: TurnContext, change: _Change, value: dict[str, Any]
-    ) -> tuple[bool, str] | None:
-        limit = self._incidents.taxonomy.limits["note_chars"]
-        body = value.get("body")
-        body = body.strip() if isinstance(body, str) else ""
-        if not body or len(body) > limit:
-            check = self._w["check"]
-            too_long = check["note_too_long"].format(length=f"{len(body):,}", limit=f"{limit:,}")
-            await context.send_activity(text(check["empty_note"] if not body else too_long))
-            return None
-        told = await self._incidents.message_reporter(
-            turn_session(),
-            change.report,
-            body,
-            by=change.handler,
-            today=change.today,
-            expected_version=change.version,
-        )
-        c = self._c
-        return told is not None, c["message_sent"].format(
-            told=c["told_yes"] if told else c["told_no"]
-        )
-
-    async def _close_from(
-        self, context: TurnContext, change: _Change, value: dict[str, Any]
-    ) -> tuple[bool, str]:
-        limit = self._incidents.taxonomy.limits["note_chars"]
-        note = value.get("note")
-        note = note.strip()[:limit] if isinstance(note, str) else ""
-        done = await self._incidents.close(
-            turn_session(),
-            change.report,
-            outcome=str(value.get("outcome") or ""),
-            note=note,
-            by=change.handler,
-            today=change.today,
-            expected_version=change.version,
-        )
-        return done, self._c["closed"].format(reference=change.report.reference)

@@ -3,10 +3,25 @@
 Nothing about the report is kept in the conversation's state: the status card is shown and
 the conversation ends. Its "add information" form carries a signed, short-lived token for
 the report instead of the passphrase, handled by AddToReportDialog.
+
+CheckReportDialog has one state, ASK: the card asking for the reference (and passphrase) is
+out, and the dialog state's "tries" counts wrong answers (MAX_TRIES of them end it). What a
+reply turns out to be (`Reply`) leads, by the table in `__init__`, to:
+
+    ASKED_AGAIN   the command typed again      the card again (not counted)
+    NO_REFERENCE  nothing like a reference     a hint (counted)
+    PAUSED        too many wrong tries lately  say so, and finish
+    NOT_FOUND     unknown, or not theirs       "not found" and the card again (counted)
+    FOUND         their report                 its status card, and finish
+
+AddToReportDialog is one turn: the status card's "Send" button; what the service says about
+the note picks the reply from its table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -25,6 +40,39 @@ from dialogs.incidents.incident_ui import card, text, text_input
 MAX_TRIES = 3
 
 
+# Typed while the card is out, the command asks for the card again.
+ASK_AGAIN_WORDS = ("check report", "check my report")
+
+
+class Reply(Enum):
+    """What a reply to the reference card turns out to be."""
+
+    ASKED_AGAIN = "asked again"
+    NO_REFERENCE = "no reference"
+    PAUSED = "paused"
+    NOT_FOUND = "not found"
+    FOUND = "found"
+
+
+Found = IncidentReport | PendingReport
+
+
+# What a reply leads to: (the dialog, the report when FOUND).
+Step = Callable[[DialogContext, Found | None], Awaitable[DialogTurnResult]]
+
+
+def reference_and_passphrase(turn: Turn) -> tuple[str | None, str | None]:
+    """The reference and passphrase, from the card's inputs or typed on one line."""
+    typed, value = turn.text, turn.value
+    reference = find_reference(str(value.get("reference") or "")) or find_reference(typed)
+    passphrase = value.get("passphrase") if value.get("form") else None
+    if reference is not None and not isinstance(passphrase, str):
+        # Typed on one line: whatever follows the reference is the passphrase.
+        rest = typed.upper().replace(reference, " ").replace(reference.replace("-", ""), " ")
+        passphrase = rest.strip() or None
+    return reference, passphrase.lower() if isinstance(passphrase, str) else None
+
+
 class CheckReportDialog(Dialog):
     """Asks for a reference (and passphrase), then shows the report's status once."""
 
@@ -35,6 +83,14 @@ class CheckReportDialog(Dialog):
         self._content = content
         self._incidents = incidents
         self._w: dict[str, Any] = incidents.words
+        # What each reply leads to (the module's docstring has the map).
+        self._on_reply: dict[Reply, Step] = {
+            Reply.ASKED_AGAIN: self._ask_again,
+            Reply.NO_REFERENCE: self._hint,
+            Reply.PAUSED: self._paused,
+            Reply.NOT_FOUND: self._not_found,
+            Reply.FOUND: self._found,
+        }
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
@@ -46,52 +102,77 @@ class CheckReportDialog(Dialog):
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Look the report up; show it, or say why not."""
-        context = dialog_context.context
-        turn = Turn.of(context)
-        typed, value = turn.text, turn.value
-        state = dialog_context.active_dialog.state
-        words = self._w["check"]
-        reference = find_reference(str(value.get("reference") or "")) or find_reference(typed)
-        passphrase = value.get("passphrase") if value.get("form") else None
-        if reference is not None and not isinstance(passphrase, str):
-            # Typed on one line: whatever follows the reference is the passphrase.
-            rest = typed.upper().replace(reference, " ").replace(reference.replace("-", ""), " ")
-            passphrase = rest.strip() or None
-        if reference is None and typed.lower() in ("check report", "check my report"):
-            await self._ask(context)  # asked again, not counted as a wrong try
-            return Dialog.end_of_turn
-        if reference is None:
-            state["tries"] = state.get("tries", 0) + 1
-            if state["tries"] >= MAX_TRIES:
-                await context.send_activity(text(words["too_many_tries"]))
-                return await dialog_context.end_dialog()
-            await context.send_activity(text(words["hint"]))
-            return Dialog.end_of_turn
-        found = await self._incidents.find_for_reporter(
-            turn_session(),
-            reference,
-            person=Turn.of(context).person,
-            sender=Turn.of(context).sender_id,
-            passphrase=passphrase.lower() if isinstance(passphrase, str) else None,
-        )
-        if found == PAUSED:
-            minutes = self._incidents.taxonomy.limits["cooldown_minutes"]
-            await context.send_activity(text(words["paused"].format(minutes=minutes)))
-            return await dialog_context.end_dialog()
-        if not isinstance(found, IncidentReport | PendingReport):
-            state["tries"] = state.get("tries", 0) + 1
-            if state["tries"] >= MAX_TRIES:
-                await context.send_activity(text(words["too_many_tries"]))
-                return await dialog_context.end_dialog()
-            await context.send_activity(text(words["not_found"]))
-            await self._ask(context)
-            return Dialog.end_of_turn
-        await self.show(context, found)
-        return await dialog_context.end_dialog()
+        reply, found = await self._read(Turn.of(dialog_context.context))
+        return await self._on_reply[reply](dialog_context, found)
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
         """Ask for the reference again."""
         await self._ask(context)
+
+    async def _read(self, turn: Turn) -> tuple[Reply, Found | None]:
+        """What the reply is, and for a reference the report it finds (if it may be seen)."""
+        reference, passphrase = reference_and_passphrase(turn)
+        if reference is None:
+            asked_again = turn.text.lower() in ASK_AGAIN_WORDS
+            return (Reply.ASKED_AGAIN if asked_again else Reply.NO_REFERENCE), None
+        found = await self._incidents.find_for_reporter(
+            turn_session(),
+            reference,
+            person=turn.person,
+            sender=turn.sender_id,
+            passphrase=passphrase,
+        )
+        if found == PAUSED:
+            return Reply.PAUSED, None
+        if not isinstance(found, IncidentReport | PendingReport):
+            return Reply.NOT_FOUND, None
+        return Reply.FOUND, found
+
+    # ---- what each reply leads to -------------------------------------------------------
+
+    async def _ask_again(
+        self, dialog_context: DialogContext, found: Found | None
+    ) -> DialogTurnResult:
+        await self._ask(dialog_context.context)  # asked again, not counted as a wrong try
+        return Dialog.end_of_turn
+
+    async def _hint(self, dialog_context: DialogContext, found: Found | None) -> DialogTurnResult:
+        return await self._wrong_try(dialog_context, "hint", ask=False)
+
+    async def _paused(self, dialog_context: DialogContext, found: Found | None) -> DialogTurnResult:
+        minutes = self._incidents.taxonomy.limits["cooldown_minutes"]
+        await dialog_context.context.send_activity(
+            text(self._w["check"]["paused"].format(minutes=minutes))
+        )
+        return await dialog_context.end_dialog()
+
+    async def _not_found(
+        self, dialog_context: DialogContext, found: Found | None
+    ) -> DialogTurnResult:
+        return await self._wrong_try(dialog_context, "not_found", ask=True)
+
+    async def _found(self, dialog_context: DialogContext, found: Found | None) -> DialogTurnResult:
+        if found is not None:
+            await self.show(dialog_context.context, found)
+        return await dialog_context.end_dialog()
+
+    async def _wrong_try(
+        self, dialog_context: DialogContext, reply: str, *, ask: bool
+    ) -> DialogTurnResult:
+        """Count a wrong answer: after MAX_TRIES, finish; until then, say `reply`."""
+        context = dialog_context.context
+        state = dialog_context.active_dialog.state
+        words = self._w["check"]
+        state["tries"] = state.get("tries", 0) + 1
+        if state["tries"] >= MAX_TRIES:
+            await context.send_activity(text(words["too_many_tries"]))
+            return await dialog_context.end_dialog()
+        await context.send_activity(text(words[reply]))
+        if ask:
+            await self._ask(context)
+        return Dialog.end_of_turn
+
+    # ---- cards --------------------------------------------------------------------------
 
     async def _ask(self, context: TurnContext) -> None:
         words = self._w["check"]
@@ -173,6 +254,13 @@ class AddToReportDialog(Dialog):
         self._content = content
         self._incidents = incidents
         self._w: dict[str, Any] = incidents.words
+        words = self._w["check"]
+        # What the service said about the note → the reply (ADDED: words["added"]).
+        self._replies: dict[str, str] = {
+            CLOSED: self._w["cases"]["already_closed"],
+            NOT_FOUND: words["expired_card"],
+            HELD: words["added_anonymous"],
+        }
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
@@ -180,30 +268,29 @@ class AddToReportDialog(Dialog):
         """Check the card's token, then store the note."""
         context = dialog_context.context
         value = Turn.of(context).value
-        words = self._w["check"]
         reference = self._incidents.check_token(value.get("token"))
         if reference is None:
-            await context.send_activity(text(words["expired_card"]))
+            await context.send_activity(text(self._w["check"]["expired_card"]))
             return await dialog_context.end_dialog()
         note = value.get("note")
         note = note.strip() if isinstance(note, str) else ""
-        limit = self._incidents.taxonomy.limits["note_chars"]
-        if not note:
-            await context.send_activity(text(words["empty_note"]))
-            return await dialog_context.end_dialog()
-        if len(note) > limit:
-            await context.send_activity(
-                text(words["note_too_long"].format(length=f"{len(note):,}", limit=f"{limit:,}"))
-            )
+        refusal = self._refusal(note)
+        if refusal is not None:
+            await context.send_activity(text(refusal))
             return await dialog_context.end_dialog()
         outcome = await self._incidents.reporter_adds(
             turn_session(), reference, note, today=today_in_london()
         )
-        if outcome == CLOSED:
-            reply = self._w["cases"]["already_closed"]
-        elif outcome == NOT_FOUND:
-            reply = words["expired_card"]
-        else:
-            reply = words["added_anonymous" if outcome == HELD else "added"]
+        reply = self._replies.get(outcome, self._w["check"]["added"])
         await context.send_activity(text(reply.format(reference=reference)))
         return await dialog_context.end_dialog()
+
+    def _refusal(self, note: str) -> str | None:
+        """Why the note cannot be added (none, or too long), if it cannot."""
+        words = self._w["check"]
+        limit = self._incidents.taxonomy.limits["note_chars"]
+        if not note:
+            return str(words["empty_note"])
+        if len(note) > limit:
+            return str(words["note_too_long"].format(length=f"{len(note):,}", limit=f"{limit:,}"))
+        return None
