@@ -9,7 +9,9 @@ admin to confirm; the admin's Confirm / Decline buttons send "action claim".
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -100,6 +102,14 @@ class ActionCardDialog(ComponentDialog):
         self._content = content
         self._actions = actions
         self._roles = roles
+        # One turn: what each button's command does ("I lead action N" is a claim).
+        self._verbs: dict[str, Callable[[Teams, dict[str, Any]], Awaitable[Answer]]] = {
+            "action done": self._done,
+            "action progress": self._progress,
+            "action snooze": self._snooze,
+            "action not mine": self._not_mine,
+            "action claim": self._decide,
+        }
         self.add_dialog(WaterfallDialog("action_card", [self.act_step]))
         self.initial_dialog_id = "action_card"
 
@@ -111,58 +121,64 @@ class ActionCardDialog(ComponentDialog):
         return replace(entry, words=(*entry.words, *self.VERBS, *claims))
 
     async def act_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        """Do what the button or words asked, say what happened, and finish."""
+        """Do what the button or words asked (its row in `self._verbs`), say what happened."""
         context = step.context
+        turn = Turn.of(context)
         person = _teams(context)
-        command = Turn.of(context).command
-        value = Turn.of(context).value
-        session = turn_session()
-        service = self._actions
+        command = turn.command
         if person is None:
             answer = Answer("bad_card")
         elif CLAIM.match(command):
-            answer = await service.claim(session, person, command)
-        elif command == "action claim":
-            if await self._roles.holds(session, person=person.key, role=Role.ADMIN):
-                answer = await service.decide(
-                    session, person, value.get("claim"), value.get("decision")
-                )
-            else:
-                answer = Answer("not_admin")
-        elif command == "action done":
-            answer = await service.mark_done(
-                session, person, value.get("plan"), value.get("number")
-            )
-        elif command == "action progress":
-            slot = value.get("slot")
-            slot = slot if isinstance(slot, str) and SLOT.match(slot) else "s0"
-            answer = await service.update_progress(
-                session,
-                person,
-                value.get("plan"),
-                value.get("number"),
-                rag=value.get(f"rag_{slot}"),
-                note=value.get(f"note_{slot}"),
-            )
-        elif command == "action snooze":
-            slot = value.get("slot")
-            until = (
-                value.get(f"until_{slot}") if isinstance(slot, str) and SLOT.match(slot) else None
-            )
-            answer = await service.snooze(
-                session,
-                person,
-                value.get("plan"),
-                value.get("number"),
-                days=value.get("days"),
-                until=until,
-            )
-        elif command == "action not mine":
-            answer = await service.not_mine(session, person, value.get("plan"), value.get("number"))
+            answer = await self._actions.claim(turn_session(), person, command)
+        elif command in self._verbs:
+            answer = await self._verbs[command](person, turn.value)
         else:
             answer = Answer("bad_card")
         # Teams shows a message's text as Markdown; fields may echo what the person typed.
-        text = service.words["replies"][answer.key]
+        text = self._actions.words["replies"][answer.key]
         fields = {key: plain_text(str(value)) for key, value in answer.fields.items()}
         await context.send_activity(MessageFactory.text(text.format(**fields)))
         return await step.end_dialog()
+
+    async def _decide(self, person: Teams, value: dict[str, Any]) -> Answer:
+        """An admin's decision on a claim to lead an action."""
+        session = turn_session()
+        if not await self._roles.holds(session, person=person.key, role=Role.ADMIN):
+            return Answer("not_admin")
+        return await self._actions.decide(
+            session, person, value.get("claim"), value.get("decision")
+        )
+
+    async def _done(self, person: Teams, value: dict[str, Any]) -> Answer:
+        return await self._actions.mark_done(
+            turn_session(), person, value.get("plan"), value.get("number")
+        )
+
+    async def _progress(self, person: Teams, value: dict[str, Any]) -> Answer:
+        slot = value.get("slot")
+        slot = slot if isinstance(slot, str) and SLOT.match(slot) else "s0"
+        return await self._actions.update_progress(
+            turn_session(),
+            person,
+            value.get("plan"),
+            value.get("number"),
+            rag=value.get(f"rag_{slot}"),
+            note=value.get(f"note_{slot}"),
+        )
+
+    async def _snooze(self, person: Teams, value: dict[str, Any]) -> Answer:
+        slot = value.get("slot")
+        until = value.get(f"until_{slot}") if isinstance(slot, str) and SLOT.match(slot) else None
+        return await self._actions.snooze(
+            turn_session(),
+            person,
+            value.get("plan"),
+            value.get("number"),
+            days=value.get("days"),
+            until=until,
+        )
+
+    async def _not_mine(self, person: Teams, value: dict[str, Any]) -> Answer:
+        return await self._actions.not_mine(
+            turn_session(), person, value.get("plan"), value.get("number")
+        )

@@ -7,6 +7,7 @@ this dialog, which reads what the button sent from the card's values (`Turn.valu
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -48,6 +49,13 @@ class BulletinDialog(ComponentDialog):
             for action, listed in words["commands"].items()
             for word in listed
         }
+        # One turn: what each action does (typed words and buttons map to these four).
+        self._on_action: dict[str, Callable[[WaterfallStepContext, Turn], Awaitable[None]]] = {
+            SHOW: self._show,
+            FEEDBACK: self._rate,
+            UNSUBSCRIBE: self._unsubscribe,
+            SUBSCRIBE: self._subscribe,
+        }
         self.add_dialog(WaterfallDialog("bulletin", [self.act_step]))
         self.initial_dialog_id = "bulletin"
 
@@ -61,30 +69,41 @@ class BulletinDialog(ComponentDialog):
         return tuple(self._actions)
 
     async def act_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        """Do what was asked, say so, and finish."""
+        """Do what was asked (one turn: the action's row in `self._on_action`), and finish."""
         turn = Turn.of(step.context)
-        action = self._actions.get(turn.command, SHOW)
-        person = turn.person
-        value = turn.value
-        if action == FEEDBACK and person is not None and value.get("rating"):
-            await self._feedback(step, person, value)
-        elif action == UNSUBSCRIBE and person is not None:
-            changed = await self._bulletins.unsubscribe(person)
-            await self._say(
-                step,
-                "unsubscribed" if changed else "already_unsubscribed",
-                button=(self._replies["subscribe_button"], "subscribe bulletin"),
-            )
-        elif action == SUBSCRIBE and person is not None:
-            changed = await self._bulletins.subscribe(person)
-            await self._say(step, "subscribed" if changed else "already_subscribed")
-        else:
-            bulletin = await self._bulletins.latest_for(person)
-            if bulletin is None:
-                await self._say(step, "none_yet")
-            else:
-                await step.context.send_activity(card_message(self._bulletins.card(bulletin)))
+        act = self._on_action[self._actions.get(turn.command, SHOW)]
+        if turn.person is None:  # nobody to (un)subscribe or thank: just show the bulletin
+            act = self._show
+        await act(step, turn)
         return await step.end_dialog()
+
+    async def _show(self, step: WaterfallStepContext, turn: Turn) -> None:
+        bulletin = await self._bulletins.latest_for(turn.person)
+        if bulletin is None:
+            await self._say(step, "none_yet")
+        else:
+            await step.context.send_activity(card_message(self._bulletins.card(bulletin)))
+
+    async def _unsubscribe(self, step: WaterfallStepContext, turn: Turn) -> None:
+        assert turn.person is not None
+        changed = await self._bulletins.unsubscribe(turn.person)
+        await self._say(
+            step,
+            "unsubscribed" if changed else "already_unsubscribed",
+            button=(self._replies["subscribe_button"], "subscribe bulletin"),
+        )
+
+    async def _subscribe(self, step: WaterfallStepContext, turn: Turn) -> None:
+        assert turn.person is not None
+        changed = await self._bulletins.subscribe(turn.person)
+        await self._say(step, "subscribed" if changed else "already_subscribed")
+
+    async def _rate(self, step: WaterfallStepContext, turn: Turn) -> None:
+        """The card's feedback button; without a rating, the bulletin is shown instead."""
+        if turn.person is None or not turn.value.get("rating"):
+            await self._show(step, turn)
+        else:
+            await self._feedback(step, turn.person, turn.value)
 
     async def _feedback(
         self, step: WaterfallStepContext, person: PersonKey, value: dict[str, Any]
