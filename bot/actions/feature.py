@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, Feature, Kit, RetentionRule, Subject
+from bot.core.registry import Commands, ContentFile, Feature, Kit, RetentionRule, Subject
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,4 +76,8 @@ ACTIONS = Feature(
     export=_export,
     erase=_erase,
     retention=_retention,
+    content=(
+        ContentFile("actions/words.yaml", "bot.actions.content_models:ActionWords"),
+        ContentFile("actions/plans/*.yaml", "bot.actions.plans:check_plan_file"),
+    ),
 )

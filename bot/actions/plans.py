@@ -8,17 +8,14 @@ so `edi-bot actions validate` can list them all.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from bot.actions.deadlines import AnnualReview, Deadline, DeadlineError, parse_deadline
-from bot.core.content import ContentError, load_yaml
-
-PLAN_ID = re.compile(r"^\d{4}-\d{2}$")
-NUMBER = re.compile(r"^(?:[A-Z]\d{1,2}|\d{1,2}\.\d{1,2})$")
+from bot.actions.plan_files import ActionEntry, PlanFile
+from bot.core.content import ContentError, load_model
 
 
 def team_key(name: str) -> str:
@@ -141,13 +138,11 @@ def load_plans(directory: Path, *, annual: AnnualReview | None = None) -> Plans:
     problems: list[PlanProblem] = []
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = load_yaml(path)
+            written = load_model(path, PlanFile)
         except ContentError as error:
-            problems.append(PlanProblem(path.stem, None, str(error)))
+            problems += [PlanProblem(path.stem, None, line) for line in str(error).splitlines()]
             continue
-        plan = _read_plan(path, data, problems, annual)
-        if plan is None:
-            continue
+        plan = _read_plan(path, written, problems, annual)
         if plan.id in plans:
             problems.append(PlanProblem(plan.id, None, f"defined twice ({path.name})"))
             continue
@@ -155,46 +150,31 @@ def load_plans(directory: Path, *, annual: AnnualReview | None = None) -> Plans:
     return Plans(plans, problems)
 
 
-def _text(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
+def check_plan_file(path: Path) -> None:
+    """For `edi-bot content check`: ContentError with a plan file's errors (notes to confirm
+    are for `edi-bot actions validate`)."""
+    problems: list[PlanProblem] = []
+    _read_plan(path, load_model(path, PlanFile), problems, None)
+    errors = [f"{path}: {p}" for p in problems if p.kind == "error"]
+    if errors:
+        raise ContentError("\n".join(errors))
 
 
 def _read_plan(
-    path: Path, data: Any, problems: list[PlanProblem], annual: AnnualReview | None
-) -> Plan | None:
-    name = path.stem
-    if not isinstance(data, dict):
-        problems.append(PlanProblem(name, None, f"{path.name} is not a mapping"))
-        return None
-    plan_id = _text(data.get("plan"))
-    if not PLAN_ID.match(plan_id):
-        problems.append(PlanProblem(name, None, '`plan:` must be like "2022-23"'))
-        return None
-    starts = data.get("starts")
-    if not isinstance(starts, date):
-        problems.append(PlanProblem(plan_id, None, "`starts:` must be a date (YYYY-MM-DD)"))
-        return None
-    plan = Plan(plan_id, _text(data.get("title")) or plan_id, starts, path)
-    for item in data.get("objectives") or []:
-        if not isinstance(item, dict) or not _text(item.get("id")):
-            problems.append(PlanProblem(plan_id, None, "an objective without an `id`"))
-            continue
-        objective = Objective(
-            _text(item["id"]), _text(item.get("title")), _text(item.get("confirm")) or None
-        )
+    path: Path, written: PlanFile, problems: list[PlanProblem], annual: AnnualReview | None
+) -> Plan:
+    """The plan, with what needs the whole of it checked: objectives, numbers, deadlines."""
+    plan_id = written.plan
+    plan = Plan(plan_id, written.title or plan_id, written.starts, path)
+    for item in written.objectives:
+        objective = Objective(item.id, item.title, item.confirm or None)
         if objective.confirm:
             problems.append(
                 PlanProblem(plan_id, f"objective {objective.id}", objective.confirm, "confirm")
             )
         plan.objectives[objective.id] = objective
-    actions = data.get("actions")
-    if not isinstance(actions, list) or not actions:
-        problems.append(PlanProblem(plan_id, None, "no `actions:` list"))
-        return plan
-    for item in actions:
-        action = _read_action(plan, item, problems, annual)
-        if action is None:
-            continue
+    for entry in written.actions:
+        action = _read_action(plan, entry, problems, annual)
         if action.number in plan.actions:
             problems.append(
                 PlanProblem(plan_id, action.number, "duplicate action number (used twice)")
@@ -205,35 +185,27 @@ def _read_plan(
 
 
 def _read_action(
-    plan: Plan, item: Any, problems: list[PlanProblem], annual: AnnualReview | None
-) -> Action | None:
-    if not isinstance(item, dict):
-        problems.append(PlanProblem(plan.id, None, "an action that is not a mapping"))
-        return None
-    number = _text(item.get("number")).upper()
-    if not NUMBER.match(number):
-        problems.append(
-            PlanProblem(plan.id, number or None, "action number must be like 4.1 or D1")
-        )
-        return None
-    confirm = _text(item.get("confirm")) or None
+    plan: Plan, item: ActionEntry, problems: list[PlanProblem], annual: AnnualReview | None
+) -> Action:
+    number, confirm = item.number, item.confirm or None
     if confirm:
         problems.append(PlanProblem(plan.id, number, confirm, "confirm"))
-    objective = _text(item.get("objective"))
-    if objective not in plan.objectives:
-        problems.append(PlanProblem(plan.id, number, f"unknown objective {objective!r}"))
-    text = _text(item.get("action"))
-    if not text:
-        problems.append(PlanProblem(plan.id, number, "no `action:` text"))
-    leads = tuple(_text(lead) for lead in item.get("leads") or [] if _text(lead))
-    if not leads:
-        problems.append(PlanProblem(plan.id, number, "no `leads:`"))
-    measures = tuple(_text(m) for m in item.get("success_measures") or [] if _text(m))
-    wording = _text(item.get("deadline"))
+    if item.objective not in plan.objectives:
+        problems.append(PlanProblem(plan.id, number, f"unknown objective {item.objective!r}"))
     deadline: Deadline | None = None
     try:
-        deadline = parse_deadline(wording, starts=plan.starts, annual=annual)
+        deadline = parse_deadline(item.deadline, starts=plan.starts, annual=annual)
     except DeadlineError as error:
-        if not (confirm and not wording):
-            problems.append(PlanProblem(plan.id, number, f"deadline {wording!r}: {error}"))
-    return Action(plan.id, number, objective, text, leads, wording, measures, confirm, deadline)
+        if not (confirm and not item.deadline):
+            problems.append(PlanProblem(plan.id, number, f"deadline {item.deadline!r}: {error}"))
+    return Action(
+        plan.id,
+        number,
+        item.objective,
+        item.action,
+        tuple(item.leads),
+        item.deadline,
+        tuple(m for m in item.success_measures if m),
+        confirm,
+        deadline,
+    )

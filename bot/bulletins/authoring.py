@@ -152,6 +152,21 @@ def bulletin_path(directory: Path, month: str) -> Path:
     return directory / f"{month}.md"
 
 
+def check_bulletin_file(path: Path) -> None:
+    """For `edi-bot content check`: ContentError with every problem of a YYYY-MM.md file."""
+    try:
+        load_bulletin(path.parent, path.stem)
+    except BulletinError as error:
+        raise ContentError(
+            "\n".join(
+                f"{path} line {p.line}: {p.message}" if p.line else f"{path}: {p.message}"
+                for p in error.problems
+            )
+        ) from None
+    except ValueError as error:  # a file name that is not a month
+        raise ContentError(f"{path}: a bulletin's file is named YYYY-MM.md ({error})") from None
+
+
 def load_bulletin(directory: Path, month: str) -> Bulletin:
     """Read and check the bulletin for `month` (BulletinError lists what is wrong)."""
     path = bulletin_path(directory, parse_month(month))

@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
+from bot.core.registry import (
+    Commands,
+    ContentFile,
+    EncryptedColumn,
+    Feature,
+    Kit,
+    RetentionRule,
+    Subject,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -107,4 +115,8 @@ BULLETINS = Feature(
     erase=_erase,
     retention=_retention,
     encrypted_columns=_columns,
+    content=(
+        ContentFile("bulletins/words.yaml", "bot.bulletins.content_models:BulletinWords"),
+        ContentFile("bulletins/*.md", "bot.bulletins.authoring:check_bulletin_file"),
+    ),
 )

@@ -127,7 +127,7 @@ class _Part(ContentModel):
             found += [
                 _problem(
                     tuple(item["loc"]),
-                    item["type"],
+                    "bulletin" if len(item["loc"]) <= 1 else item["type"],
                     _plain(cls, item) if len(item["loc"]) <= 1 else item["msg"],
                     item["input"],
                 )

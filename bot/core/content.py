@@ -198,6 +198,46 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "the file"
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Pydantic's messages, for the council officer who edits the file.
+_SAID = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a key this file has (misspelt, or in the wrong place?)",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "list_type": "must be a list, one '- ' line for each",
+    "dict_type": "must be 'key: value' lines",
+    "model_type": "must be 'key: value' lines",
+    "model_attributes_type": "must be 'key: value' lines",
+}
+
+
+def _plain_message(item: Any) -> str:
+    """What is wrong, in words: a validator's own sentence, or pydantic's said plainly."""
+    kind, given, context = item["type"], item.get("input"), item.get("ctx") or {}
+    if kind == "value_error":
+        return str(context.get("error", item["msg"]))
+    if kind.startswith("date"):
+        if isinstance(given, str) and _DATE.fullmatch(given):
+            return f"{given} is not a date in the calendar"
+        return "must be a date, YYYY-MM-DD"
+    if kind == "too_short" and isinstance(given, list | dict):
+        return f"needs at least {context.get('min_length', 1)}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {context.get('ge', context.get('gt'))}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is {len(str(given))} characters; at most {context.get('max_length')}"
+    return _SAID.get(kind, str(item["msg"]))
+
+
 class _PlainDates(yaml.SafeLoader):
     """YAML without implicit dates: "2026-11-31" stays text, so the model, not the parser,
     says it is no date (with its line) and a date where text belongs is still text."""
@@ -231,7 +271,7 @@ def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -
             (
                 _line_of(node, tuple(item["loc"])) + first_line,
                 _where(tuple(item["loc"])),
-                item["msg"],
+                _plain_message(item),
             )
             for item in error.errors(include_url=False)
         )

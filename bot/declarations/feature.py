@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import EncryptedColumn, Feature, Kit, Subject
+from bot.core.registry import ContentFile, EncryptedColumn, Feature, Kit, Subject
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -122,4 +122,8 @@ DECLARATIONS = Feature(
     erase=_erase,
     in_words=_in_words,
     encrypted_columns=_columns,
+    content=(
+        ContentFile("declarations/words.yaml", "bot.declarations.content_models:DeclarationWords"),
+        ContentFile("declarations/taxonomy.yaml", "bot.declarations.content_models:TaxonomyFile"),
+    ),
 )

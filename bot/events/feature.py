@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
+from bot.core.registry import (
+    Commands,
+    ContentFile,
+    EncryptedColumn,
+    Feature,
+    Kit,
+    RetentionRule,
+    Subject,
+)
 
 if TYPE_CHECKING:
     from datetime import date
@@ -132,4 +140,9 @@ EVENTS = Feature(
     erase=_erase,
     retention=_retention,
     encrypted_columns=_columns,
+    content=(
+        ContentFile("events/words.yaml", "bot.events.content_models:EventWords"),
+        ContentFile("events/networks.yaml", "bot.events.event_files:NetworksFile"),
+        ContentFile("events/calendar/*.yaml", "bot.events.event_files:EventFileModel"),
+    ),
 )

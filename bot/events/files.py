@@ -10,25 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from bot.core.content import ContentError, load_yaml
-from bot.events.networks import BIG_CONVERSATION
-from bot.events.records import SLUG, EventDraft, parse_local
-
-KEYS = {
-    "slug",
-    "title",
-    "network",
-    "description",
-    "start",
-    "end",
-    "signup_deadline",
-    "capacity",
-    "location",
-    "online_url",
-    "accessibility",
-}
+from bot.core.content import load_model
+from bot.events.event_files import BIG_CONVERSATION, EventFileModel
+from bot.events.records import EventDraft
 
 
 @dataclass(frozen=True)
@@ -46,44 +31,24 @@ def event_files(directory: Path) -> list[Path]:
 
 
 def read_event_file(path: Path) -> EventFile:
-    """Parse one file into a draft; ContentError naming the file and every problem."""
-    data: Any = load_yaml(path)
-    if not isinstance(data, dict):
-        raise ContentError(f"{path}: expected a mapping of event fields")
-    problems = [f"unknown field {k!r}" for k in data if k not in KEYS]
-    for required in ("slug", "title", "network", "start", "end", "capacity"):
-        if data.get(required) in (None, ""):
-            problems.append(f"{required} is required")
-    slug = str(data.get("slug", ""))
-    if slug and not SLUG.match(slug):
-        problems.append("slug may use only lower-case letters, digits and hyphens")
-    times = {}
-    for key in ("start", "end", "signup_deadline"):
-        if data.get(key) in (None, ""):
-            continue
-        try:
-            times[key] = parse_local(str(data[key]))
-        except ValueError as error:
-            problems.append(f"{key}: {error}")
-    capacity = data.get("capacity")
-    if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool)):
-        problems.append("capacity must be a whole number")
-    if problems:
-        raise ContentError(f"{path}: " + "; ".join(problems))
-    network = str(data["network"])
-    start = times["start"]
-    draft = EventDraft(
-        title=str(data["title"]),
-        kind=BIG_CONVERSATION if network == BIG_CONVERSATION else "network",
-        network=None if network == BIG_CONVERSATION else network,
-        description=str(data.get("description") or ""),
-        starts_at=start,
-        ends_at=times["end"],
-        # Without a deadline, sign-up closes an hour before the start.
-        signup_deadline=times.get("signup_deadline", start - timedelta(hours=1)),
-        capacity=int(data["capacity"]),
-        location=str(data["location"]) if data.get("location") else None,
-        online_url=str(data["online_url"]) if data.get("online_url") else None,
-        accessibility=str(data["accessibility"]) if data.get("accessibility") else None,
+    """Parse one file into a draft; ContentError naming the file, and the line of each problem."""
+    written = load_model(path, EventFileModel)
+    network = written.network
+    return EventFile(
+        path,
+        written.slug,
+        EventDraft(
+            title=written.title,
+            kind=BIG_CONVERSATION if network == BIG_CONVERSATION else "network",
+            network=None if network == BIG_CONVERSATION else network,
+            description=written.description,
+            starts_at=written.start,
+            ends_at=written.end,
+            # Without a deadline, sign-up closes an hour before the start.
+            signup_deadline=written.signup_deadline or written.start - timedelta(hours=1),
+            capacity=written.capacity,
+            location=written.location or None,
+            online_url=written.online_url or None,
+            accessibility=written.accessibility or None,
+        ),
     )
-    return EventFile(path, slug, draft)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
-from bot.core.content import Content, ContentError
+from bot.core.content import Content, load_model
+from bot.events.event_files import BIG_CONVERSATION, NetworksFile
 
-BIG_CONVERSATION = "big_conversation"
-_CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+__all__ = ["BIG_CONVERSATION", "Network", "load_networks"]
 
 
 @dataclass(frozen=True)
@@ -22,15 +20,7 @@ class Network:
 
 
 def load_networks(content: Content) -> dict[str, Network]:
-    """Every network in content/events/networks.yaml, by code (ContentError if malformed)."""
-    data: Any = content.data("events/networks")
-    items = data.get("networks") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise ContentError("networks.yaml: needs a list of networks")
-    networks: dict[str, Network] = {}
-    for item in items:
-        code = str(item.get("code", "")) if isinstance(item, dict) else ""
-        if not _CODE.match(code) or code == BIG_CONVERSATION or code in networks:
-            raise ContentError(f"networks.yaml: bad or repeated network code {code!r}")
-        networks[code] = Network(code, str(item["name"]), str(item.get("description", "")))
-    return networks
+    """Every network in content/events/networks.yaml, by code (ContentError, with the line,
+    if malformed)."""
+    written = load_model(content.root / "events" / "networks.yaml", NetworksFile)
+    return {n.code: Network(n.code, n.name, n.description) for n in written.networks}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from bot.core.content import Content, ContentError, Texts
+from bot.core.content import Content, Texts, load_model
+from bot.hr.report_file import HrReportFile
 
 HR_REPORT = "hr/report"
 
@@ -45,7 +45,6 @@ class HrConfig:
     max_leaver_share: float
     trend_quarters: int
     texts: Texts
-    raw: dict[str, Any]
 
     @property
     def senior_bands(self) -> tuple[str, ...]:
@@ -78,46 +77,36 @@ class HrConfig:
 
 
 def load_hr_config(content: Content) -> HrConfig:
-    """Read and check content/hr/report.yaml."""
-    data = content.data(HR_REPORT)
-    try:
-        targets = tuple(
-            Target(
-                id=str(t["id"]),
-                label=str(t["label"]),
-                seed_wording=str(t["seed_wording"]),
-                question=str(t["question"]),
-                codes=tuple(str(c) for c in t["codes"]),
-                denominator=str(t.get("denominator", "answered")),
-                denominator_question=str(t.get("denominator_question", t["question"])),
-                percent={str(k): float(v) for k, v in t["percent"].items()},
-                confirm=str(t["confirm"]).strip() if t.get("confirm") else None,
-            )
-            for t in data["targets"]
+    """Read and check content/hr/report.yaml (ContentError with each problem's line)."""
+    written = load_model(content.root / f"{HR_REPORT}.yaml", HrReportFile)
+    targets = tuple(
+        Target(
+            id=t.id,
+            label=t.label,
+            seed_wording=t.seed_wording,
+            question=t.question,
+            codes=tuple(t.codes),
+            denominator=t.denominator,
+            denominator_question=t.denominator_question or t.question,
+            percent={str(scope): value for scope, value in t.percent.items()},
+            confirm=t.confirm.strip() if t.confirm else None,
         )
-        bands = tuple(
-            GradeBand(
-                code=str(b["code"]),
-                label=str(b["label"]),
-                low=int(b["grades"][0]) if b.get("grades") else None,
-                high=int(b["grades"][1]) if b.get("grades") else None,
-                senior=bool(b.get("senior", False)),
-            )
-            for b in data["grade_bands"]
+        for t in written.targets
+    )
+    bands = tuple(
+        GradeBand(
+            code=b.code,
+            label=b.label,
+            low=b.grades[0] if b.grades else None,
+            high=b.grades[1] if b.grades else None,
+            senior=b.senior,
         )
-        config = HrConfig(
-            targets=targets,
-            bands=bands,
-            max_leaver_share=float(data.get("max_leaver_share", 0.2)),
-            trend_quarters=int(data.get("trend_quarters", 8)),
-            texts=Texts(data),
-            raw=data,
-        )
-    except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise ContentError(f"hr_report.yaml: {error!r}") from error
-    for target in targets:
-        if target.denominator not in ("answered", "headcount"):
-            raise ContentError(f"hr_report.yaml: target {target.id}: unknown denominator")
-        if not set(target.percent) <= {"overall", "senior"}:
-            raise ContentError(f"hr_report.yaml: target {target.id}: scopes are overall, senior")
-    return config
+        for b in written.grade_bands
+    )
+    return HrConfig(
+        targets=targets,
+        bands=bands,
+        max_leaver_share=written.max_leaver_share,
+        trend_quarters=written.trend_quarters,
+        texts=Texts({"text": written.text}),
+    )

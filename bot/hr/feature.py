@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, Subject
+from bot.core.registry import Commands, ContentFile, EncryptedColumn, Feature, Kit, Subject
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,4 +65,5 @@ HR = Feature(
     export=_export,
     erase=_erase,
     encrypted_columns=_columns,
+    content=(ContentFile("hr/report.yaml", "bot.hr.report_file:HrReportFile"),),
 )

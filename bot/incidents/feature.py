@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.registry import Commands, EncryptedColumn, Feature, Kit, RetentionRule, Subject
+from bot.core.registry import (
+    Commands,
+    ContentFile,
+    EncryptedColumn,
+    Feature,
+    Kit,
+    RetentionRule,
+    Subject,
+)
 
 if TYPE_CHECKING:
     from datetime import date
@@ -145,4 +153,10 @@ INCIDENTS = Feature(
     erase=_erase,
     retention=_retention,
     encrypted_columns=_columns,
+    content=(
+        ContentFile("incidents/words.yaml", "bot.incidents.content_models:IncidentWords"),
+        ContentFile(
+            "incidents/passphrase_words.yaml", "bot.incidents.content_models:PassphraseWords"
+        ),
+    ),
 )

@@ -256,3 +256,29 @@ def test_in_working_hours_follows_london_across_the_clock_change() -> None:
     assert not in_hours(fake, datetime(2023, 3, 24, 8, 0, tzinfo=UTC))  # type: ignore[arg-type]
     # Bank holidays and weekends are never working hours (Easter Monday 10 April 2023).
     assert not in_hours(fake, datetime(2023, 4, 10, 10, 0, tzinfo=UTC))  # type: ignore[arg-type]
+
+
+def test_a_broken_plan_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    source = DEFAULT_CONTENT_DIR / "actions" / "plans" / "2022-23.yaml"
+    text = source.read_text(encoding="utf-8")
+    broken = (
+        text.replace('  - number: "1.2"', '  - number: "one point two"', 1)
+        .replace("    deadline: Ongoing\n", "    deadlin: Ongoing\n", 1)
+        .replace("starts: 2022-04-01", "starts: 2022-04-31")
+    )
+    path = tmp_path / "2022-23.yaml"
+    path.write_text(broken, encoding="utf-8")
+    plans = load_plans(tmp_path)
+    lines = broken.splitlines()
+
+    def line(needle: str) -> int:
+        return next(n for n, text in enumerate(lines, start=1) if needle in text)
+
+    found = [str(p) for p in plans.problems]
+    assert f"2022-23: error: {path} line {line('starts:')}: starts: " in found[0]
+    assert any(f"line {line('deadlin:')}: actions, item 1, deadlin: is not a key this file has" in p for p in found)
+    assert any(
+        f"line {line('one point two')}: actions, item 2, number: is written like 4.1 or D1" in p
+        for p in found
+    )
+    assert plans.plans == {}  # nothing from a broken file is used

@@ -17,6 +17,8 @@ from bot.features import FEATURES
 from tests.cli_runner import run_cli
 from tests.privacy.test_privacy_cli import env_for
 
+NOT_A_KEY = "is not a key this file has (misspelt, or in the wrong place?)"
+
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
@@ -51,9 +53,9 @@ def test_a_misspelt_key_is_reported_with_its_file_and_line(content: Path) -> Non
     )
     problems = check_content(content, FEATURES).problems
     typo = line_of(words, "narative_chars")
-    assert f"{words} line {typo}: limits.narative_chars: Extra inputs are not permitted" in problems
+    assert f"{words} line {typo}: limits.narative_chars: {NOT_A_KEY}" in problems
     # The key it should have been is missing: reported at its section.
-    assert f"{words} line {line_of(words, 'limits:')}: limits.narrative_chars: Field required" in (
+    assert f"{words} line {line_of(words, 'limits:')}: limits.narrative_chars: is missing" in (
         problems
     )
 
@@ -69,7 +71,8 @@ def test_a_wrong_kind_of_value_names_the_line(content: Path) -> None:
     )
     problems = check_content(content, FEATURES).problems
     assert any(
-        p.startswith(f"{menu} line {line_of(menu, '{staff network')}: entries, item ") for p in problems
+        p.startswith(f"{menu} line {line_of(menu, '{staff network')}: entries, item ")
+        for p in problems
     )
 
 
@@ -99,8 +102,8 @@ def test_load_model_names_the_file_and_every_problem(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as raised:
         load_model(menu, ShellMenu)
     assert str(raised.value).splitlines() == [
-        f"{menu} line 1: tips: Field required",
-        f"{menu} line 4: entries, item 1, description: Field required",
+        f"{menu} line 1: tips: is missing",
+        f"{menu} line 4: entries, item 1, description: is missing",
     ]
 
 
@@ -114,7 +117,34 @@ async def test_the_cli_checks_and_serve_will_not_start_on_broken_content(
     menu.write_text(menu.read_text(encoding="utf-8").replace("tips:", "tipps:"), encoding="utf-8")
     code, _, err = await run_cli("content", "check", env=env)
     assert code == 1
-    assert f"{menu} line {line_of(menu, 'tipps:')}: tipps: Extra inputs are not permitted" in err
+    assert f"{menu} line {line_of(menu, 'tipps:')}: tipps: {NOT_A_KEY}" in err
     code, _, err = await run_cli("serve", "--port", "1", env=env)
     assert code == 2
     assert "cannot start: content has problems" in err and "tipps" in err
+
+
+def test_an_event_file_and_the_networks_are_checked_where_they_are_wrong(content: Path) -> None:
+    example = content / "events" / "calendar" / "_example.yaml"
+    event = content / "events" / "calendar" / "2027-01-20-big-conversation.yaml"
+    event.write_text(
+        example.read_text(encoding="utf-8")
+        .replace("capacity: 40", "capacity: forty")
+        .replace('start: "2027-01-20 12:30"', 'start: "20 January, half twelve"'),
+        encoding="utf-8",
+    )
+    networks = content / "events" / "networks.yaml"
+    text = networks.read_text(encoding="utf-8")
+    networks.write_text(text.replace("  - code: bame", "  - code: Bad Code", 1), encoding="utf-8")
+    problems = check_content(content, FEATURES).problems
+    assert f"{event} line {line_of(event, 'capacity:')}: capacity: must be a whole number" in (
+        problems
+    )
+    assert any(
+        p.startswith(f"{event} line {line_of(event, 'start:')}: start: ")
+        and "is not a date and time like 2027-01-20 12:30" in p
+        for p in problems
+    )
+    assert any(
+        p.startswith(f"{networks} line {line_of(networks, 'Bad Code')}: networks, item 1, code:")
+        for p in problems
+    )
