@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -152,11 +153,70 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await _drop_database(name)
 
 
+# ---- migrated databases, copied from one template per test process ---------------------------
+#
+# Running every migration for each test costs about 0.1 s on SQLite and 0.25 s on PostgreSQL;
+# copying a database this process migrated once costs a few milliseconds (a file copy) or
+# about 0.07 s (CREATE DATABASE ... TEMPLATE). tests/test_migrations.py still migrates from
+# nothing, and `database_url` alone is still an empty database.
+
+_templates: dict[str, str] = {}
+
+
+async def _sqlite_template(folder: Path) -> Path:
+    if "sqlite" not in _templates:
+        path = folder / f"template-{uuid.uuid4().hex[:8]}.db"
+        db = create_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(db)
+        await db.dispose()
+        _templates["sqlite"] = str(path)
+    return Path(_templates["sqlite"])
+
+
+async def _postgres_template() -> str:
+    if "postgresql" not in _templates:
+        name = f"edi_template_{uuid.uuid4().hex[:12]}"
+        await _create_database(name)
+        db = create_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
+        await migrate.upgrade(db)
+        await db.dispose()
+        _templates["postgresql"] = name
+    return _templates["postgresql"]
+
+
+async def _copy_migrated(database_url: str, folder: Path) -> None:
+    """Make the (empty, unused) database at `database_url` a copy of the migrated template."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        shutil.copyfile(await _sqlite_template(folder), str(url.database))
+        return
+    template = await _postgres_template()
+    import asyncpg
+
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.database}"')
+        await connection.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    """The PostgreSQL template goes when the test process ends."""
+    yield
+    name = _templates.pop("postgresql", None)
+    if name is not None:
+        asyncio.run(_drop_database(name))
+
+
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
     """An engine on a migrated, empty database."""
+    await _copy_migrated(database_url, tmp_path_factory.getbasetemp())
     db = create_engine(database_url)
-    await migrate.upgrade(db)
     try:
         yield db
     finally:
