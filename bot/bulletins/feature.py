@@ -86,14 +86,14 @@ def reach_select(months: Sequence[str]) -> Select[str, str]:
     """(month, pseudonym) of each person a bulletin of these months reached."""
     from bot.bulletins import repo
 
-    return repo.reach_select(months)
+    return repo.reach_select(months=months)
 
 
 def feedback_select(months: Sequence[str]) -> Select[str, str, str]:
     """(month, rating, pseudonym) of each reaction to a bulletin of these months."""
     from bot.bulletins import repo
 
-    return repo.feedback_select(months)
+    return repo.feedback_select(months=months)
 
 
 COMMANDS = Commands(

@@ -302,14 +302,14 @@ async def purge_before(session: AsyncSession, *, month: str) -> int:
 # ---- what HR counts (asked for through bot/bulletins/feature.py) ------------------------------
 
 
-def reach_select(months: Sequence[str]) -> Select[str, str]:
+def reach_select(*, months: Sequence[str]) -> Select[str, str]:
     """(month, pseudonym) of each person a bulletin of these months reached."""
     return select(
         BulletinReach.month.label("month"), BulletinReach.pseudonym.label("pseudonym")
     ).where(BulletinReach.month.in_(list(months)))
 
 
-def feedback_select(months: Sequence[str]) -> Select[str, str, str]:
+def feedback_select(*, months: Sequence[str]) -> Select[str, str, str]:
     """(month, rating, pseudonym) of each reaction to a bulletin of these months."""
     return select(
         BulletinFeedback.month.label("month"),

@@ -32,15 +32,19 @@ if TYPE_CHECKING:
 async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) -> dict[str, Any]:
     from bot.incidents.repo import export_reports
 
-    return {"incident_reports": await export_reports(session, cipher, subject.pseudonym)}
+    return {
+        "incident_reports": await export_reports(
+            session, cipher=cipher, pseudonym=subject.pseudonym
+        )
+    }
 
 
 async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
     from bot.incidents.repo import unassign_from, unlink_reporter
 
     return {
-        "incident_reports_unlinked": await unlink_reporter(session, subject.pseudonym),
-        "cases_unassigned": await unassign_from(session, subject.actor),
+        "incident_reports_unlinked": await unlink_reporter(session, pseudonym=subject.pseudonym),
+        "cases_unassigned": await unassign_from(session, actor=subject.actor),
     }
 
 
@@ -51,7 +55,7 @@ def _retention(settings: Settings) -> list[RetentionRule]:
         from bot.incidents.repo import purge_closed_before
 
         cutoff = now - timedelta(days=365 * years + years // 4)
-        return await purge_closed_before(session, cutoff.date())
+        return await purge_closed_before(session, cutoff=cutoff.date())
 
     policy = (
         f"hate-incident reports, their messages and history, {years} years after the case "

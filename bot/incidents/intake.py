@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.incidents import repo
 from bot.incidents.models import (
     IncidentIntake,
     intake_context,
@@ -45,12 +45,8 @@ class AnonymousIntake(HandlerNotices):
     async def _held(self, session: AsyncSession, *, lock: bool = False) -> list[HeldItem]:
         """Everything in the intake, opened (a handful of rows: it is emptied daily);
         `lock` claims the rows, so two replicas never release the same ones."""
-        query = select(IncidentIntake)
-        if lock:
-            query = query.with_for_update(skip_locked=True)
-        rows = await session.execute(query)
         held = []
-        for row in rows.scalars():
+        for row in await repo.intake_rows(session, lock=lock):
             try:
                 item = self._open(row.payload, row.payload_key, intake_context(row.id))
             except DecryptionError:
@@ -125,11 +121,6 @@ class AnonymousIntake(HandlerNotices):
             if report.status != "closed":
                 self._mark(report, "info_pending")
             counts["released_messages"] += 1
-        if session.get_bind().dialect.name == "sqlite":
-            # Deleted rows are overwritten with zeros, not just marked free.
-            await session.execute(text("PRAGMA secure_delete = ON"))
-        await session.execute(
-            delete(IncidentIntake).where(IncidentIntake.id.in_([h.row_id for h in held]))
-        )
+        await repo.delete_intake_rows(session, ids=[h.row_id for h in held])
         counts["waiting"] = 0
         return counts

@@ -6,11 +6,10 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
-from bot.db.models import ConversationReferenceRecord
+from bot.incidents import repo
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import Person
 from bot.incidents.store import IncidentStore
@@ -33,11 +32,7 @@ class HandlerNotices(IncidentStore):
             if grant.aad_object_id and grant.tenant_id:
                 people.append(PersonKey(grant.tenant_id, grant.aad_object_id))
         if unbound:
-            table = ConversationReferenceRecord
-            rows = await session.execute(
-                select(table.tenant_id, table.aad_object_id).where(table.aad_object_id.in_(unbound))
-            )
-            people.extend(PersonKey(t, a) for t, a in rows)
+            people.extend(await repo.reachable_people(session, aad_object_ids=unbound))
         return list(dict.fromkeys(people))
 
     async def handler_choices(self, session: AsyncSession) -> list[Person]:
@@ -46,20 +41,15 @@ class HandlerNotices(IncidentStore):
         keys = await self.handlers(session)
         if not keys:
             return []
-        table = ConversationReferenceRecord
-        rows = await session.execute(
-            select(table.tenant_id, table.aad_object_id, table.reference).where(
-                table.aad_object_id.in_([k.aad_object_id for k in keys])
-            )
-        )
+        saved = await repo.saved_references(session, aad_object_ids=[k.aad_object_id for k in keys])
         names: dict[PersonKey, str] = {}
-        for tenant, aad, reference in rows:
+        for key, reference in saved:
             try:
                 name = json.loads(reference).get("user", {}).get("name")
             except (ValueError, AttributeError):
                 name = None
             if isinstance(name, str) and name.strip():
-                names[PersonKey(tenant, aad)] = name.strip()
+                names[key] = name.strip()
         people = [Person(k, names.get(k, self.words["cases"]["unnamed_handler"])) for k in keys]
         return sorted(people, key=lambda p: p.name.casefold())
 

@@ -10,19 +10,13 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
+from bot.incidents import repo
 from bot.incidents.intake import AnonymousIntake
-from bot.incidents.models import (
-    IncidentCheckAttempts,
-    IncidentReport,
-    reporter_context,
-)
+from bot.incidents.models import IncidentReport, reporter_context
 from bot.incidents.records import (
     ADDED,
     CLOSED,
@@ -142,10 +136,8 @@ class Reporting(AnonymousIntake):
         }
         while True:
             reference = new_reference()
-            taken = await session.execute(
-                select(IncidentReport.id).where(IncidentReport.reference == reference)
-            )
-            if taken.first() is None and reference not in held:
+            taken = await repo.reference_taken(session, reference=reference)
+            if not taken and reference not in held:
                 return reference
 
     async def find_for_reporter(
@@ -169,7 +161,7 @@ class Reporting(AnonymousIntake):
         who = self._attempts_pseudonym(person, sender)
         window = self._attempt_window(moment)
         if (
-            await self._failures(session, who, window)
+            await repo.check_failures(session, who=who, window=window)
             >= self.taxonomy.limits["passphrase_attempts"]
         ):
             return PAUSED
@@ -191,7 +183,8 @@ class Reporting(AnonymousIntake):
         elif pending is not None and matches:
             fields = pending.item["fields"]
             return PendingReport(reference, date.fromisoformat(fields["received_on"]))
-        await self._count_failure(session, who, window)
+        # Short-lived: this person's earlier windows go now, everyone's at the next sweep.
+        await repo.count_check_failure(session, who=who, window=window)
         return NOT_FOUND
 
     async def reporter_view(
@@ -223,39 +216,9 @@ class Reporting(AnonymousIntake):
     def _attempt_window(self, moment: datetime) -> int:
         return int(moment.timestamp()) // (60 * self.taxonomy.limits["cooldown_minutes"])
 
-    async def _failures(self, session: AsyncSession, who: str, window: int) -> int:
-        found = await session.execute(
-            select(IncidentCheckAttempts.failures).where(
-                IncidentCheckAttempts.who == who, IncidentCheckAttempts.window == window
-            )
-        )
-        return int(found.scalar() or 0)
-
-    async def _count_failure(self, session: AsyncSession, who: str, window: int) -> None:
-        table = IncidentCheckAttempts
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(table).values(who=who, window=window, failures=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.who, table.window],
-            set_={"failures": table.failures + 1},
-        )
-        await session.execute(statement)
-        # Short-lived: this person's earlier windows go now, everyone's at the next sweep.
-        await session.execute(
-            delete(IncidentCheckAttempts).where(
-                IncidentCheckAttempts.who == who, IncidentCheckAttempts.window < window
-            )
-        )
-
     async def forget_old_attempts(self, session: AsyncSession, *, now: datetime) -> int:
         """Delete every person's tries from windows that have ended."""
-        result = await session.execute(
-            delete(IncidentCheckAttempts).where(
-                IncidentCheckAttempts.window < self._attempt_window(now)
-            )
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await repo.forget_check_failures_before(session, window=self._attempt_window(now))
 
     def followup_token(self, reference: str, *, now: float | None = None) -> str:
         """A token for a card that adds information to `reference`, valid for a while.

@@ -17,13 +17,12 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import utcnow
+from bot.incidents import repo
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import (
-    OPEN_STATUSES,
     Person,
     ReportError,
 )
@@ -44,12 +43,7 @@ class Incidents(Reporting):
         await self.forget_old_attempts(session, now=utcnow())
         limits = self.taxonomy.limits
         words = self.words["notify"]
-        rows = await session.execute(
-            select(IncidentReport)
-            .where(IncidentReport.status.in_(OPEN_STATUSES))
-            .order_by(IncidentReport.received_on, IncidentReport.reference)
-        )
-        for report in rows.scalars():
+        for report in await repo.open_cases(session):
             sent = set(codes_of(report.reminders_sent))
             if "alerted" not in sent:
                 await self._alert_handlers(session, report)
@@ -93,21 +87,11 @@ class Incidents(Reporting):
 
     async def open_cases(self, session: AsyncSession) -> list[IncidentReport]:
         """Open cases, oldest first."""
-        rows = await session.execute(
-            select(IncidentReport)
-            .where(IncidentReport.status.in_(OPEN_STATUSES))
-            .order_by(IncidentReport.received_on, IncidentReport.reference)
-        )
-        return list(rows.scalars())
+        return await repo.open_cases(session)
 
     async def all_cases(self, session: AsyncSession) -> list[IncidentReport]:
         """Every case, newest first."""
-        rows = await session.execute(
-            select(IncidentReport).order_by(
-                IncidentReport.received_on.desc(), IncidentReport.reference
-            )
-        )
-        return list(rows.scalars())
+        return await repo.all_cases(session)
 
     async def acknowledge(
         self,

@@ -11,12 +11,12 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
+from bot.incidents import repo
 from bot.incidents.models import (
     IncidentEvent,
     IncidentMessage,
@@ -32,7 +32,6 @@ from bot.incidents.records import (
     add_months,
 )
 from bot.incidents.references import hash_passphrase
-from bot.incidents.repo import next_seq
 from bot.incidents.taxonomy import Taxonomy, codes_of
 from bot.outbox.queue import Outbox, queued_text
 from bot.privacy.audit import AuditLog
@@ -82,10 +81,7 @@ class IncidentStore:
 
     async def by_reference(self, session: AsyncSession, reference: str) -> IncidentReport | None:
         """The report with this reference, if any."""
-        rows = await session.execute(
-            select(IncidentReport).where(IncidentReport.reference == reference)
-        )
-        return rows.scalar_one_or_none()
+        return await repo.report_by_reference(session, reference=reference)
 
     async def view(self, session: AsyncSession, report: IncidentReport) -> CaseView:
         """The report decrypted, with its messages and history."""
@@ -104,12 +100,7 @@ class IncidentStore:
             impact=str(details.get("impact", "")),
             reporter=reporter,
         )
-        rows = await session.execute(
-            select(IncidentMessage)
-            .where(IncidentMessage.report_id == report.id)
-            .order_by(IncidentMessage.seq)
-        )
-        for message in rows.scalars():
+        for message in await repo.case_messages(session, report_id=report.id):
             try:
                 body = self._cipher.open(
                     Sealed(message.body_key, message.body),
@@ -118,12 +109,7 @@ class IncidentStore:
             except DecryptionError:
                 body = "(this message could not be decrypted)"
             view.messages.append((message.author, message.written_on, body))
-        events = await session.execute(
-            select(IncidentEvent)
-            .where(IncidentEvent.report_id == report.id)
-            .order_by(IncidentEvent.seq)
-        )
-        view.events = list(events.scalars())
+        view.events = await repo.case_events(session, report_id=report.id)
         return view
 
     async def add_message(
@@ -131,7 +117,7 @@ class IncidentStore:
     ) -> None:
         """Store a message on the case, sealed."""
         message_id = random_row_id()
-        seq = await next_seq(session, IncidentMessage, report.id)
+        seq = await repo.next_seq(session, table=IncidentMessage, report_id=report.id)
         sealed = self._cipher.seal(body, context=message_context(message_id))
         session.add(
             IncidentMessage(
@@ -254,20 +240,15 @@ class IncidentStore:
         `expected_version`; then add it to the case history and the audit log
         (`incident.<what>`). False, with nothing written, if the case had moved on."""
         version = report.version if expected_version is None else expected_version
-        changed = await session.execute(
-            update(IncidentReport)
-            .where(IncidentReport.id == report.id, IncidentReport.version == version)
-            .values(**values, version=version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        await session.refresh(report)
-        if not changed.rowcount:  # type: ignore[attr-defined]
+        if not await repo.change_report(
+            session, report=report, version=version, values=values, at=utcnow()
+        ):
             return False
         session.add(
             IncidentEvent(
                 id=random_row_id(),
                 report_id=report.id,
-                seq=await next_seq(session, IncidentEvent, report.id),
+                seq=await repo.next_seq(session, table=IncidentEvent, report_id=report.id),
                 happened_on=today,
                 what=what,
                 by_name=by.name,
