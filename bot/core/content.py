@@ -257,8 +257,14 @@ def validate_yaml(model: type[M], text: str, source: str, first_line: int = 1) -
     content can go straight to it. Raises ContentError listing all of them.
     """
     try:
-        node = yaml.compose(text, Loader=_PlainDates)
-        data = yaml.load(text, Loader=_PlainDates)
+        loader = _PlainDates(text)
+        try:
+            # One parse: the node tree gives each problem its line, and the data is built
+            # from the same tree.
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + first_line if mark is not None else first_line
@@ -374,7 +380,7 @@ class Content:
         """The shell's entries, then each feature's; everyone's before those for a role."""
         items = list(self.menu["entries"])
         for folder in self.menu_folders():
-            data = load_yaml(folder / "menu.yaml")
+            data = self.data(f"{folder.name}/menu")
             if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
                 raise ContentError(f"{folder / 'menu.yaml'}: needs a list of entries")
             items.extend(data["entries"])
