@@ -180,8 +180,7 @@ class BulletinService:
         recipients = [p for p in people if self._privacy.pseudonyms.of(p) not in stopped]
         left_out = len(people) - len(recipients)
         progress(
-            f"{len(people):,} people have the bot installed; "
-            f"{left_out:,} of them have unsubscribed"
+            f"{len(people):,} people have the bot installed; {left_out:,} of them have unsubscribed"
         )
         return recipients, left_out
 

@@ -317,8 +317,12 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     attendees.add_argument("slug")
     attendees.add_argument("--attended", help="sign-up numbers that attended, e.g. 12,15")
     attendees.set_defaults(handler=runner(events_attendees))
-    load = sub.add_parser("load", help="create or update events from content/events/calendar/*.yaml")
-    load.add_argument("files", nargs="*", help="file names in content/events/calendar/ (default: all)")
+    load = sub.add_parser(
+        "load", help="create or update events from content/events/calendar/*.yaml"
+    )
+    load.add_argument(
+        "files", nargs="*", help="file names in content/events/calendar/ (default: all)"
+    )
     load.set_defaults(handler=runner(events_load))
 
     organisers = sub.add_parser("organisers", help="who runs which network's events")

@@ -276,7 +276,8 @@ def test_a_broken_plan_file_is_reported_with_its_line(tmp_path: Path) -> None:
 
     found = [str(p) for p in plans.problems]
     assert f"2022-23: error: {path} line {line('starts:')}: starts: " in found[0]
-    assert any(f"line {line('deadlin:')}: actions, item 1, deadlin: is not a key this file has" in p for p in found)
+    unknown = f"line {line('deadlin:')}: actions, item 1, deadlin: is not a key this file has"
+    assert any(unknown in p for p in found)
     assert any(
         f"line {line('one point two')}: actions, item 2, number: is written like 4.1 or D1" in p
         for p in found

@@ -119,7 +119,9 @@ def test_every_about_topic_renders_under_the_teams_size_limit() -> None:
 
 def test_an_oversized_card_is_refused(tmp_path: Path) -> None:
     (tmp_path / "shell" / "cards").mkdir(parents=True)
-    (tmp_path / "shell" / "cards" / "big.json.j2").write_text('{"type": "AdaptiveCard", "x": {{ x }}}')
+    (tmp_path / "shell" / "cards" / "big.json.j2").write_text(
+        '{"type": "AdaptiveCard", "x": {{ x }}}'
+    )
     with pytest.raises(ContentError, match="over 81920 bytes"):
         Content(tmp_path).card("big", x="a" * MAX_CARD_BYTES)
 
