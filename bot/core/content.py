@@ -323,6 +323,8 @@ class MenuEntry:
     role: str | None = None
     # Reached from a card's button only (e.g. "add to report"): not listed on the menu.
     hidden: bool = False
+    # Sentences people type when they want this (bot/core/understanding.py learns from them).
+    examples: tuple[str, ...] = ()
 
 
 SHELL = "shell"
@@ -392,6 +394,7 @@ class Content:
                 description=str(item["description"]),
                 role=str(item["role"]) if item.get("role") else None,
                 hidden=bool(item.get("hidden", False)),
+                examples=tuple(str(example) for example in item.get("examples", [])),
             )
             for item in items
         ]

@@ -89,6 +89,7 @@ class MenuItem(_Model):
     words: list[str] = Field(default_factory=list)
     role: str | None = None
     hidden: bool = False
+    examples: list[str] = Field(default_factory=list)
 
 
 class FeatureMenu(_Model):
