@@ -11,7 +11,7 @@ help:
 	@echo "make test     create .venv, install, then lint (ruff), types (mypy) and every test"
 	@echo "make chat     talk to the bot in this terminal (USER_NAME=... to choose who you are)"
 	@echo "make playground  the bot and Microsoft 365 Agents Playground (Teams' emulator) together"
-	@echo "make bench    CLI start-up time, then turns/s and latency beside a bare botbuilder echo bot"
+	@echo "make bench    CLI start-up time, turns/s and latency beside a bare botbuilder echo bot, matcher accuracy"
 	@echo "make clean    remove .venv, var/ and tests/js/node_modules"
 
 $(STAMP): pyproject.toml
@@ -55,6 +55,7 @@ playground: $(STAMP) clienttools
 bench: $(STAMP)
 	$(BIN)/python -m bench.cli_start
 	$(BIN)/python -m bench.turns
+	$(BIN)/python -m bench.intents
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache tests/js/node_modules

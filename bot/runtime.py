@@ -14,6 +14,7 @@ from bot.actions.service import ActionsService
 from bot.bulletins.service import BulletinService
 from bot.channel.errors import on_turn_error
 from bot.channel.handler import Conversation, EdiBot, SeenHook
+from bot.channel.own_words import OwnWords, build_understanding
 from bot.channel.storage import SqlConversationState, SqlStorage
 from bot.config import Settings
 from bot.core.clock import today_in_london
@@ -157,11 +158,14 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         FEATURES,
     )
     wiring = Wiring(settings, content, privacy, conversation_state, services, copy_links)
+    conversations = _conversations(wiring)
+    understanding = build_understanding(content, [c.entry for c in conversations])
     bot = EdiBot(
         conversation_state=conversation_state,
         sessions=sessions,
         content=content,
-        features=_conversations(wiring),
+        features=conversations,
+        own_words=OwnWords(content, understanding),
         roles=privacy.roles,
         audit=privacy.audit,
         turn_attempts=settings.turn_attempts,

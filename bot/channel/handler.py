@@ -38,6 +38,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channel.adapter import ReplyBuffer
+from bot.channel.own_words import OwnWords, Waiting
 from bot.channel.storage import StateConflictError
 from bot.channel.teams import (
     card_message,
@@ -125,8 +126,10 @@ class EdiBot(ActivityHandler):
         audit: AuditLog,
         turn_attempts: int = 3,
         on_seen: SeenHook | None = None,
+        own_words: OwnWords | None = None,
     ) -> None:
         super().__init__()
+        self._own_words = own_words
         self._on_seen = on_seen
         self._state = conversation_state
         self._sessions = sessions
@@ -224,7 +227,7 @@ class EdiBot(ActivityHandler):
         self, turn_context: TurnContext, command: str, *, from_card: bool, button: bool = False
     ) -> None:
         """Shell words first, then another feature named mid-conversation, then the active
-        dialog, then a feature's command word; otherwise "didn't understand"."""
+        dialog, then a feature's command word; otherwise the words are read (`_understand`)."""
         dialog_context = await self._dialogs.create_context(turn_context)
         active = dialog_context.active_dialog
         if command in CANCEL_WORDS:
@@ -232,8 +235,7 @@ class EdiBot(ActivityHandler):
             return
         if command in MENU_WORDS:
             if active is not None:
-                await dialog_context.cancel_all_dialogs()
-                await self._say(turn_context, "shell.cancelled", activity=self._title(active.id))
+                await self._step_aside(turn_context, dialog_context)
             await self.send_welcome(turn_context)
             return
         if button and command == CARRY_ON:
@@ -266,7 +268,72 @@ class EdiBot(ActivityHandler):
         if feature is not None:
             await self._start(turn_context, dialog_context, feature)
             return
-        await self._say(turn_context, "shell.stale_card" if from_card else "shell.not_understood")
+        if from_card:
+            await self._say(turn_context, "shell.stale_card")
+            return
+        await self._understand(turn_context, dialog_context)
+
+    async def _step_aside(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
+        """On "menu" mid-conversation: stop it, saying whether its answers were kept."""
+        active = dialog_context.active_dialog
+        assert active is not None
+        dialog = self._dialogs.find_dialog(active.id)
+        await dialog_context.cancel_all_dialogs()
+        title = self._title(active.id)
+        if getattr(dialog, "discard_draft", None) is None:
+            await self._say(turn_context, "shell.cancelled", activity=title)
+            return
+        # Its draft lives outside the dialog stack: it is kept, and choosing it again resumes.
+        command = next((c.entry.command for c in self._features if c.dialog is dialog), "")
+        await self._say(turn_context, "shell.kept", activity=title, command=command)
+
+    async def _understand(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
+        """Typed words no command and no waiting question claimed: read them, then start what
+        they clearly ask for, or offer the best guesses (never a dead end)."""
+        active = dialog_context.active_dialog
+        if self._own_words is None:
+            await self.send_welcome(turn_context)
+            return
+        usable = await self._usable(turn_context)
+        reading = self._own_words.read(turn_context.activity.text or "", usable)
+        waiting = None
+        if active is not None:
+            waiting = Waiting(title=self._title(active.id), carry_on=CARRY_ON)
+        kind = reading.small_talk
+        if kind is not None:
+            card = self._own_words.small_talk(kind, waiting)
+            if card is None:
+                await self._say_small_talk(turn_context, kind)
+                await self.send_welcome(turn_context)
+            else:
+                await turn_context.send_activity(card_message(card))
+            return
+        chosen = usable.get(reading.chosen or "")
+        if chosen is not None and active is None:
+            await self._start(turn_context, dialog_context, chosen)
+            return
+        if chosen is not None and active is not None:
+            if all(instance.id != chosen.dialog.id for instance in dialog_context.stack):
+                await self._offer_switch(turn_context, active.id, chosen)
+            else:  # they asked for what we are already doing: ask its question again
+                await self._say(turn_context, "shell.resumed", activity=self._title(active.id))
+                await dialog_context.reprompt_dialog()
+            return
+        guesses = [usable[c].entry for c in reading.guesses if c in usable]
+        if active is not None:
+            guesses = [g for g in guesses if usable[g.command].dialog.id != active.id]
+        card = self._own_words.guesses_card(reading, guesses, waiting)
+        await turn_context.send_activity(card_message(card))
+
+    async def _usable(self, turn_context: TurnContext) -> dict[str, Conversation]:
+        """The menu's features this person may use, by command (roles checked here)."""
+        held = await self._held(turn_context, {c.role for c in self._menu if c.role is not None})
+        return {c.entry.command: c for c in self._menu if c.role is None or c.role in held}
+
+    async def _say_small_talk(self, turn_context: TurnContext, kind: str) -> None:
+        assert self._own_words is not None
+        answer = self._own_words.small_talk_answer(kind)
+        await turn_context.send_activity(MessageFactory.text(answer))
 
     async def _cancel(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """On "cancel": stop what is running (only what a button started, if it interrupted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -312,6 +312,22 @@ class Texts:
         return node.format(**fields) if fields else node
 
 
+def _blocks(elements: object) -> Iterator[dict[str, Any]]:
+    """A card's elements in reading order, containers' and columns' contents included."""
+    if not isinstance(elements, list):
+        return
+    for element in elements:
+        if isinstance(element, dict):
+            yield element
+            for key in ("items", "columns"):
+                yield from _blocks(element.get(key))
+
+
+# A card's default fallbackText: its first blocks of text, at most this long.
+FALLBACK_BLOCKS = 3
+FALLBACK_CHARS = 500
+
+
 @dataclass(frozen=True, slots=True)
 class MenuEntry:
     """One feature on the welcome card."""
@@ -419,4 +435,21 @@ class Content:
             raise ContentError(f"cards/{template}.json.j2 rendered over {MAX_CARD_BYTES} bytes")
         if not isinstance(card, dict):
             raise ContentError(f"cards/{template}.json.j2 is not a card object")
+        if not card.get("fallbackText"):
+            card["fallbackText"] = self.fallback_text(card)
         return card
+
+    def fallback_text(self, card: dict[str, Any]) -> str:
+        """What a client that cannot show the card shows instead: its first few sentences,
+        and where to see the rest (a template may set its own `fallbackText`)."""
+        said: list[str] = []
+        for element in _blocks(card.get("body", [])):
+            text = element.get("text")
+            if element.get("type") == "TextBlock" and isinstance(text, str) and text.strip():
+                said.append(text.strip())
+            if len(said) == FALLBACK_BLOCKS:
+                break
+        summary = "\n\n".join(said)
+        if len(summary) > FALLBACK_CHARS:
+            summary = summary[: FALLBACK_CHARS - 1].rstrip() + "\u2026"
+        return "\n\n".join(part for part in (summary, self.texts("shell.card_fallback")) if part)

@@ -22,6 +22,8 @@ SHELL_FILES = (
     ContentFile("shell/text.yaml", "bot.core.content_models:ShellText"),
     ContentFile("shell/menu.yaml", "bot.core.content_models:ShellMenu"),
     ContentFile("shell/about_edi.yaml", "bot.core.content_models:AboutFile"),
+    ContentFile("shell/smalltalk.yaml", "bot.core.content_models:SmallTalkFile"),
+    ContentFile("shell/harm_words.yaml", "bot.core.content_models:HarmWordsFile"),
     ContentFile("teams/app.yaml", "bot.core.content_models:AppFile"),
 )
 FEATURE_MENU = "bot.core.content_models:FeatureMenu"

@@ -15,7 +15,16 @@ from bot.core.content import ContentModel as _Model
 class ShellShell(_Model):
     """The `shell` section."""
 
-    not_understood: str
+    kept: str
+    guess_heading: str
+    guess_body: str
+    guess_everything: str
+    not_sure_heading: str
+    not_sure_body: str
+    harm_heading: str
+    harm_body: str
+    small_talk_waiting: str
+    card_fallback: str
     cancelled: str
     nothing_to_cancel: str
     stale_card: str
@@ -104,3 +113,23 @@ class ShellMenu(FeatureMenu):
     title: str
     intro: str
     tips: str
+
+
+class SmallTalkKind(_Model):
+    """One kind of small talk: how people say it, and the answer."""
+
+    kind: str = Field(min_length=1)
+    examples: list[str] = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
+class SmallTalkFile(_Model):
+    """shell/smalltalk.yaml: what people say that asks for nothing."""
+
+    kinds: list[SmallTalkKind]
+
+
+class HarmWordsFile(_Model):
+    """shell/harm_words.yaml: words that put the report first."""
+
+    words: list[str] = Field(min_length=1)

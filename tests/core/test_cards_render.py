@@ -364,3 +364,28 @@ def test_peoples_words_show_as_typed_in_every_text_slot(
         )
         reached.update(marker for marker in typed if marker in result["text"])
     assert reached == set(typed), f"{sample}: never shown: {sorted(set(typed) - reached)}"
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_every_card_says_something_where_it_cannot_be_shown(sample: str) -> None:
+    """fallbackText: a client that cannot show the card shows its opening words instead."""
+    card = rendered(sample)
+    fallback = card.get("fallbackText")
+    assert isinstance(fallback, str)
+    assert fallback.endswith("see all of it and use its buttons.")
+    texts = [block["text"] for block in _blocks(card) if block.get("type") == "TextBlock"]
+    if texts:
+        assert fallback.startswith(texts[0].strip()[:40]), (sample, fallback[:80])
+    assert len(fallback) < 700
+
+
+def _blocks(node: Any) -> list[dict[str, Any]]:
+    """Every element of a card, containers and columns included, in reading order."""
+    found: list[dict[str, Any]] = []
+    items = node.get("body") if isinstance(node, dict) and "body" in node else node
+    for element in items if isinstance(items, list) else []:
+        if isinstance(element, dict):
+            found.append(element)
+            for key in ("items", "columns"):
+                found.extend(_blocks(element.get(key)))
+    return found
