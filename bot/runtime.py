@@ -21,6 +21,7 @@ from bot.core.clock import today_in_london
 from bot.core.content import Content, MenuEntry
 from bot.core.people import PersonKey
 from bot.core.registry import Kit, load
+from bot.core.understanding import Understanding
 from bot.db.engine import create_sessionmaker
 from bot.db.session import turn_session
 from bot.events.service import EventService
@@ -87,6 +88,8 @@ class Runtime:
     outbox: Outbox
     services: Mapping[str, object]
     copy_links: DataCopyLinks
+    # Reads a typed sentence no command word claimed (bot/core/understanding.py).
+    understanding: Understanding
 
     def service(self, name: str, kind: type[T]) -> T:
         """Feature `name`'s service, checked to be a `kind`."""
@@ -183,6 +186,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         outbox=outbox,
         services=services,
         copy_links=copy_links,
+        understanding=understanding,
     )
 
 

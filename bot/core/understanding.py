@@ -126,8 +126,7 @@ class Understanding:
             return Reading(chosen, tuple(order[: limits.guesses]), True, scores)
         if top is None:
             return Reading(None, (), False, scores)
-        second = scores[ranked[1]] if len(ranked) > 1 else 0.0
-        if scores[top] >= limits.sure and scores[top] - second >= limits.margin:
+        if _clear_winner(top, ranked, scores, limits):
             return Reading(top, (top,), False, scores)
         guesses = tuple(
             label
@@ -135,6 +134,18 @@ class Understanding:
             if scores[label] >= limits.maybe and not label.startswith(SMALL_TALK)
         )
         return Reading(None, guesses, False, scores)
+
+
+def _clear_winner(
+    top: str, ranked: list[str], scores: Mapping[str, float], limits: Thresholds
+) -> bool:
+    """Whether `top` scores `sure` and leads by `margin`. Small talk's kinds ("thanks", "bye")
+    do not compete with one another, only with the features, and a feature with them all."""
+    if scores[top] < limits.sure:
+        return False
+    talk = top.startswith(SMALL_TALK)
+    rivals = [scores[label] for label in ranked[1:] if not (talk and label.startswith(SMALL_TALK))]
+    return scores[top] - max(rivals, default=0.0) >= limits.margin
 
 
 def _vectoriser() -> Any:

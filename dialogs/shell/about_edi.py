@@ -7,14 +7,17 @@ from typing import Any
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import (
     ComponentDialog,
+    DialogContext,
     DialogTurnResult,
+    DialogTurnStatus,
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.choices import Choice, ListStyle
+from botbuilder.dialogs.choices import Choice, ChoiceRecognizers, ListStyle
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
 
 from bot.channel.teams import card_message
+from bot.channel.turn import Turn
 from bot.core.content import Content
 
 DONE = "done"
@@ -43,6 +46,15 @@ class AboutEdiDialog(ComponentDialog):
         ]
         done_words = [self._data["done_label"], "no", "nothing", "that's all", "thanks", "done"]
         return [*choices, Choice(value=DONE, synonyms=done_words)]
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        """A topic or "done", typed or pressed; other typed words are left to the shell, which
+        reads them and offers a way back here (nothing typed meets "didn't follow")."""
+        turn = Turn.of(dialog_context.context)
+        if turn.text and not turn.value:
+            if not ChoiceRecognizers.recognize_choices(turn.text, self._choices(exclude=None)):
+                return DialogTurnResult(DialogTurnStatus.Empty)
+        return await super().continue_dialog(dialog_context)
 
     def _buttons(self, *, exclude: str | None) -> list[dict[str, Any]]:
         buttons = [

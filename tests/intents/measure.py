@@ -16,12 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from bot.channel.own_words import build_understanding
 from bot.channel.teams import normalise_command
 from bot.config import Settings
 from bot.core.content import Content
 from bot.core.understanding import REPORT, Reading, Understanding
+from bot.db.engine import create_engine
 from bot.features import FEATURES
+from bot.runtime import build_runtime
+from tests.harness import dev_settings
 
 PHRASINGS = Path(__file__).with_name("phrasings.yaml")
 SMALL_TALK = "smalltalk"
@@ -83,10 +85,10 @@ def content() -> Content:
     return Content(Settings().content_dir, [feature.name for feature in FEATURES])
 
 
-def matcher(shipped: Content | None = None) -> Understanding:
-    """The matcher the bot builds, from the shipped content."""
-    shipped = shipped or content()
-    return build_understanding(shipped, shipped.menu_entries())
+def matcher() -> Understanding:
+    """The matcher the bot builds (from the shipped content and each feature's command words)."""
+    settings = dev_settings(database_url="sqlite+aiosqlite://")
+    return build_runtime(settings, create_engine(settings.database_url)).understanding
 
 
 def outcome(phrasing: Phrasing, reading: Reading) -> str:

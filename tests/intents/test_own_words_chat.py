@@ -129,7 +129,7 @@ async def test_features_for_a_role_are_neither_started_nor_offered_without_it(
             session, role=Role.HR, person=chat.user.aad_object_id, tenant_id=None, granted_by="t"
         )
     again = await chat.say("show me this quarter's workforce equality report for HR")
-    assert "Workforce equality report" in titles(again) or "quarter" in seen(again).lower()
+    assert "Workforce equality" in seen(again)
 
 
 async def test_mid_conversation_another_feature_in_own_words_is_offered_and_nothing_lost(
@@ -147,8 +147,8 @@ async def test_small_talk_mid_conversation_answers_and_offers_the_way_back(
     chat: BotHarness,
 ) -> None:
     await chat.say("about")
-    replies = await chat.say("thanks")
-    assert "You're welcome" in seen(replies)
+    replies = await chat.say("ok cool")
+    assert seen(replies).startswith("OK.")
     assert "Carry on with “About EDI”" in titles(replies)
     assert DANGER not in seen(replies)
 

@@ -91,4 +91,3 @@ def test_a_feature_not_allowed_is_never_chosen_or_offered(understanding: Underst
 def test_nothing_typed_reads_as_nothing(understanding: Understanding, sentence: str) -> None:
     reading = understanding.read(sentence)
     assert reading.chosen is None and reading.guesses == ()
-
