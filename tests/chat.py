@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cards import buttons, visible_text
+from tests.cards import buttons, cards, visible_text
 from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser
@@ -54,8 +54,27 @@ class Chat:
         raise AssertionError(f"no button {title!r} in {[b for r in self.last for b in buttons(r)]}")
 
     async def press(self, title: str, **inputs: Any) -> str:
-        """Press a button on the last card, with the card's inputs filled as given."""
-        return await self.say({**self.button(title), **inputs})
+        """Press a button on the last card, with the card's inputs filled as given. As in
+        Teams, an input left alone sends the value the card filled it with."""
+        return await self.say({**self.button(title), **self.prefilled(title), **inputs})
+
+    def prefilled(self, title: str) -> dict[str, Any]:
+        """The values the card with button `title` filled its inputs with (unless the button
+        sends no inputs)."""
+        for reply in self.last:
+            for card in cards(reply):
+                actions = [a for a in _walk(card) if a.get("type") == "Action.Submit"]
+                pressed = [a for a in actions if a.get("title") == title]
+                if not pressed:
+                    continue
+                if pressed[0].get("associatedInputs") == "none":
+                    return {}
+                return {
+                    str(element["id"]): element["value"]
+                    for element in _walk(card)
+                    if str(element.get("type", "")).startswith("Input.") and "value" in element
+                }
+        return {}
 
     async def install(self) -> None:
         """The person adds the bot in Teams."""
@@ -72,3 +91,16 @@ async def converse(
 ) -> str:
     """One turn of `user`'s chat (text, or a card value); what the person then sees."""
     return await Chat(service, connector, user).say(words)
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    """Every dict inside a card, in order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(_walk(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_walk(value))
+    return found

@@ -558,6 +558,12 @@ class EdiBot(ActivityHandler):
 
     async def _resume(self, dialog_context: DialogContext) -> None:
         active = dialog_context.active_dialog
+        settled = getattr(self._dialogs.find_dialog(active.id), "settled", None) if active else None
+        if active is not None and settled is not None and settled(active.state):
+            # What was interrupted had finished its work (e.g. a report's status was shown):
+            # nothing to go back to, so it ends quietly.
+            await dialog_context.end_dialog()
+            return
         if active is not None:
             title = self._title(active.id)
             await self._say(dialog_context.context, "shell.resumed", activity=title)

@@ -198,6 +198,13 @@ class IncidentCheck(_Model):
     expired_card: str
     empty_note: str
     note_too_long: str
+    typed_heading: str
+    typed_body: str
+    typed_label: str
+    typed_add: str
+    typed_skip: str
+    typed_skipped: str
+    typed_not_found: str
 
 
 class IncidentStatuses(_Model):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -64,11 +65,20 @@ class IncidentStore:
         # Checked when there is no report to check against, so every check costs one hash.
         self._decoy_hash = hash_passphrase(secrets.token_hex(16))
         self._words: list[str] = list(content.data("incidents/passphrase_words")["words"])
+        self._passphrase_words = frozenset(word.lower() for word in self._words)
 
     @property
     def words(self) -> dict[str, Any]:
         """The sentences and labels of content/incidents/words.yaml."""
         return self.taxonomy.data
+
+    def could_be_passphrase(self, text: str) -> bool:
+        """Whether `text` is nothing but passphrase words and numbers (or nothing at all):
+        "otter candle summit plum 42" could be; "it happened again by the lifts" could not."""
+        known = self._passphrase_words
+        return all(
+            part.isdigit() or part in known for part in re.findall(r"[a-z0-9]+", text.lower())
+        )
 
     def _seal(self, value: dict[str, Any], context: str) -> Sealed:
         return self._cipher.seal(json.dumps(value, ensure_ascii=False), context=context)

@@ -4,15 +4,26 @@ Nothing about the report is kept in the conversation's state: the status card is
 the conversation ends. Its "add information" form carries a signed, short-lived token for
 the report instead of the passphrase, handled by AddToReportDialog.
 
-CheckReportDialog has one state, ASK: the card asking for the reference (and passphrase) is
-out, and the dialog state's "tries" counts wrong answers (MAX_TRIES of them end it). What a
-reply turns out to be (`Reply`) leads, by the table in `__init__`, to:
+CheckReportDialog's states (the dialog state's "step"; "tries" counts wrong answers, and
+MAX_TRIES of them end it):
+
+    ASK         the card asking for the reference (and passphrase) is out
+    REPLYING    an open report's status card is out, and the person may type a reply
+    CONFIRMING  what they typed is on a card, asking for the reference again to add it
+
+In ASK, what a reply turns out to be (`Reply`) leads, by the table in `__init__`, to:
 
     ASKED_AGAIN   the command typed again      the card again (not counted)
     NO_REFERENCE  nothing like a reference     a hint (counted)
     PAUSED        too many wrong tries lately  say so, and finish
     NOT_FOUND     unknown, or not theirs       "not found" and the card again (counted)
-    FOUND         their report                 its status card, and finish
+    FOUND         their report                 its status card; REPLYING if it is open
+
+No typed word is lost: words typed in REPLYING (the status card says "add information or
+reply") come back on a card with a box holding them, "Add to my report" and "Don't add it".
+As nothing about the report may be kept in the conversation's state (not even which one was
+checked), that card asks for the reference (and passphrase) again; a wrong one keeps the
+words in the box.
 
 AddToReportDialog is one turn: the status card's "Send" button; what the service says about
 the note picks the reply from its table.
@@ -38,6 +49,9 @@ from bot.incidents.service import Incidents
 from dialogs.incidents.incident_ui import card, text, text_input
 
 MAX_TRIES = 3
+ASK, REPLYING, CONFIRMING = "ask", "replying", "confirming"
+ADD_TYPED = "incident.check_add"  # the form of the card holding typed words
+SKIP_TYPED = "skip typed"  # its "Don't add it" button
 
 
 # Typed while the card is out, the command asks for the card again.
@@ -91,6 +105,11 @@ class CheckReportDialog(Dialog):
             Reply.NOT_FOUND: self._not_found,
             Reply.FOUND: self._found,
         }
+        self._on_step: dict[str, Callable[[DialogContext], Awaitable[DialogTurnResult]]] = {
+            ASK: self._on_ask,
+            REPLYING: self._on_replying,
+            CONFIRMING: self._on_confirming,
+        }
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
@@ -101,13 +120,83 @@ class CheckReportDialog(Dialog):
         return Dialog.end_of_turn
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
-        """Look the report up; show it, or say why not."""
-        reply, found = await self._read(Turn.of(dialog_context.context))
-        return await self._on_reply[reply](dialog_context, found)
+        """Act on the reply in the state we are in (the module's docstring has the map)."""
+        step = dialog_context.active_dialog.state.get("step", ASK)
+        return await self._on_step.get(step, self._on_ask)(dialog_context)
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
         """Ask for the reference again."""
         await self._ask(context)
+
+    async def _on_ask(self, dialog_context: DialogContext) -> DialogTurnResult:
+        """Look the report up; show it, or say why not."""
+        reply, found = await self._read(Turn.of(dialog_context.context))
+        return await self._on_reply[reply](dialog_context, found)
+
+    async def _on_replying(self, dialog_context: DialogContext) -> DialogTurnResult:
+        """Words typed after the status card: offer to add them (a reference is a new check)."""
+        turn = Turn.of(dialog_context.context)
+        if self._not_words(turn):
+            return await self._on_ask(dialog_context)
+        dialog_context.active_dialog.state["step"] = CONFIRMING
+        await self._offer_typed(dialog_context.context, turn.text)
+        return Dialog.end_of_turn
+
+    async def _on_confirming(self, dialog_context: DialogContext) -> DialogTurnResult:
+        """The card holding typed words: add them, keep them for another try, or drop them."""
+        context = dialog_context.context
+        turn = Turn.of(context)
+        if turn.value.get("choice") == SKIP_TYPED:
+            await context.send_activity(text(self._w["check"]["typed_skipped"]))
+            return await dialog_context.end_dialog()
+        if turn.value.get("form") != ADD_TYPED:
+            if self._not_words(turn):
+                return await self._on_ask(dialog_context)
+            await self._offer_typed(context, turn.text)  # typed again: these words instead
+            return Dialog.end_of_turn
+        note = turn.value.get("note")
+        note = note.strip() if isinstance(note, str) else ""
+        reply, found = await self._read(turn)
+        if reply == Reply.PAUSED:
+            return await self._paused(dialog_context, None)
+        if found is None:
+            return await self._typed_wrong_try(dialog_context, note)
+        refusal = note_refusal(self._incidents, self._w, note)
+        if refusal is not None:
+            await context.send_activity(text(refusal))
+            await self._offer_typed(context, note)
+            return Dialog.end_of_turn
+        await context.send_activity(
+            text(await add_note(self._incidents, self._w, found.reference, note))
+        )
+        return await dialog_context.end_dialog()
+
+    def _not_words(self, turn: Turn) -> bool:
+        """A card, "check report" again, or a reference (with a passphrase) alone: a new
+        check, not words to add."""
+        typed = turn.text
+        if turn.value or not typed or typed.lower() in ASK_AGAIN_WORDS:
+            return True
+        reference, passphrase = reference_and_passphrase(turn)
+        return reference is not None and self._incidents.could_be_passphrase(passphrase or "")
+
+    @staticmethod
+    def settled(state: dict[str, Any]) -> bool:
+        """Whether, when a button interrupted it, there is nothing to go back to: the status
+        card was shown (the shell then ends this quietly instead of asking again)."""
+        return state.get("step") == REPLYING
+
+    async def _typed_wrong_try(self, dialog_context: DialogContext, note: str) -> DialogTurnResult:
+        """A wrong reference or passphrase on the card holding typed words: keep the words."""
+        context = dialog_context.context
+        state = dialog_context.active_dialog.state
+        state["tries"] = state.get("tries", 0) + 1
+        if state["tries"] >= MAX_TRIES:
+            await context.send_activity(text(self._w["check"]["too_many_tries"]))
+            return await dialog_context.end_dialog()
+        await context.send_activity(text(self._w["check"]["typed_not_found"]))
+        await self._offer_typed(context, note)
+        return Dialog.end_of_turn
 
     async def _read(self, turn: Turn) -> tuple[Reply, Found | None]:
         """What the reply is, and for a reference the report it finds (if it may be seen)."""
@@ -152,8 +241,10 @@ class CheckReportDialog(Dialog):
         return await self._wrong_try(dialog_context, "not_found", ask=True)
 
     async def _found(self, dialog_context: DialogContext, found: Found | None) -> DialogTurnResult:
-        if found is not None:
-            await self.show(dialog_context.context, found)
+        if found is not None and await self.show(dialog_context.context, found):
+            state = dialog_context.active_dialog.state
+            state["step"], state["tries"] = REPLYING, 0
+            return Dialog.end_of_turn
         return await dialog_context.end_dialog()
 
     async def _wrong_try(
@@ -191,8 +282,30 @@ class CheckReportDialog(Dialog):
             )
         )
 
-    async def show(self, context: TurnContext, found: IncidentReport | PendingReport) -> None:
-        """The report's status, messages, and a form to add information."""
+    async def _offer_typed(self, context: TurnContext, typed: str) -> None:
+        """The card holding typed words, asking for the reference again to add them."""
+        words = self._w["check"]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["typed_heading"],
+                paragraphs=[words["typed_body"]],
+                inputs=[
+                    text_input("note", words["typed_label"], multiline=True, value=typed),
+                    text_input("reference", words["reference_label"], max_length=20),
+                    text_input(
+                        "passphrase", words["passphrase_label"], max_length=200, masked=True
+                    ),
+                ],
+                buttons=[
+                    {"title": words["typed_add"], "data": {"form": ADD_TYPED}},
+                    {"title": words["typed_skip"], "data": {"choice": SKIP_TYPED}},
+                ],
+            )
+        )
+
+    async def show(self, context: TurnContext, found: IncidentReport | PendingReport) -> bool:
+        """The report's status, messages, and a form to add information; whether it is open."""
         view = await self._incidents.reporter_view(turn_session(), found)
         words = self._w["check"]
         lines = [
@@ -242,6 +355,31 @@ class CheckReportDialog(Dialog):
                 buttons=buttons,
             )
         )
+        return view.status != "closed"
+
+
+def note_refusal(incidents: Incidents, w: dict[str, Any], note: str) -> str | None:
+    """Why the note cannot be added (none, or too long), if it cannot."""
+    words = w["check"]
+    limit = incidents.taxonomy.limits["note_chars"]
+    if not note:
+        return str(words["empty_note"])
+    if len(note) > limit:
+        return str(words["note_too_long"].format(length=f"{len(note):,}", limit=f"{limit:,}"))
+    return None
+
+
+async def add_note(incidents: Incidents, w: dict[str, Any], reference: str, note: str) -> str:
+    """Add the reporter's note to `reference`; what to tell them."""
+    replies = {
+        CLOSED: w["cases"]["already_closed"],
+        NOT_FOUND: w["check"]["expired_card"],
+        HELD: w["check"]["added_anonymous"],
+    }
+    outcome = await incidents.reporter_adds(
+        turn_session(), reference, note, today=today_in_london()
+    )
+    return str(replies.get(outcome, w["check"]["added"])).format(reference=reference)
 
 
 class AddToReportDialog(Dialog):
@@ -254,13 +392,6 @@ class AddToReportDialog(Dialog):
         self._content = content
         self._incidents = incidents
         self._w: dict[str, Any] = incidents.words
-        words = self._w["check"]
-        # What the service said about the note → the reply (ADDED: words["added"]).
-        self._replies: dict[str, str] = {
-            CLOSED: self._w["cases"]["already_closed"],
-            NOT_FOUND: words["expired_card"],
-            HELD: words["added_anonymous"],
-        }
 
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
@@ -274,23 +405,7 @@ class AddToReportDialog(Dialog):
             return await dialog_context.end_dialog()
         note = value.get("note")
         note = note.strip() if isinstance(note, str) else ""
-        refusal = self._refusal(note)
-        if refusal is not None:
-            await context.send_activity(text(refusal))
-            return await dialog_context.end_dialog()
-        outcome = await self._incidents.reporter_adds(
-            turn_session(), reference, note, today=today_in_london()
-        )
-        reply = self._replies.get(outcome, self._w["check"]["added"])
-        await context.send_activity(text(reply.format(reference=reference)))
+        refusal = note_refusal(self._incidents, self._w, note)
+        reply = refusal or await add_note(self._incidents, self._w, reference, note)
+        await context.send_activity(text(reply))
         return await dialog_context.end_dialog()
-
-    def _refusal(self, note: str) -> str | None:
-        """Why the note cannot be added (none, or too long), if it cannot."""
-        words = self._w["check"]
-        limit = self._incidents.taxonomy.limits["note_chars"]
-        if not note:
-            return str(words["empty_note"])
-        if len(note) > limit:
-            return str(words["note_too_long"].format(length=f"{len(note):,}", limit=f"{limit:,}"))
-        return None

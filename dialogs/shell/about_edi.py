@@ -51,9 +51,13 @@ class AboutEdiDialog(ComponentDialog):
         """A topic or "done", typed or pressed; other typed words are left to the shell, which
         reads them and offers a way back here (nothing typed meets "didn't follow")."""
         turn = Turn.of(dialog_context.context)
-        if turn.text and not turn.value:
-            if not ChoiceRecognizers.recognize_choices(turn.text, self._choices(exclude=None)):
-                return DialogTurnResult(DialogTurnStatus.Empty)
+        choices = self._choices(exclude=None)
+        if (
+            turn.text
+            and not turn.value
+            and not ChoiceRecognizers.recognize_choices(turn.text, choices)
+        ):
+            return DialogTurnResult(DialogTurnStatus.Empty)
         return await super().continue_dialog(dialog_context)
 
     def _buttons(self, *, exclude: str | None) -> list[dict[str, Any]]:
