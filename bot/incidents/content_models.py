@@ -31,6 +31,7 @@ class IncidentSafety(_Model):
     """The `safety` section."""
 
     question: str
+    first: str
     say_yes: str
     say_no: str
     danger_heading: str
@@ -52,6 +53,9 @@ class IncidentModes(_Model):
     question: str
     explain: str
     options: list[IncidentModesOptionsItem]
+    drop_contact: str
+    drop_contact_yes: str
+    drop_contact_no: str
 
 
 class IncidentRelationshipsOptionsItem(_Model):
@@ -94,6 +98,7 @@ class IncidentDetails(_Model):
     when_label: str
     approx_label: str
     impact_label: str
+    other_labels: dict[str, str]
     future_date: str
     bad_date: str
     unknown_choice: str
@@ -170,6 +175,7 @@ class IncidentSupportServicesItem(_Model):
     name: str
     detail: str
     when: list[str]
+    confirm: str | None = None
 
 
 class IncidentCheck(_Model):

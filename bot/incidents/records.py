@@ -60,6 +60,8 @@ class CaseView:
     occurred_approx: str
     impact: str
     reporter: dict[str, str] | None
+    # What "another difference", "something else" or "somewhere else" was, by list name.
+    others: dict[str, str] = field(default_factory=dict)
     messages: list[tuple[str, date, str]] = field(default_factory=list)
     events: list[IncidentEvent] = field(default_factory=list)
 

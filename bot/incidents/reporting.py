@@ -86,6 +86,11 @@ class Reporting(AnonymousIntake):
             "narrative": str(draft["narrative"]).strip(),
             "occurred_approx": str(draft.get("occurred_approx") or "").strip(),
             "impact": str(draft.get("impact") or "").strip(),
+            "others": {
+                str(name): str(text).strip()
+                for name, text in (draft.get("others") or {}).items()
+                if str(text).strip()
+            },
         }
         if anonymous:
             passphrase = new_passphrase(self._words)

@@ -109,6 +109,7 @@ class IncidentStore:
             occurred_approx=str(details.get("occurred_approx", "")),
             impact=str(details.get("impact", "")),
             reporter=reporter,
+            others={str(k): str(v) for k, v in (details.get("others") or {}).items()},
         )
         for message in await repo.case_messages(session, report_id=report.id):
             try:
@@ -143,7 +144,7 @@ class IncidentStore:
         await session.flush()
 
     def _new_report(
-        self, fields: dict[str, Any], details: dict[str, str], *, passphrase_hash: str | None = None
+        self, fields: dict[str, Any], details: dict[str, Any], *, passphrase_hash: str | None = None
     ) -> IncidentReport:
         """A report row from `_report_fields`, with its details sealed under its reference."""
         dates = ("received_on", "occurred_on", "acknowledge_by", "feedback_by")

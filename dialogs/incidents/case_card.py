@@ -12,6 +12,7 @@ from bot.core.content import plain_text
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import CaseView
 from bot.incidents.taxonomy import Taxonomy, categories_of
+from dialogs.incidents.incident_ui import detail_facts, when_text
 
 NONE = "Not given"
 CASE_ACTIONS = ("acknowledge", "triage", "take", "assign", "message", "close")
@@ -96,20 +97,18 @@ def _case_facts(
 
 def _details(report: IncidentReport, view: CaseView, tax: Taxonomy) -> list[dict[str, str]]:
     parts = categories_of(report)
-    when = day_text(report.occurred_on) or view.occurred_approx or NONE
-    return [
-        {"title": "Motivation", "value": tax.labels("motivations", parts["motivations"]) or NONE},
-        {"title": "Kind", "value": tax.labels("kinds", parts["kinds"]) or NONE},
-        {"title": "When", "value": when},
-        {"title": "Where", "value": tax.label("location", report.location) or NONE},
-        {"title": "Who did it", "value": tax.label("perpetrator", report.perpetrator) or NONE},
-        {"title": "How often", "value": tax.label("frequency", report.frequency) or NONE},
-        {
-            "title": "Possibly a crime",
-            "value": tax.label("possible_crime", report.possible_crime) or NONE,
-        },
-        {"title": "Impact", "value": view.impact or NONE},
-    ]
+    answers = {
+        "motivations": parts["motivations"],
+        "kinds": parts["kinds"],
+        "location": report.location,
+        "perpetrator": report.perpetrator,
+        "frequency": report.frequency,
+        "possible_crime": report.possible_crime,
+        "impact": view.impact,
+        "others": view.others,
+    }
+    when = when_text(day_text(report.occurred_on), view.occurred_approx)
+    return detail_facts(tax, answers, when=when, none=NONE)
 
 
 def _messages(view: CaseView) -> list[str]:

@@ -13,6 +13,7 @@ from bot.channel.teams import card_message
 from bot.channel.turn import Turn
 from bot.core.content import Content
 from bot.incidents.records import Person
+from bot.incidents.taxonomy import Taxonomy
 
 
 def words_of(text: str) -> str:
@@ -137,3 +138,52 @@ def codes(value: object) -> list[str]:
 def truthy(value: object) -> bool:
     """A toggle's value."""
     return value is True or (isinstance(value, str) and value.lower() in ("true", "yes", "1"))
+
+
+def detail_facts(
+    tax: Taxonomy, answers: Mapping[str, Any], *, when: str, none: str
+) -> list[dict[str, str]]:
+    """The details of a report in words, as the review, the receipt and the case card show
+    them: every answer given, each "something else" with what it was, and `when` (the date
+    and the "roughly when" words together)."""
+    others = answers.get("others") or {}
+
+    def with_other(name: str, labels: str) -> str:
+        said = others.get(name)
+        if not said:
+            return labels or none
+        return f"{labels} ({said})" if labels else said
+
+    return [
+        {
+            "title": "Motivation",
+            "value": with_other(
+                "motivations", tax.labels("motivations", answers.get("motivations") or [])
+            ),
+        },
+        {
+            "title": "Kind",
+            "value": with_other("kinds", tax.labels("kinds", answers.get("kinds") or [])),
+        },
+        {"title": "When", "value": when or none},
+        {
+            "title": "Where",
+            "value": with_other("location", tax.label("location", answers.get("location"))),
+        },
+        {
+            "title": "Who did it",
+            "value": tax.label("perpetrator", answers.get("perpetrator")) or none,
+        },
+        {"title": "How often", "value": tax.label("frequency", answers.get("frequency")) or none},
+        {
+            "title": "Possibly a crime",
+            "value": tax.label("possible_crime", answers.get("possible_crime")) or none,
+        },
+        {"title": "Impact", "value": answers.get("impact") or none},
+    ]
+
+
+def when_text(day: str, approx: str | None) -> str:
+    """A date and the "roughly when" words, whichever were given ("3 March 2026; most
+    Mondays since June")."""
+    return "; ".join(part for part in (day, (approx or "").strip()) if part)

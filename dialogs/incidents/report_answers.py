@@ -20,9 +20,13 @@ from dialogs.incidents.incident_ui import (
     pick,
     text,
     truthy,
+    words_of,
 )
 from dialogs.incidents.report_questions import ReportQuestions
 from dialogs.incidents.report_states import EDITABLE, applies
+
+# The "Yes, report anonymously" button when that drops a request to be contacted.
+ANONYMOUS_ANYWAY = "anonymous anyway"
 
 
 class ReportAnswers(ReportQuestions):
@@ -79,12 +83,34 @@ class ReportAnswers(ReportQuestions):
         self, context: TurnContext, draft: dict[str, Any], typed: str, value: dict[str, Any]
     ) -> bool:
         options = {
-            "anonymous": ["anonymously", "anon", "anonymous"],
+            "anonymous": ["anonymously", "anon", "anonymous", ANONYMOUS_ANYWAY],
             "confidential": ["confidentially", "confidential"],
             "named": ["with my name", "named", "name"],
         }
+        answers = draft["answers"]
+        if (
+            pick(typed, options) == "anonymous"
+            and answers.get("wants_contact")
+            and words_of(typed) != ANONYMOUS_ANYWAY
+        ):
+            # Anonymous reporters can't be contacted: say what would be dropped, and ask.
+            words = self._w["modes"]
+            keep = answers.get("mode") or "confidential"
+            await context.send_activity(
+                card(
+                    self._content,
+                    heading=words["drop_contact"],
+                    buttons=[
+                        self._button(draft, words["drop_contact_yes"], ANONYMOUS_ANYWAY),
+                        self._button(draft, words["drop_contact_no"], keep),
+                    ],
+                )
+            )
+            return False
         if await self._answer_choice(context, draft, typed, options) == "anonymous":
-            draft["answers"].pop("wants_contact", None)  # an anonymous reporter can't be called
+            answers.pop(
+                "wants_contact", None
+            )  # agreed above: an anonymous reporter can't be called
         return False
 
     async def _answer_relationship(
@@ -140,6 +166,7 @@ class ReportAnswers(ReportQuestions):
                 "occurred_on",
                 "occurred_approx",
                 "impact",
+                "others",
             ):
                 answers.pop(name, None)
             self._advance(draft, "details")
@@ -192,6 +219,13 @@ class ReportAnswers(ReportQuestions):
         ):
             given = value.get(name)
             found[name] = given.strip()[:limit] if isinstance(given, str) else ""
+        # What "something else" was, in their words (kept even if the box was not ticked).
+        others = {}
+        for name in self._w["details"]["other_labels"]:
+            given = value.get(f"{name}_other")
+            if isinstance(given, str) and given.strip():
+                others[name] = given.strip()[: limits["short_chars"]]
+        found["others"] = others
         for name, given in found.items():
             if given in (None, "", []):
                 answers.pop(name, None)
@@ -275,17 +309,14 @@ class ReportAnswers(ReportQuestions):
         else:
             paragraphs.append(words["named_next"].format(ack_days=ack_days))
         submitted_at = datetime.now(LONDON).strftime("%-d %B %Y, %H:%M")
+        none = self._w["review"]["not_given"]
         summary = [
             {"title": words["submitted_label"], "value": submitted_at},
             {"title": "How", "value": tax.label("mode", answers.get("mode"))},
             {"title": "Who", "value": tax.label("relationship", answers.get("relationship"))},
+            # Every answer given, as on the review, so the receipt is a whole record.
+            *(fact for fact in self._detail_facts(answers, none) if fact["value"] != none),
         ]
-        if answers.get("motivations"):
-            summary.append(
-                {"title": "Motivation", "value": tax.labels("motivations", answers["motivations"])}
-            )
-        if answers.get("kinds"):
-            summary.append({"title": "Kind", "value": tax.labels("kinds", answers["kinds"])})
         services = [
             f"**{service['name']}**: {service['detail']}"
             for service in self._w["support_services"]
@@ -301,6 +332,11 @@ class ReportAnswers(ReportQuestions):
                     "title": words["summary_heading"],
                     "facts": summary,
                     "lines": [plain_text(answers.get("narrative", ""))],
+                },
+                {
+                    "title": self._w["review"]["sections"]["support"],
+                    "facts": [],
+                    "lines": self._support_lines(answers),
                 },
                 {"title": words["support_heading"], "facts": [], "lines": services},
             ],

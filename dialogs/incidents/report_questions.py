@@ -17,8 +17,10 @@ from dialogs.incidents.incident_ui import (
     card,
     choice_input,
     date_input,
+    detail_facts,
     text_input,
     toggle_input,
+    when_text,
 )
 from dialogs.incidents.report_states import STEPS, Answer, Ask, pretty_day
 
@@ -89,6 +91,7 @@ class ReportQuestions(Dialog):
             card(
                 self._content,
                 heading=words["question"],
+                paragraphs=[words["first"]],
                 buttons=[
                     self._button(draft, words["say_yes"], "yes"),
                     self._button(draft, words["say_no"], "no"),
@@ -150,18 +153,24 @@ class ReportQuestions(Dialog):
         words = self._w["details"]
         answers = draft["answers"]
         short = self._tax.limits["short_chars"]
-        inputs = [
-            choice_input(
-                name,
-                words[name]["label"],
-                words[name]["options"],
-                multi=name in Taxonomy.MULTI,
-                value=",".join(answers.get(name) or [])
-                if name in Taxonomy.MULTI
-                else answers.get(name),
+        others = answers.get("others") or {}
+        inputs = []
+        for name in ("motivations", "kinds", "location", "perpetrator", "frequency"):
+            chosen = answers.get(name)
+            inputs.append(
+                choice_input(
+                    name,
+                    words[name]["label"],
+                    words[name]["options"],
+                    multi=name in Taxonomy.MULTI,
+                    value=",".join(chosen or []) if name in Taxonomy.MULTI else chosen,
+                )
             )
-            for name in ("motivations", "kinds", "location", "perpetrator", "frequency")
-        ]
+            if name in words["other_labels"]:
+                label = words["other_labels"][name]
+                inputs.append(
+                    text_input(f"{name}_other", label, max_length=short, value=others.get(name))
+                )
         inputs += [
             date_input(
                 "occurred_on",
@@ -268,31 +277,9 @@ class ReportQuestions(Dialog):
         )
 
     def _detail_facts(self, answers: dict[str, Any], none: str) -> list[dict[str, str]]:
-        """The details step's answers, in words, as the review shows them."""
-        tax = self._tax
-        when = pretty_day(answers.get("occurred_on")) or answers.get("occurred_approx") or none
-        return [
-            {
-                "title": "Motivation",
-                "value": tax.labels("motivations", answers.get("motivations") or []) or none,
-            },
-            {"title": "Kind", "value": tax.labels("kinds", answers.get("kinds") or []) or none},
-            {"title": "When", "value": when},
-            {"title": "Where", "value": tax.label("location", answers.get("location")) or none},
-            {
-                "title": "Who did it",
-                "value": tax.label("perpetrator", answers.get("perpetrator")) or none,
-            },
-            {
-                "title": "How often",
-                "value": tax.label("frequency", answers.get("frequency")) or none,
-            },
-            {
-                "title": "Possibly a crime",
-                "value": tax.label("possible_crime", answers.get("possible_crime")) or none,
-            },
-            {"title": "Impact", "value": answers.get("impact") or none},
-        ]
+        """The details step's answers, in words, as the review and the receipt show them."""
+        when = when_text(pretty_day(answers.get("occurred_on")), answers.get("occurred_approx"))
+        return detail_facts(self._tax, answers, when=when, none=none)
 
     def _support_lines(self, answers: dict[str, Any]) -> list[str]:
         """What the reporter asked for: contact about support, and referrals agreed to."""
