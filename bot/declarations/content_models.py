@@ -40,6 +40,7 @@ class DeclarationPart(_Model):
     depends: str
     describe_label: str
     describe_label_many: str
+    words_not_kept: str
     next_: str = Field(alias="next")
     finish: str
     skip: str
@@ -268,9 +269,11 @@ class DeclarationWords(_Model):
     earlier_question: str
     first_question: str
     too_long: str
+    discarded: str
     not_understood: str
     why: str
     progress: str
+    progress_follow_up: str
     progress_change: str
     part_progress: str
     group_first: str

@@ -25,6 +25,8 @@ from bot.privacy.data_copy import DataCopyLinks, summarise
 from dialogs.declarations.states import (
     CONFIRM,
     LATER_WORDS,
+    MY_DATA,
+    MY_DATA_WORDS,
     PART,
     PERSON_KEYS,
     QUESTION,
@@ -52,8 +54,10 @@ class DeclarationBase(ComponentDialog):
     _copy_links: DataCopyLinks
 
     async def discard_draft(self, turn_context: TurnContext) -> None:
-        """The person typed "cancel": throw away any unsaved answers."""
-        await self._drop_draft(turn_context)
+        """The person typed "cancel": throw away any unsaved answers, and say so."""
+        if await self._drafts.get(turn_context) is not None:
+            await self._drop_draft(turn_context)
+            await turn_context.send_activity(MessageFactory.text(self._texts("discarded")))
 
     async def _drop_draft(self, turn_context: TurnContext) -> None:
         # botbuilder's delete raises KeyError for a property that was never set.
@@ -197,11 +201,16 @@ class DeclarationBase(ComponentDialog):
         return candidates[-1] if candidates else None
 
     def _progress(self, draft: Draft, question: Question) -> str:
+        """ "Question 7 of 10"; a follow-up asked because of an answer keeps its question's
+        number ("Question 7 of 10, a follow-up"), so the total never jumps mid-way."""
         if draft["only"]:
             return self._texts("progress_change")
-        asked = [q.id for q in self._asked(draft)]
-        number = asked.index(question.id) + 1 if question.id in asked else 1
-        return self._texts("progress", number=number, total=len(asked))
+        main = [q.id for q in self._taxonomy.questions if q.ask_if is None]
+        ids = [q.id for q in self._taxonomy.questions]
+        position = ids.index(question.id) if question.id in ids else 0
+        number = max(1, sum(1 for q in main if ids.index(q) <= position))
+        key = "progress" if question.ask_if is None else "progress_follow_up"
+        return self._texts(key, number=number, total=len(main))
 
     @staticmethod
     def _set(draft: Draft, question: str, answer: Answer | None) -> None:
@@ -335,6 +344,9 @@ class DeclarationBase(ComponentDialog):
         if reply.text in WITHDRAW_WORDS:
             # From the middle of answering, "no" leads back to where the person was.
             return await step.replace_dialog(WITHDRAW, {"resume": draft is not None})
+        if reply.text in MY_DATA_WORDS:
+            # As the notice promises, at any time (unsaved answers stay in the draft).
+            return await step.replace_dialog(MY_DATA)
         if draft is not None and reply.text in LATER_WORDS:
             return await self._finish(step, "kept_for_later", days=self._draft_days)
         return None

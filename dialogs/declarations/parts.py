@@ -13,7 +13,8 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 
-from bot.declarations.taxonomy import MAX_DESCRIPTION_CHARS, Answer, Part, Question
+from bot.core.content import plain_text
+from bot.declarations.taxonomy import MAX_DESCRIPTION_CHARS, Answer, Option, Part, Question
 from dialogs.declarations.my_data import MyDataSteps
 from dialogs.declarations.states import (
     BACK_WORDS,
@@ -151,7 +152,7 @@ class PartSteps(MyDataSteps):
                 "label": (
                     self._texts("part.describe_label", answer=describable[0].label)
                     if len(describable) == 1
-                    else self._texts("part.describe_label_many")
+                    else self._texts("part.describe_label_many", answers=_either(describable))
                 ),
                 "value": str(prefill.get(words_id, answer.get("description") or "")),
                 "max_length": MAX_DESCRIPTION_CHARS,
@@ -176,10 +177,23 @@ class PartSteps(MyDataSteps):
         for question in part.questions:
             code = str(form.get(question.id) or "").strip()
             words = " ".join(str(form.get(f"{question.id}_words") or "").split())
+            option = question.option(code) if code else None
+            if words and (option is None or not option.describe):
+                # Their own words beside an answer that doesn't take them: never dropped
+                # silently. Say why, and show the form again with the words still there.
+                describable = [o for o in question.options if o.describe]
+                problems.append(
+                    self._texts(
+                        "part.words_not_kept",
+                        question=question.title,
+                        words=plain_text(words),
+                        answers=_either(describable),
+                    )
+                )
+                continue
             if not code:
                 given[question.id] = None
                 continue
-            option = question.option(code)
             if option is None:
                 problems.append(self._texts("part.bad_answer", question=question.title))
             elif len(words) > MAX_DESCRIPTION_CHARS:
@@ -191,3 +205,9 @@ class PartSteps(MyDataSteps):
             else:
                 given[question.id] = Answer(code, words if option.describe and words else None)
         return given, problems
+
+
+def _either(options: list[Option]) -> str:
+    """ "A", "A or B", "A, B or C": the answers that take a person's own words."""
+    labels = [f'"{option.label}"' for option in options]
+    return ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else "".join(labels)

@@ -70,6 +70,12 @@ WITHDRAW_WORDS = frozenset(
 EXPORT_WORDS = frozenset({"export my data", "export", "copy of my data"})
 
 
+# The privacy notice says "type my data at any time": these open it from any question.
+MY_DATA_WORDS = frozenset(
+    {"my data", "see my data", "show my data", "my equality data", "what do you hold"}
+)
+
+
 LATER_WORDS = frozenset({"later", "finish later", "not now", "save for later", "pause"})
 
 

@@ -263,8 +263,10 @@ async def test_declaring_one_question_at_a_time_stores_codes_under_the_pseudonym
     await chat.tap({"choice": "ethnic_group:asian_indian"})
     await chat.say("prefer not to say")
     replies = await chat.tap({"choice": "disability:yes"})
-    assert "Question 8 of 11" in seen(replies)  # the follow-up now counts
-    await chat.tap({"choice": "disability_impact:a_little"})
+    # The follow-up keeps its question's number: the total never jumps mid-way.
+    assert "Question 7 of 10, a follow-up to your answer" in seen(replies)
+    replies = await chat.tap({"choice": "disability_impact:a_little"})
+    assert "Question 8 of 10" in seen(replies)
     await chat.say("skip")
     await chat.tap({"choice": "pregnancy_maternity:no"})
     summary = await chat.tap({"choice": "caring:up_to_9"})
@@ -870,3 +872,67 @@ async def test_after_a_taxonomy_change_old_answers_are_shown_and_old_drafts_aske
         held = (await countable_answers(session))[pseudonym(chat)]
     assert (held["age_band"].code, held["age_band"].taxonomy_version) == ("60_64", "2027.1")
     assert held["sex"].taxonomy_version == "2027.1"  # re-recorded on the new lists
+
+
+async def test_own_words_beside_an_answer_that_does_not_take_them_are_never_dropped_silently(
+    chat: BotHarness, engine: AsyncEngine
+) -> None:
+    await chat.say("declare")
+    replies = await chat.tap({"choice": "forms"})
+    label = inputs(replies)["sexual_orientation_words"]["label"]
+    assert '"Other sexual orientation"' in label and "describe" not in label
+    first = form_data(replies)
+    # "queer" typed beside "Gay or lesbian", which takes no words: told why, kept on the form.
+    replies = await chat.tap(
+        {**first, "sexual_orientation": "gay_lesbian", "sexual_orientation_words": "queer"}
+    )
+    shown = seen(replies)
+    assert 'your words "queer" for Sexual orientation need the answer' in shown
+    assert '"Other sexual orientation"' in shown
+    assert inputs(replies)["sexual_orientation_words"]["value"] == "queer"
+    assert await query(engine, "SELECT * FROM declarations") == []
+    # Words with no answer chosen at all: the same, never silently lost.
+    replies = await chat.tap({**form_data(replies), "gender_identity_words": "genderfluid"})
+    assert 'your words "genderfluid" for Gender identity need the answer "No"' in seen(replies)
+    # Choosing the answer that takes them keeps them.
+    replies = await chat.tap(
+        {**form_data(replies), "sexual_orientation": "other", "sexual_orientation_words": "queer"}
+    )
+    assert "Part 2 of 4" in seen(replies)
+
+
+async def test_the_question_counter_never_jumps(chat: BotHarness) -> None:
+    await chat.say("declare")
+    replies = await chat.tap({"choice": "one at a time"})
+    totals, numbers = set(), []
+    answers = ["age_band:35_44", "sex:female", "skip", "skip", "skip", "skip", "disability:yes"]
+    for answer in [*answers, "disability_impact:a_lot", "skip"]:
+        found = re.search(r"Question (\d+) of (\d+)", seen(replies))
+        assert found, seen(replies)
+        numbers.append(int(found.group(1)))
+        totals.add(int(found.group(2)))
+        replies = await (chat.tap({"choice": answer}) if ":" in answer else chat.say(answer))
+    assert len(totals) == 1
+    assert numbers == sorted(numbers)
+
+
+async def test_my_data_works_while_the_privacy_notice_is_shown_as_it_promises(
+    chat: BotHarness,
+) -> None:
+    notice = seen(await chat.say("declare"))
+    assert "type my data at any time" in notice.lower().replace("**", "")
+    replies = await chat.say("my data")
+    assert "didn't follow" not in seen(replies)
+    assert "I don't hold any equality information about you" in seen(replies)
+
+
+async def test_cancel_says_what_it_deleted_and_what_it_kept(chat: BotHarness) -> None:
+    await chat.say("declare")
+    await chat.tap({"choice": "one at a time"})
+    await chat.tap({"choice": "age_band:35_44"})
+    replies = await chat.say("cancel")
+    shown = seen(replies)
+    assert "I've stopped" in shown
+    assert "I've deleted the answers you hadn't saved yet" in shown
+    replies = await chat.say("declare")
+    assert "carry on" not in seen(replies).lower()  # really gone: no draft to resume
