@@ -324,11 +324,15 @@ def _line_of(node: SyntaxTreeNode, first_line: int) -> int:
 # ---- the card ------------------------------------------------------------------------------
 
 
-def bulletin_card(content: Content, bulletin: Bulletin) -> dict[str, Any]:
-    """The Adaptive Card every member of staff receives (and `bulletin` shows on demand)."""
+def bulletin_card(
+    content: Content, bulletin: Bulletin, *, subscribed: bool = True
+) -> dict[str, Any]:
+    """The Adaptive Card every member of staff receives (and `bulletin` shows on demand);
+    someone who unsubscribed is offered the bulletin again instead of "stop"."""
     words = content.data("bulletins/words")["card"]
     return content.card(
         "bulletin",
+        subscribed=subscribed,
         bulletin=bulletin.month,
         title=bulletin.title,
         month_label=bulletin.month_label,
@@ -350,9 +354,9 @@ def bulletin_card(content: Content, bulletin: Bulletin) -> dict[str, Any]:
     )
 
 
-def check_card(content: Content, bulletin: Bulletin) -> dict[str, Any]:
+def check_card(content: Content, bulletin: Bulletin, *, subscribed: bool = True) -> dict[str, Any]:
     """The card, or a BulletinError saying why it cannot be built (too big for Teams)."""
     try:
-        return bulletin_card(content, bulletin)
+        return bulletin_card(content, bulletin, subscribed=subscribed)
     except ContentError as error:
         raise BulletinError(bulletin.source, [Problem(1, str(error))]) from None

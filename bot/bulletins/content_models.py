@@ -23,6 +23,10 @@ class BulletinCard(_Model):
     useful: str
     not_useful: str
     unsubscribe: str
+    subscribe: str
+    typed_heading: str
+    typed_body: str
+    dont_send: str
 
 
 class BulletinCommands(_Model):
@@ -41,6 +45,8 @@ class BulletinReplies(_Model):
     thanks_useful: str
     thanks_not_useful: str
     thanks_comment: str
+    thanks_comment_added: str
+    not_sent: str
     comment_too_long: str
     unsubscribed: str
     already_unsubscribed: str

@@ -130,6 +130,14 @@ async def unsubscribed(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(BulletinUnsubscribe.pseudonym))).scalars())
 
 
+async def is_unsubscribed(session: AsyncSession, *, pseudonym: str) -> bool:
+    """Whether this person asked not to be sent the bulletin."""
+    found = await session.execute(
+        select(BulletinUnsubscribe.pseudonym).where(BulletinUnsubscribe.pseudonym == pseudonym)
+    )
+    return found.scalar_one_or_none() is not None
+
+
 async def unsubscribe(session: AsyncSession, *, pseudonym: str, today: date) -> bool:
     """Stop sending the bulletin to this person; False if already stopped."""
     statement = (
@@ -177,6 +185,20 @@ async def save_feedback(
         set_={"rating": rating, "updated_on": today},
     ).returning(BulletinFeedback.id)
     return int((await session.execute(statement)).scalar_one())
+
+
+async def get_comment(session: AsyncSession, *, feedback_id: int) -> tuple[str, str] | None:
+    """The sealed comment on a feedback row (token, key id), if there is one."""
+    row = (
+        await session.execute(
+            select(BulletinFeedback.comment, BulletinFeedback.comment_key_id).where(
+                BulletinFeedback.id == feedback_id
+            )
+        )
+    ).one_or_none()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return str(row[0]), str(row[1])
 
 
 async def save_comment(session: AsyncSession, *, feedback_id: int, token: str, key_id: str) -> None:

@@ -71,7 +71,7 @@ class BulletinStatus:
     feedback: FeedbackCounts
 
 
-FeedbackOutcome = Literal["recorded", "unknown_bulletin", "comment_too_long"]
+FeedbackOutcome = Literal["recorded", "added_to_comment", "unknown_bulletin", "comment_too_long"]
 
 
 class BulletinService:
@@ -110,9 +110,15 @@ class BulletinService:
         check_card(self._content, bulletin)
         return bulletin
 
-    def card(self, bulletin: Bulletin) -> dict[str, Any]:
-        """The card staff receive for `bulletin`."""
-        return check_card(self._content, bulletin)
+    def card(self, bulletin: Bulletin, *, subscribed: bool = True) -> dict[str, Any]:
+        """The card staff receive for `bulletin` (with "send it again" if they unsubscribed)."""
+        return check_card(self._content, bulletin, subscribed=subscribed)
+
+    async def subscribed(self, person: PersonKey) -> bool:
+        """Whether this person is sent the bulletin each month."""
+        return not await repo_bulletins.is_unsubscribed(
+            turn_session(), pseudonym=self._privacy.pseudonyms.of(person)
+        )
 
     # ---- publishing -------------------------------------------------------------------
 
@@ -280,12 +286,21 @@ class BulletinService:
             rating=rating,
             today=self.today(),
         )
-        if text:
-            sealed = self._privacy.cipher.seal(text, context=comment_context(feedback_id))
-            await repo_bulletins.save_comment(
-                session, feedback_id=feedback_id, token=sealed.token, key_id=sealed.key_id
-            )
-        return "recorded"
+        if not text:
+            return "recorded"
+        context = comment_context(feedback_id)
+        earlier = await repo_bulletins.get_comment(session, feedback_id=feedback_id)
+        outcome: FeedbackOutcome = "recorded"
+        if earlier is not None:
+            # A second reaction keeps the first comment: both reach the team, in order.
+            token, key_id = earlier
+            before = self._privacy.cipher.open(Sealed(key_id, token), context=context)
+            text, outcome = f"{before}\n\n{text}", "added_to_comment"
+        sealed = self._privacy.cipher.seal(text, context=context)
+        await repo_bulletins.save_comment(
+            session, feedback_id=feedback_id, token=sealed.token, key_id=sealed.key_id
+        )
+        return outcome
 
     async def unsubscribe(self, person: PersonKey) -> bool:
         """Stop sending this person the bulletin; False if already stopped."""

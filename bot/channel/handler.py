@@ -251,6 +251,12 @@ class EdiBot(ActivityHandler):
             and feature is not None
             and all(instance.id != feature.dialog.id for instance in dialog_context.stack)
         ):
+            if self._settled(active):
+                # What waits had finished its work (a report's status, the bulletin, shown):
+                # nothing to lose, so the feature asked for simply starts.
+                await dialog_context.cancel_all_dialogs()
+                await self._start(turn_context, dialog_context, feature)
+                return
             if not from_card and (
                 feature.role is None or await self._holds(turn_context, feature.role)
             ):
@@ -278,7 +284,10 @@ class EdiBot(ActivityHandler):
         active = dialog_context.active_dialog
         assert active is not None
         dialog = self._dialogs.find_dialog(active.id)
+        settled = self._settled(active)
         await dialog_context.cancel_all_dialogs()
+        if settled:  # it had finished its work: nothing to say
+            return
         title = self._title(active.id)
         if getattr(dialog, "discard_draft", None) is None:
             await self._say(turn_context, "shell.cancelled", activity=title)
@@ -556,10 +565,14 @@ class EdiBot(ActivityHandler):
         stack: list[DialogInstance] = dialog_context.stack
         return len(stack) > 1 and stack[1].id == _Interrupted.ID
 
+    def _settled(self, instance: DialogInstance) -> bool:
+        """Whether a waiting dialog says it has finished its work (its `settled(state)`)."""
+        settled = getattr(self._dialogs.find_dialog(instance.id), "settled", None)
+        return bool(settled is not None and settled(instance.state))
+
     async def _resume(self, dialog_context: DialogContext) -> None:
         active = dialog_context.active_dialog
-        settled = getattr(self._dialogs.find_dialog(active.id), "settled", None) if active else None
-        if active is not None and settled is not None and settled(active.state):
+        if active is not None and self._settled(active):
             # What was interrupted had finished its work (e.g. a report's status was shown):
             # nothing to go back to, so it ends quietly.
             await dialog_context.end_dialog()

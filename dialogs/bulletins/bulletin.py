@@ -3,6 +3,11 @@
 Every action is one turn. The bulletin card arrives proactively (no dialog is waiting for
 it), so its buttons send commands ("bulletin feedback", "unsubscribe bulletin") that start
 this dialog, which reads what the button sent from the card's values (`Turn.value`).
+
+After showing the bulletin on demand the dialog waits one more turn (REPLY): words typed
+then are offered back as a comment on a card holding them ("Useful" / "Not useful" send them
+with the reaction; "Don't send it" drops them), so a comment typed into the chat is not lost.
+Any command or button in REPLY is acted on as in the first turn.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import (
     ComponentDialog,
+    Dialog,
     DialogTurnResult,
     WaterfallDialog,
     WaterfallStepContext,
@@ -31,6 +37,8 @@ SHOW = "show"
 FEEDBACK = "feedback"
 UNSUBSCRIBE = "unsubscribe"
 SUBSCRIBE = "subscribe"
+REPLY = "bulletin.reply"  # waiting for words typed after the bulletin (see the docstring)
+DONT_SEND = "dont send"
 
 
 class BulletinDialog(ComponentDialog):
@@ -56,8 +64,14 @@ class BulletinDialog(ComponentDialog):
             UNSUBSCRIBE: self._unsubscribe,
             SUBSCRIBE: self._subscribe,
         }
-        self.add_dialog(WaterfallDialog("bulletin", [self.act_step]))
+        self.add_dialog(WaterfallDialog("bulletin", [self.act_step, self.reply_step]))
+        self.add_dialog(WaterfallDialog(REPLY, [self.wait_step, self.reply_step]))
         self.initial_dialog_id = "bulletin"
+
+    @staticmethod
+    def settled(state: dict[str, Any]) -> bool:
+        """Waiting only for optional words after the bulletin: another feature just starts."""
+        return True
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
         """The menu's "bulletin" entry with this dialog's other words added."""
@@ -75,14 +89,47 @@ class BulletinDialog(ComponentDialog):
         if turn.person is None:  # nobody to (un)subscribe or thank: just show the bulletin
             act = self._show
         await act(step, turn)
-        return await step.end_dialog()
+        month = step.values.get("shown")
+        if month is None:
+            return await step.end_dialog()
+        return await step.replace_dialog(REPLY, {"month": month})
+
+    async def wait_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Wait for what the person does after reading the bulletin."""
+        step.values["month"] = (step.options or {}).get("month")
+        return Dialog.end_of_turn
+
+    async def reply_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Words typed after the bulletin come back as a comment to send (or not); a button
+        or a command is acted on."""
+        turn = Turn.of(step.context)
+        month = step.values.get("month") or (step.options or {}).get("month")
+        if turn.value.get("choice") == DONT_SEND:
+            await self._say(step, "not_sent")
+            return await step.end_dialog()
+        if turn.value or turn.command in self._actions or not turn.text or month is None:
+            return await self.act_step(step)
+        words = self._content.data("bulletins/words")["card"]
+        card = self._content.card(
+            "bulletin_comment",
+            heading=words["typed_heading"].format(month=self._month_label(month)),
+            bulletin=month,
+            comment=turn.text,
+            words=words,
+        )
+        await step.context.send_activity(card_message(card))
+        return await step.replace_dialog(REPLY, {"month": month})
 
     async def _show(self, step: WaterfallStepContext, turn: Turn) -> None:
         bulletin = await self._bulletins.latest_for(turn.person)
         if bulletin is None:
             await self._say(step, "none_yet")
-        else:
-            await step.context.send_activity(card_message(self._bulletins.card(bulletin)))
+            return
+        subscribed = turn.person is None or await self._bulletins.subscribed(turn.person)
+        card = self._bulletins.card(bulletin, subscribed=subscribed)
+        await step.context.send_activity(card_message(card))
+        if turn.person is not None:
+            step.values["shown"] = bulletin.month
 
     async def _unsubscribe(self, step: WaterfallStepContext, turn: Turn) -> None:
         assert turn.person is not None
@@ -130,7 +177,8 @@ class BulletinDialog(ComponentDialog):
             label = self._month_label(month)
             text = self._replies[f"thanks_{rating}"].format(month=label)
             if comment and comment.strip():
-                text += " " + self._replies["thanks_comment"]
+                kept = "thanks_comment_added" if outcome == "added_to_comment" else "thanks_comment"
+                text += " " + self._replies[kept]
             await step.context.send_activity(MessageFactory.text(text))
 
     async def _say(

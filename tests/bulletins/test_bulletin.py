@@ -26,7 +26,7 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
 from tests.cards import buttons, cards, visible_text
-from tests.chat import converse
+from tests.chat import Chat, converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -406,3 +406,63 @@ async def test_feedback_pressed_mid_conversation_is_recorded_and_the_conversatio
     assert stopped.startswith("OK, I've stopped “Report a hate incident”.")
     assert stopped.endswith("Your draft has been deleted. Nothing was sent.")
     assert "Back to" not in stopped
+
+
+async def test_a_second_comment_keeps_the_first_and_says_so(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    await converse(service, connector, reader, feedback("2026-11", "useful", "First thought"))
+    said = await converse(
+        service, connector, reader, feedback("2026-11", "not_useful", "Second thought")
+    )
+    assert "I've added this to the comment you sent before" in said
+    assert await bulletins.comments("2026-11") == [
+        ("not_useful", "First thought\n\nSecond thought")
+    ]
+
+
+async def test_someone_unsubscribed_is_offered_the_bulletin_again_not_stop(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    await runtime_of(service).bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    await converse(service, connector, reader, {"command": "unsubscribe bulletin"})
+    chat = Chat(service, connector, reader)
+    await chat.say("bulletin")
+    titles = [title for reply in chat.last for title, _ in buttons(reply)]
+    assert "Stop sending me the bulletin" not in titles
+    assert "Send me the bulletin each month" in titles
+    said = await chat.press("Send me the bulletin each month")
+    assert said.startswith("Done: you'll be sent the bulletin")
+    await chat.say("bulletin")
+    assert "Stop sending me the bulletin" in [t for r in chat.last for t, _ in buttons(r)]
+
+
+async def test_a_comment_typed_after_the_bulletin_is_offered_back_to_send(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    chat = Chat(service, connector, reader)
+    await chat.say("bulletin")
+    seen = await chat.say("More about carers next month please")
+    assert "Send this as a comment on the November 2026 bulletin?" in seen
+    said = await chat.press("Useful")
+    assert "Your comment has been passed on to the team" in said
+    assert await bulletins.comments("2026-11") == [
+        ("useful", "More about carers next month please")
+    ]
+    # Words dropped only when the person says so; another feature just starts.
+    await chat.say("bulletin")
+    await chat.say("never mind that")
+    assert "I haven't sent that" in await chat.press("Don't send it")
+    await chat.say("bulletin")
+    assert "Upcoming" in await chat.say("events") or "event" in chat.seen(chat.last).lower()
+    assert "We're in the middle of" not in chat.seen(chat.last)
