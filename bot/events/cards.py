@@ -59,10 +59,14 @@ class EventCards(EventBase):
             sections=[],
             inputs=[],
             buttons=buttons,
-            links=[{"title": self.words["add_to_calendar"], "url": self.links.url(event, method)}]
+            links=[{"title": self._calendar_title(method), "url": self.links.url(event, method)}]
             if method
             else [],
         )
+
+    def _calendar_title(self, method: Method) -> str:
+        """The calendar link says what it does: add the event, or take it out again."""
+        return str(self.words["remove_from_calendar" if method == "cancel" else "add_to_calendar"])
 
     def _attendee_lines(self, view: AttendeeView) -> list[str]:
         """An attendee's status, and their adjustment needs if they gave any."""

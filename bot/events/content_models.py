@@ -20,6 +20,9 @@ class EventCommands(_Model):
     signup: list[str]
     cancel: list[str]
     claim: list[str]
+    needs: list[str]
+    save_needs: list[str]
+    confirm_cancel: list[str]
 
 
 class EventNeeds(_Model):
@@ -63,6 +66,8 @@ class EventList(_Model):
     places_left: str
     full: str
     details_button: str
+    details_button_place: str
+    details_button_waiting: str
     all_: str = Field(alias="all")
     mine: str
     status: EventListStatus
@@ -82,6 +87,7 @@ class EventDetails(_Model):
     leave_waitlist: str
     claim: str
     closed: str
+    typed_note: str
 
 
 class EventMine(_Model):
@@ -89,6 +95,34 @@ class EventMine(_Model):
 
     heading: str
     none: str
+    needs: str
+    no_needs: str
+    waitlist_place: str
+    offered_until: str
+    change_needs: str
+
+
+class EventNeedsForm(_Model):
+    """The `needs_form` section: changing adjustment needs after signing up."""
+
+    heading: str
+    intro: str
+    save: str
+    keep: str
+
+
+class EventConfirmCancel(_Model):
+    """The `confirm_cancel` section: asked before a place is given up."""
+
+    heading: str
+    heading_waitlist: str
+    heading_offer: str
+    body: str
+    body_waitlist: str
+    give_up: str
+    give_up_waitlist: str
+    give_up_offer: str
+    keep: str
 
 
 class EventReplies(_Model):
@@ -108,6 +142,8 @@ class EventReplies(_Model):
     offer_expired: str
     no_offer: str
     cancelled_event_claim: str
+    needs_saved: str
+    needs_cleared: str
 
 
 class EventNotifyConfirmedButtonsItem(_Model):
@@ -277,12 +313,15 @@ class EventWords(_Model):
     big_conversation: str
     unnamed: str
     add_to_calendar: str
+    remove_from_calendar: str
     commands: EventCommands
     needs: EventNeeds
     facts: EventFacts
     list_: EventList = Field(alias="list")
     details: EventDetails
     mine: EventMine
+    needs_form: EventNeedsForm
+    confirm_cancel: EventConfirmCancel
     replies: EventReplies
     notify: EventNotify
     attendees: EventAttendees

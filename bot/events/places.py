@@ -21,6 +21,7 @@ from bot.events.records import (
     Attendee,
     CancelOutcome,
     ClaimOutcome,
+    NeedsOutcome,
     SignupOutcome,
     aware,
     local_text,
@@ -160,6 +161,46 @@ class EventPlaces(EventCards):
         if held:
             await self.promote(session, event)
         return ("cancelled" if held else "left_waitlist"), event
+
+    async def change_needs(
+        self,
+        session: AsyncSession,
+        slug: str,
+        person: PersonKey,
+        *,
+        needs: Sequence[str],
+        details: str,
+    ) -> tuple[NeedsOutcome, Event | None]:
+        """Change (or clear) the adjustment needs of a place or waitlist entry, sealed as at
+        sign-up; the organisers see the new ones in their list."""
+        cleaned = self.clean_needs(needs, details)
+        if cleaned is None:
+            return "bad_needs", None
+        event = await repo_events.get_event(session, slug=slug, lock=True)
+        if event is None:
+            return "unknown_event", None
+        signup = await repo_events.signup_of(
+            session, event_id=event.id, pseudonym=self.pseudonym(person)
+        )
+        if signup is None or signup.status not in ("confirmed", "offered", "waitlisted"):
+            return "not_signed_up", event
+        if aware(event.ends_at) <= self.now():
+            return "past_event", event
+        self._seal_needs(signup, *cleaned)
+        signup.updated_at = self.now()
+        await session.flush()
+        return "needs_saved", event
+
+    async def my_place(
+        self, session: AsyncSession, event: Event, person: PersonKey
+    ) -> tuple[EventSignup | None, int | None]:
+        """This person's sign-up at `event`, and their place on the waitlist if waiting."""
+        signup = await repo_events.signup_of(
+            session, event_id=event.id, pseudonym=self.pseudonym(person)
+        )
+        if signup is None or signup.status != "waitlisted":
+            return signup, None
+        return signup, await repo_events.waitlist_position(session, signup=signup)
 
     async def claim(
         self, session: AsyncSession, slug: str, person: PersonKey

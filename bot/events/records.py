@@ -45,6 +45,7 @@ SignupOutcome = Literal[
 ]
 
 
+NeedsOutcome = Literal["needs_saved", "bad_needs", "not_signed_up", "unknown_event", "past_event"]
 CancelOutcome = Literal[
     "cancelled", "left_waitlist", "not_signed_up", "unknown_event", "past_event"
 ]

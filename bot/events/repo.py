@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, select, update
+from sqlalchemy import Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import utcnow
@@ -187,6 +187,23 @@ async def next_waiting(session: AsyncSession, *, event_id: int) -> EventSignup |
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def waitlist_position(session: AsyncSession, *, signup: EventSignup) -> int:
+    """Where a waitlisted sign-up stands: 1 is next to be offered a place."""
+    ahead = await session.execute(
+        select(func.count())
+        .select_from(EventSignup)
+        .where(
+            EventSignup.event_id == signup.event_id,
+            EventSignup.status == "waitlisted",
+            or_(
+                EventSignup.queued_at < signup.queued_at,
+                and_(EventSignup.queued_at == signup.queued_at, EventSignup.id < signup.id),
+            ),
+        )
+    )
+    return int(ahead.scalar_one()) + 1
 
 
 async def my_signups(

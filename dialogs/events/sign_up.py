@@ -6,6 +6,12 @@ reminders and offers), name an `Action` (content/events/words.yaml `commands`), 
 in `EventsDialog.__init__` names what each does. The actions about one event need its slug
 (the card's "event"); sign-up reads the adjustment inputs from the card's values
 (`Turn.value`). A word no action claims lists the events.
+
+Cancelling asks first (CANCEL shows what would be given up; CONFIRM_CANCEL gives it up).
+After a card asking for adjustment needs (an event's sign-up form, or "change my needs"),
+the dialog waits one turn (state "form": which form, for which event): words typed then are
+put in the form's box and the form is shown again, so they are not lost; any button or
+command is acted on as usual. Nothing else is kept in the dialog's state.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from bot.channel.teams import card_message, normalise_command
 from bot.channel.turn import Turn
 from bot.core.content import Content, MenuEntry, plain_text
 from bot.db.session import turn_session
-from bot.events.models import Event
+from bot.events.models import Event, EventSignup
 from bot.events.networks import BIG_CONVERSATION
 from bot.events.records import NEEDS, Attendee, aware, local_text
 from bot.events.service import EventService
@@ -39,6 +45,13 @@ class Action(StrEnum):
     SIGNUP = "signup"
     CANCEL = "cancel"
     CLAIM = "claim"
+    NEEDS = "needs"
+    SAVE_NEEDS = "save_needs"
+    CONFIRM_CANCEL = "confirm_cancel"
+
+
+FORM_OUT = "events.form"  # turn state: (form, slug) when a card asking for needs went out
+SIGNUP_FORM, NEEDS_FORM = "signup", "needs"
 
 
 # An action for the person: (the turn's context, who they are).
@@ -86,8 +99,16 @@ class EventsDialog(Dialog):
         self._on_event: dict[str, EventStep] = {
             Action.DETAILS: self._details,
             Action.SIGNUP: self._sign_up,
-            Action.CANCEL: self._cancel,
+            Action.CANCEL: self._ask_cancel,
+            Action.CONFIRM_CANCEL: self._cancel,
             Action.CLAIM: self._claim,
+            Action.NEEDS: self._needs_form,
+            Action.SAVE_NEEDS: self._save_needs,
+        }
+        # The forms a typed answer can go into, by the "form" the dialog waits on.
+        self._forms: dict[str, Callable[[TurnContext, Attendee, str, str], Awaitable[None]]] = {
+            SIGNUP_FORM: self._details,
+            NEEDS_FORM: self._needs_form,
         }
 
     def menu_entry(self, entry: MenuEntry) -> MenuEntry:
@@ -97,8 +118,44 @@ class EventsDialog(Dialog):
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
-        """Do what was asked and finish."""
+        """Do what was asked; finish, or wait a turn after a card asking for needs."""
+        await self._act(dialog_context.context)
+        return await self._wait_or_end(dialog_context)
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        """Words typed after a needs form go into its box; anything else is a new action."""
         context = dialog_context.context
+        turn = Turn.of(context)
+        waiting = dialog_context.active_dialog.state.get("form")
+        person = attendee_of(context)
+        if (
+            isinstance(waiting, list)
+            and waiting[0] in self._forms
+            and person is not None
+            and turn.text
+            and not turn.value
+            and turn.command not in self._actions
+        ):
+            form, slug = waiting
+            await self._forms[form](context, person, slug, turn.text)
+        else:
+            await self._act(context)
+        return await self._wait_or_end(dialog_context)
+
+    @staticmethod
+    def settled(state: dict[str, Any]) -> bool:
+        """Only ever waiting for optional words: another feature may simply start."""
+        return True
+
+    async def _wait_or_end(self, dialog_context: DialogContext) -> DialogTurnResult:
+        out = dialog_context.context.turn_state.get(FORM_OUT)
+        if out is None:
+            return await dialog_context.end_dialog()
+        dialog_context.active_dialog.state["form"] = list(out)
+        return Dialog.end_of_turn
+
+    async def _act(self, context: TurnContext) -> None:
+        """What the words or the button ask for (the tables in `__init__`)."""
         turn = Turn.of(context)
         action = self._actions.get(turn.command, Action.LIST)
         slug = turn.field("event")
@@ -112,7 +169,6 @@ class EventsDialog(Dialog):
             await self._on_event[action](context, person, slug)
         else:
             await self._on_action.get(action, self._list_asked)(context, person)
-        return await dialog_context.end_dialog()
 
     # ---- views -------------------------------------------------------------------------
 
@@ -152,7 +208,7 @@ class EventsDialog(Dialog):
                     "lines": [],
                     "buttons": [
                         {
-                            "title": w["details_button"],
+                            "title": self._details_label(status),
                             "data": {"command": "event details", "event": event.slug},
                         }
                     ],
@@ -180,7 +236,18 @@ class EventsDialog(Dialog):
         )
         await context.send_activity(card_message(card))
 
-    async def _details(self, context: TurnContext, person: Attendee, slug: str) -> None:
+    def _details_label(self, status: str | None) -> str:
+        """ "Details and sign up", or what the person already has there."""
+        w = self._w["list"]
+        if status in ("confirmed", "offered"):
+            return str(w["details_button_place"])
+        if status == "waitlisted":
+            return str(w["details_button_waiting"])
+        return str(w["details_button"])
+
+    async def _details(
+        self, context: TurnContext, person: Attendee, slug: str, typed: str = ""
+    ) -> None:
         session = turn_session()
         event = await self._events.event(session, slug)
         if event is None:
@@ -199,6 +266,7 @@ class EventsDialog(Dialog):
                 self._w["replies"]["cancelled_event"].format(title=plain_text(event.title))
             )
         elif status == "confirmed":
+            buttons.append(self._button(self._w["mine"]["change_needs"], "change needs", event))
             buttons.append(self._button(w["cancel"], "cancel my place", event))
         elif status == "offered":
             buttons.append(self._button(w["claim"], "claim place", event))
@@ -210,13 +278,12 @@ class EventsDialog(Dialog):
         else:
             places = (await self._events.places(session, event)).held
             full = places >= event.capacity
-            inputs = self._needs_inputs()
-            buttons.append(
-                {
-                    "title": w["join_waitlist"] if full else w["signup"],
-                    "data": {"command": "sign up", "event": event.slug},
-                }
-            )
+            inputs = self._needs_inputs(details=typed)
+            title = w["join_waitlist"] if full else w["signup"]
+            if typed:
+                paragraphs.insert(0, w["typed_note"].format(button=title))
+            buttons.append({"title": title, "data": {"command": "sign up", "event": event.slug}})
+            context.turn_state[FORM_OUT] = (SIGNUP_FORM, event.slug)
         card = self._content.card(
             "event_card",
             heading=event.title,
@@ -229,28 +296,35 @@ class EventsDialog(Dialog):
         )
         await context.send_activity(card_message(card))
 
-    def _needs_inputs(self) -> list[dict[str, Any]]:
-        """The sign-up form: adjustment needs, the person's own words, and who sees them."""
+    def _needs_inputs(
+        self, *, codes: list[str] | None = None, details: str = ""
+    ) -> list[dict[str, Any]]:
+        """The sign-up form: adjustment needs, the person's own words, and who sees them
+        (filled with what they gave before, or typed into the chat, if anything)."""
         w = self._w["details"]
+        needs: dict[str, Any] = {
+            "type": "Input.ChoiceSet",
+            "id": "needs",
+            "label": w["needs_label"],
+            "style": "expanded",
+            "isMultiSelect": True,
+            "choices": [{"title": str(self._w["needs"][code]), "value": code} for code in NEEDS],
+        }
+        if codes:
+            needs["value"] = ",".join(codes)
+        box: dict[str, Any] = {
+            "type": "Input.Text",
+            "id": "details",
+            "label": w["details_label"],
+            "placeholder": w["details_placeholder"],
+            "isMultiline": True,
+            "maxLength": 500,
+        }
+        if details:
+            box["value"] = details
         return [
-            {
-                "type": "Input.ChoiceSet",
-                "id": "needs",
-                "label": w["needs_label"],
-                "style": "expanded",
-                "isMultiSelect": True,
-                "choices": [
-                    {"title": str(self._w["needs"][code]), "value": code} for code in NEEDS
-                ],
-            },
-            {
-                "type": "Input.Text",
-                "id": "details",
-                "label": w["details_label"],
-                "placeholder": w["details_placeholder"],
-                "isMultiline": True,
-                "maxLength": 500,
-            },
+            needs,
+            box,
             {
                 "type": "TextBlock",
                 "text": w["needs_privacy"],
@@ -262,12 +336,15 @@ class EventsDialog(Dialog):
 
     async def _mine(self, context: TurnContext, person: Attendee) -> None:
         w = self._w["mine"]
-        found = await self._events.mine(turn_session(), person.key)
+        session = turn_session()
+        found = await self._events.mine(session, person.key)
         sections = []
         for event, signup in found:
-            buttons = [self._button(self._w["list"]["details_button"], "event details", event)]
+            label = self._details_label(signup.status)
+            buttons = [self._button(label, "event details", event)]
             if signup.status == "offered":
                 buttons.insert(0, self._button(self._w["details"]["claim"], "claim place", event))
+            buttons.append(self._button(w["change_needs"], "change needs", event))
             sections.append(
                 {
                     "title": event.title,
@@ -275,8 +352,9 @@ class EventsDialog(Dialog):
                         {"title": self._w["facts"]["starts"], "value": local_text(event.starts_at)},
                         {
                             "title": self._w["facts"]["your_place"],
-                            "value": self._w["list"]["status"].get(signup.status, signup.status),
+                            "value": await self._place_words(session, event, person, signup),
                         },
+                        {"title": w["needs"], "value": self._needs_words(signup)},
                     ],
                     "lines": [],
                     "buttons": buttons,
@@ -294,10 +372,71 @@ class EventsDialog(Dialog):
         )
         await context.send_activity(card_message(card))
 
-    # ---- actions -----------------------------------------------------------------------
+    async def _place_words(
+        self, session: Any, event: Event, person: Attendee, signup: EventSignup
+    ) -> str:
+        """Where the person stands: a place, an offer and until when, or their number in the
+        queue."""
+        w = self._w["mine"]
+        if signup.status == "waitlisted":
+            _, position = await self._events.my_place(session, event, person.key)
+            return str(w["waitlist_place"]).format(position=position or 1)
+        if signup.status == "offered" and signup.offer_expires_at is not None:
+            return str(w["offered_until"]).format(until=local_text(signup.offer_expires_at))
+        return str(self._w["list"]["status"].get(signup.status, signup.status))
 
-    async def _sign_up(self, context: TurnContext, person: Attendee, slug: str) -> None:
-        value = Turn.of(context).value
+    def _needs_words(self, signup: EventSignup) -> str:
+        """The adjustment needs the person gave, in words (their own words as typed)."""
+        needs = self._events.needs_of(signup)
+        said = [self._events.need_labels(needs.get("needs") or [])]
+        said.append(str(needs.get("details") or ""))
+        return "; ".join(part for part in said if part) or str(self._w["mine"]["no_needs"])
+
+    async def _needs_form(
+        self, context: TurnContext, person: Attendee, slug: str, typed: str = ""
+    ) -> None:
+        """The adjustment needs of a place, to change or clear (typed words in the box)."""
+        session = turn_session()
+        event = await self._events.event(session, slug)
+        signup = (
+            None if event is None else (await self._events.my_place(session, event, person.key))[0]
+        )
+        if (
+            event is None
+            or signup is None
+            or signup.status not in ("confirmed", "offered", "waitlisted")
+        ):
+            await self._text(context, "not_signed_up", title=event.title if event else slug)
+            return
+        w = self._w["needs_form"]
+        needs = self._events.needs_of(signup)
+        paragraphs = [w["intro"]]
+        if typed:
+            paragraphs.insert(0, self._w["details"]["typed_note"].format(button=w["save"]))
+        card = self._content.card(
+            "event_card",
+            heading=str(w["heading"]).format(title=event.title),
+            paragraphs=paragraphs,
+            facts=[],
+            sections=[],
+            inputs=self._needs_inputs(
+                codes=list(needs.get("needs") or []),
+                details=typed or str(needs.get("details") or ""),
+            ),
+            buttons=[
+                self._button(w["save"], "save needs", event),
+                {"title": w["keep"], "data": {"command": "my events"}, "skip_inputs": True},
+            ],
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+        context.turn_state[FORM_OUT] = (NEEDS_FORM, event.slug)
+
+        # ---- actions -----------------------------------------------------------------------
+
+    @staticmethod
+    def _read_needs(value: dict[str, Any]) -> tuple[list[str], str] | None:
+        """The needs chosen and the person's own words, from a form; None if unreadable."""
         raw_needs = value.get("needs", "")
         details = value.get("details", "")
         if (
@@ -305,9 +444,65 @@ class EventsDialog(Dialog):
             or len(raw_needs) > MAX_NEEDS_VALUE
             or not isinstance(details, str)
         ):
+            return None
+        return [part.strip() for part in raw_needs.split(",") if part.strip()], details
+
+    async def _save_needs(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        read = self._read_needs(Turn.of(context).value)
+        if read is None:
             await self._text(context, "bad_needs")
             return
-        codes = [part.strip() for part in raw_needs.split(",") if part.strip()]
+        codes, details = read
+        outcome, event = await self._events.change_needs(
+            turn_session(), slug, person.key, needs=codes, details=details
+        )
+        if event is None or outcome in ("unknown_event", "bad_needs"):
+            await self._text(context, "bad_needs" if outcome == "bad_needs" else "unknown_event")
+        elif outcome != "needs_saved":
+            await self._text(context, outcome, title=event.title)
+        else:
+            said = "; ".join(p for p in (self._events.need_labels(codes), details.strip()) if p)
+            key = "needs_saved" if said else "needs_cleared"
+            await self._text(context, key, title=event.title, needs=said)
+
+    async def _ask_cancel(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        """Before giving up a place (or a queue place, or an offer): say what would go."""
+        session = turn_session()
+        event = await self._events.event(session, slug)
+        signup = (
+            None if event is None else (await self._events.my_place(session, event, person.key))[0]
+        )
+        if (
+            event is None
+            or signup is None
+            or signup.status not in ("confirmed", "offered", "waitlisted")
+        ):
+            await self._text(context, "not_signed_up", title=event.title if event else slug)
+            return
+        w = self._w["confirm_cancel"]
+        suffix = {"waitlisted": "_waitlist", "offered": "_offer"}.get(signup.status, "")
+        body = w["body_waitlist"] if signup.status == "waitlisted" else w["body"]
+        card = self._content.card(
+            "event_card",
+            heading=str(w[f"heading{suffix}"]).format(title=event.title),
+            paragraphs=[str(body).format(when=local_text(event.starts_at))],
+            facts=[],
+            sections=[],
+            inputs=[],
+            buttons=[
+                self._button(w[f"give_up{suffix}"], "confirm cancel", event),
+                {"title": w["keep"], "data": {"command": "my events"}},
+            ],
+            links=[],
+        )
+        await context.send_activity(card_message(card))
+
+    async def _sign_up(self, context: TurnContext, person: Attendee, slug: str) -> None:
+        read = self._read_needs(Turn.of(context).value)
+        if read is None:
+            await self._text(context, "bad_needs")
+            return
+        codes, details = read
         outcome, event = await self._events.sign_up(
             turn_session(), slug, person, needs=codes, details=details
         )
@@ -316,7 +511,16 @@ class EventsDialog(Dialog):
         elif outcome == "confirmed":
             await self._notice(context, event, "confirmed", "request")
         elif outcome == "waitlisted":
-            await self._notice(context, event, "waitlisted", None)
+            _, position = await self._events.my_place(turn_session(), event, person.key)
+            hours = int(self._events.claim_window.total_seconds() // 3600)
+            await self._notice(
+                context,
+                event,
+                "waitlisted",
+                None,
+                position=str(position or 1),
+                window=f"{hours} hours",
+            )
         else:
             await self._text(
                 context,
@@ -351,8 +555,10 @@ class EventsDialog(Dialog):
     def _button(title: str, command: str, event: Event) -> dict[str, Any]:
         return {"title": title, "data": {"command": command, "event": event.slug}}
 
-    async def _notice(self, context: TurnContext, event: Event, key: str, method: Any) -> None:
-        card = self._events.notice_card(event, key, method=method)
+    async def _notice(
+        self, context: TurnContext, event: Event, key: str, method: Any, **fields: str
+    ) -> None:
+        card = self._events.notice_card(event, key, method=method, **fields)
         await context.send_activity(card_message(card))
 
     async def _text(self, context: TurnContext, key: str, **fields: str) -> None:

@@ -150,7 +150,12 @@ async def fetch_ics(service: Service, url: str) -> tuple[int, bytes]:
 
 async def calendar_of(service: Service, chat: Chat) -> Calendar:
     (title, url), *_ = links(chat)
-    assert title == "Add to calendar"
+    # The link says what it does: a cancellation takes the event out of the calendar.
+    assert title in ("Add to calendar", "Remove it from my calendar")
+    cancelling = "Your place is cancelled" in chat.seen(chat.last) or "Cancelled:" in chat.seen(
+        chat.last
+    )
+    assert (title == "Remove it from my calendar") == cancelling
     status, body = await fetch_ics(service, url)
     assert status == 200
     return Calendar.from_ical(body)
@@ -262,11 +267,17 @@ async def test_a_freed_place_is_offered_claimed_or_moved_on_when_unclaimed(
     waiting = await person(service, connector, "Bea Jones")
     later = await person(service, connector, "Cai Evans")
     assert "You have a place" in await sign_up(holder, slug)
-    assert "You're on the waitlist" in await sign_up(waiting, slug)
-    assert "You're on the waitlist" in await sign_up(later, slug)
+    seen = await sign_up(waiting, slug)
+    assert "You're on the waitlist" in seen and "You're number 1 in the queue" in seen
+    assert "24 hours to claim it" in seen
+    assert "You're number 2 in the queue" in await sign_up(later, slug)
+    assert "You're number 2 on the waitlist" in await later.say("my events")
 
     # The holder cancels: their calendar gets a cancellation, the first waiting is offered.
     seen = await holder.tap({"command": "cancel my place", "event": slug})
+    assert "Give up your place at" in seen and "it goes to the next person waiting" in seen
+    assert await signups(service, slug) == {"confirmed": 1, "waitlisted": 2}  # not yet
+    seen = await holder.press("Yes, give up my place")
     assert "Your place is cancelled" in seen
     calendar = await calendar_of(service, holder)
     assert calendar["METHOD"] == "CANCEL"
@@ -308,6 +319,7 @@ async def test_a_claim_after_the_window_moves_the_place_on_even_before_the_sweep
     for chat in (holder, waiting, later):
         await sign_up(chat, slug)
     await holder.tap({"command": "cancel my place", "event": slug})
+    await holder.press("Yes, give up my place")
 
     clock.now = NOW + timedelta(hours=24, minutes=1)
     seen = await waiting.tap({"command": "claim place", "event": slug})
@@ -890,6 +902,108 @@ async def test_more_places_are_offered_to_the_waitlist_and_lists_filter_by_netwo
     assert await signups(service, network_slug) == {"confirmed": 1, "offered": 1}
 
     seen = await second.say("my events")
-    assert "A place is being held for you" in seen
+    assert "A place is held for you until" in seen
     seen = await second.press("Claim my place")
     assert "You've claimed your place" in seen
+
+
+# ---- managing one's own place ------------------------------------------------------------------
+
+
+async def test_needs_are_seen_and_changed_from_my_events_and_reach_the_organisers(
+    service: Service, connector: StandInConnector
+) -> None:
+    set_clock(service)
+    slug = await create_event(service)
+    chat = await person(service, connector, "Priya Shah")
+    await sign_up(chat, slug, needs="step_free", details="A seat near the door.")
+    seen = await chat.say("my events")
+    assert "Your needs: Step-free access; A seat near the door." in seen
+    seen = await chat.press("Change my needs")
+    assert "Your needs for" in seen
+    box = {i["id"]: i for r in chat.last for i in _inputs(r)}
+    assert box["needs"]["value"] == "step_free"
+    assert box["details"]["value"] == "A seat near the door."
+    seen = await chat.press("Save my needs", needs="bsl,step_free", details="")
+    assert "you've asked for: British Sign Language interpreter, Step-free access." in seen
+    [view] = await _views(service, slug)
+    assert view.needs == ["bsl", "step_free"] and view.details == ""
+    await chat.say("my events")
+    await chat.press("Change my needs")
+    seen = await chat.press("Save my needs", needs="", details="")
+    assert "You haven't asked for anything to be arranged" in seen
+    [view] = await _views(service, slug)
+    assert view.needs == [] and view.details == ""
+    assert await signups(service, slug) == {"confirmed": 1}  # the place was never at risk
+
+
+async def test_giving_up_a_place_asks_first_and_keep_keeps_it(
+    service: Service, connector: StandInConnector
+) -> None:
+    set_clock(service)
+    slug = await create_event(service, capacity=1)
+    holder = await person(service, connector, "Alex Taylor")
+    waiting = await person(service, connector, "Bea Jones")
+    await sign_up(holder, slug)
+    await sign_up(waiting, slug)
+    await holder.say("my events")
+    await holder.press("Details and your place")
+    seen = await holder.press("Cancel my place")
+    assert "Give up your place at" in seen
+    seen = await holder.press("Keep my place")
+    assert "My events" in seen and "You have a place" in seen
+    assert await signups(service, slug) == {"confirmed": 1, "waitlisted": 1}
+    seen = await waiting.tap({"command": "cancel my place", "event": slug})
+    assert "Leave the waitlist for" in seen and "lose your place in the queue" in seen
+
+
+async def test_the_list_labels_say_what_the_person_already_has(
+    service: Service, connector: StandInConnector
+) -> None:
+    set_clock(service)
+    slug = await create_event(service, capacity=1)
+    holder = await person(service, connector, "Alex Taylor")
+    waiting = await person(service, connector, "Bea Jones")
+    newcomer = await person(service, connector, "Cai Evans")
+    await sign_up(holder, slug)
+    await sign_up(waiting, slug)
+    await holder.say("events")
+    assert holder.button("Details and your place")["event"] == slug
+    await waiting.say("events")
+    assert waiting.button("Details and your waitlist place")["event"] == slug
+    await newcomer.say("events")
+    assert newcomer.button("Details and sign up")["event"] == slug
+
+
+async def test_needs_typed_into_the_chat_go_into_the_form_not_lost(
+    service: Service, connector: StandInConnector
+) -> None:
+    set_clock(service)
+    slug = await create_event(service)
+    chat = await person(service, connector, "Priya Shah")
+    await chat.tap({"command": "event details", "event": slug})
+    seen = await chat.say("I use a wheelchair and need a space at the front")
+    assert "I've put what you typed in the box below" in seen
+    box = {i["id"]: i for r in chat.last for i in _inputs(r)}
+    assert box["details"]["value"] == "I use a wheelchair and need a space at the front"
+    seen = await chat.press("Sign me up")
+    assert "You have a place" in seen
+    [view] = await _views(service, slug)
+    assert view.details == "I use a wheelchair and need a space at the front"
+
+
+def _inputs(reply: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cards(reply))
+    return found
