@@ -50,6 +50,7 @@ from bot.channel.teams import (
 from bot.core.content import Content, MenuEntry
 from bot.core.logs import describe_exception, sensitive
 from bot.core.people import PersonKey
+from bot.core.understanding import REPORT
 from bot.db import references as repo_references
 from bot.db.session import current_session, unit_of_work
 from bot.privacy.audit import AuditLog
@@ -318,8 +319,11 @@ class EdiBot(ActivityHandler):
                 await turn_context.send_activity(card_message(card))
             return
         chosen = usable.get(reading.chosen or "")
+        # Words that sound like harm are the start of what happened: the report keeps them.
+        said = {"said": turn_context.activity.text} if reading.harm else {}
         if chosen is not None and active is None:
-            await self._start(turn_context, dialog_context, chosen)
+            options = said if chosen.entry.command == REPORT else None
+            await self._start(turn_context, dialog_context, chosen, options=options)
             return
         if chosen is not None and active is not None:
             if all(instance.id != chosen.dialog.id for instance in dialog_context.stack):
@@ -331,7 +335,7 @@ class EdiBot(ActivityHandler):
         guesses = [usable[c].entry for c in reading.guesses if c in usable]
         if active is not None:
             guesses = [g for g in guesses if usable[g.command].dialog.id != active.id]
-        card = self._own_words.guesses_card(reading, guesses, waiting)
+        card = self._own_words.guesses_card(reading, guesses, waiting, carry=said)
         await turn_context.send_activity(card_message(card))
 
     async def _usable(self, turn_context: TurnContext) -> dict[str, Conversation]:
@@ -385,6 +389,7 @@ class EdiBot(ActivityHandler):
         feature: Conversation,
         *,
         interrupting: bool = False,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """Begin a feature's dialog (on top of the waiting one when `interrupting`)."""
         if feature.role is not None and not await self._holds(turn_context, feature.role):
@@ -392,7 +397,7 @@ class EdiBot(ActivityHandler):
             return
         if interrupting:
             await dialog_context.begin_dialog(_Interrupted.ID)
-        await dialog_context.begin_dialog(feature.dialog.id)
+        await dialog_context.begin_dialog(feature.dialog.id, options)
 
     # ---- installs and membership ----------------------------------------------------------
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.content import Content, MenuEntry
-from bot.core.understanding import SMALL_TALK, Reading, Understanding
+from bot.core.understanding import REPORT, SMALL_TALK, Reading, Understanding
 
 MENU = "menu"  # the "Show me everything" button's command (the shell's menu word)
 
@@ -93,7 +93,12 @@ class OwnWords:
         )
 
     def guesses_card(
-        self, reading: Reading, entries: Sequence[MenuEntry], waiting: Waiting | None
+        self,
+        reading: Reading,
+        entries: Sequence[MenuEntry],
+        waiting: Waiting | None,
+        *,
+        carry: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """ "Did you mean …?" with a button per guess, everything, and the waiting question."""
         if reading.harm:
@@ -105,7 +110,17 @@ class OwnWords:
         else:
             heading = self._texts("shell.not_sure_heading")
             paragraphs = [self._texts("shell.not_sure_body")]
-        buttons = [{"title": entry.title, "data": {"command": entry.command}} for entry in entries]
+        # The report's button carries the words back (`carry`), so they start what happened.
+        buttons = [
+            {
+                "title": entry.title,
+                "data": {
+                    "command": entry.command,
+                    **((carry or {}) if entry.command == REPORT else {}),
+                },
+            }
+            for entry in entries
+        ]
         buttons.append({"title": self._texts("shell.guess_everything"), "data": {"command": MENU}})
         if waiting is not None:
             buttons.append(self._carry_on(waiting))

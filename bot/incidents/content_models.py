@@ -79,6 +79,8 @@ class IncidentNarrative(_Model):
     question: str
     hint: str
     placeholder: str
+    started_with: str
+    type_here: str
     empty: str
     too_long: str
 

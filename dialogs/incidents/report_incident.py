@@ -87,9 +87,21 @@ class ReportIncidentDialog(ReportAnswers):
             await self._ask_resume(context, draft)
             return Dialog.end_of_turn
         draft = self._new_draft()
+        said = self._said(context, options)
+        if said:
+            # What they typed to get here is the start of what happened (they can change it).
+            draft["answers"]["narrative"], draft["seeded"] = said, True
         await self._drafts.set(context, draft)
         await self._prompt(context, draft)
         return Dialog.end_of_turn
+
+    def _said(self, context: TurnContext, options: object) -> str:
+        """Words typed before the report began (from the shell, or carried by its button)."""
+        said = options.get("said") if isinstance(options, dict) else None
+        said = said if isinstance(said, str) else Turn.of(context).value.get("said")
+        if not isinstance(said, str) or len(said) > self._tax.limits["narrative_chars"]:
+            return ""
+        return said.strip()
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Take the answer to the current step and ask the next."""

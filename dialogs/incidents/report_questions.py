@@ -127,6 +127,8 @@ class ReportQuestions(Dialog):
     async def _ask_narrative(self, context: TurnContext, draft: dict[str, Any]) -> None:
         words = self._w["narrative"]
         paragraphs = [words["hint"]]
+        if draft.get("seeded") and draft["answers"].get("narrative"):
+            paragraphs.insert(0, words["started_with"])
         if draft["answers"].get("relationship") == "on_behalf":
             paragraphs.append(self._w["relationships"]["on_behalf_guidance"])
         await context.send_activity(
@@ -145,7 +147,7 @@ class ReportQuestions(Dialog):
                     )
                 ],
                 buttons=[self._form(draft, "Next", "incident.narrative")],
-                note="You can also just type it here in the chat.",
+                note=words["type_here"],
             )
         )
 

@@ -163,3 +163,35 @@ async def test_menu_mid_report_says_the_draft_is_kept_and_how_to_carry_on(
     assert "kept your answers so far" in shown
     assert "**report**" in shown
     assert "Hello, I'm the EDI bot" in shown
+
+
+async def test_what_they_typed_about_harm_starts_the_story_of_what_happened(
+    chat: BotHarness,
+) -> None:
+    said = "my manager keeps mocking my accent and I'm scared to go in"
+    replies = await chat.say(said)
+    if DANGER not in seen(replies):
+        replies = await press(chat, replies, "Report a hate incident")
+    replies = await press(chat, replies, "No, nobody is in danger now")
+    replies = await press(chat, replies, "Confidentially")
+    replies = await press(chat, replies, "It happened to me")
+    assert "I've started this with what you typed earlier" in seen(replies)
+    boxes = [
+        element
+        for reply in replies
+        for element in _walk(reply.attachments[0].content)
+        if element.get("id") == "narrative"
+    ]
+    assert boxes and boxes[0]["value"] == said
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(_walk(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_walk(value))
+    return found
