@@ -30,6 +30,9 @@ WELCOME = "Hello, I'm the EDI bot"
 LATEST_BULLETIN = max(p.stem for p in (DEFAULT_CONTENT_DIR / "bulletins").glob("*.md"))
 BULLETIN_QUESTION = "Was this bulletin useful to you?"
 NARRATIVE = "A visitor shouted abuse about my accent at the County Hall reception desk."
+# The first thing someone types, in their own words: no command word, no button.
+OWN_WORDS = "a visitor shouted abuse about my accent at reception"
+TYPED_REPLY = "It happened again today, at the same desk."
 EVENT_TITLE = "Big Conversation: race at work"
 EVENT_SLUG = "playground-big-conversation"
 EVENT_DAY = (date.today() + timedelta(days=14)).isoformat()
@@ -77,10 +80,15 @@ WALKS = [
     Walk(
         "anonymous_hate_incident_report",
         [
-            press("Report a hate incident", "in danger right now?"),
+            # Started by a natural sentence: the report, 999 first, and the words kept.
+            say(OWN_WORDS, "in danger right now?", "999"),
             press("No, nobody is in danger now", "How would you like to report?"),
             press("Anonymously", "Who did this happen to?"),
-            press("It happened to me", "In your own words, what happened?"),
+            press(
+                "It happened to me",
+                "In your own words, what happened?",
+                "I've started this with what you typed earlier",
+            ),
             press(
                 "Next",
                 "A few more details",
@@ -119,6 +127,18 @@ WALKS = [
         [
             say("check report", "reference"),
             say("{reference} {passphrase}", "Report {reference}", "reaches the case team"),
+            # A reply typed into the chat, not the card's box: kept, and added once confirmed.
+            say(TYPED_REPLY, "Add this to your report?"),
+            press(
+                "Add to my report",
+                "I've added that to report {reference}",
+                fill={
+                    "Reference": "{reference}",
+                    "Passphrase (anonymous reports only)": "{passphrase}",
+                },
+            ),
+            say("check report", "reference"),
+            say("{reference} {passphrase}", "Report {reference}", TYPED_REPLY),
             press(
                 "Send",
                 "I've added that to report {reference}",
