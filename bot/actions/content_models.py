@@ -74,6 +74,8 @@ class ActionMine(_Model):
     heading: str
     none: str
     intro: str
+    typed: str
+    typed_one: str
 
 
 class ActionReplies(_Model):

@@ -17,6 +17,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     DialogTurnResult,
+    DialogTurnStatus,
     WaterfallDialog,
     WaterfallStepContext,
 )
@@ -41,7 +42,12 @@ def _teams(context: TurnContext) -> Teams | None:
 
 
 class MyActionsDialog(ComponentDialog):
-    """ "my actions": the person's actions with status and the same buttons as a nudge."""
+    """ "my actions": the person's actions with status and the same buttons as a nudge.
+
+    After the list it waits one turn: words typed then are put in the note boxes and the list
+    shown again, so a progress note typed into the chat is not lost (nothing is saved until
+    the lead presses Save progress). Any command or button is handled as usual.
+    """
 
     COMMAND = "my actions"
 
@@ -49,11 +55,28 @@ class MyActionsDialog(ComponentDialog):
         super().__init__(MyActionsDialog.__name__)
         self._content = content
         self._actions = actions
-        self.add_dialog(WaterfallDialog("my_actions", [self.show_step]))
+        self.add_dialog(WaterfallDialog("my_actions", [self.show_step, self.typed_step]))
         self.initial_dialog_id = "my_actions"
 
+    @staticmethod
+    def settled(state: dict[str, Any]) -> bool:
+        """Only ever waiting for optional words: another feature may simply start."""
+        return True
+
+    async def typed_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Words typed after the list go into its note boxes; anything else ends this."""
+        turn = Turn.of(step.context)
+        if turn.value or not turn.text:
+            return await step.end_dialog()
+        if turn.command == self.COMMAND:  # asked for the list again
+            return await step.replace_dialog("my_actions")
+        return await step.replace_dialog("my_actions", {"typed": turn.text})
+
     async def show_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        """List the person's actions on one card, and finish."""
+        """List the person's actions on one card (a typed note in their boxes), then wait."""
+        typed = (
+            str((step.options or {}).get("typed") or "") if isinstance(step.options, dict) else ""
+        )
         person = _teams(step.context)
         words = self._actions.words
         statuses = (
@@ -72,17 +95,22 @@ class MyActionsDialog(ComponentDialog):
             )
             for slot, status in enumerate(statuses[:limit])
         ]
+        intro = words["mine"]["intro"].format(count=len(statuses))
+        if typed:
+            for item in items:
+                item["note"] = typed
+            intro = words["mine"]["typed_one" if len(items) == 1 else "typed"]
         more = len(statuses) - len(items)
         card = self._content.card(
             "action_digest",
             heading=words["mine"]["heading"],
-            intro=words["mine"]["intro"].format(count=len(statuses)),
+            intro=intro,
             items=items,
             more=words["digest"]["more"].format(count=more) if more > 0 else "",
             words=self._actions.card_words(self._actions.today()),
         )
         await step.context.send_activity(card_message(card))
-        return await step.end_dialog()
+        return DialogTurnResult(DialogTurnStatus.Waiting)
 
 
 class ActionCardDialog(ComponentDialog):

@@ -37,7 +37,7 @@ from bot.privacy.roles import Role, grant_role
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
 from tests.cards import cards, visible_text
-from tests.chat import converse
+from tests.chat import Chat, converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -516,3 +516,50 @@ async def test_a_leads_data_is_exported_and_erased_and_old_nudge_records_expire(
     async with runtime.sessions() as session:
         update = (await session.execute(select(ActionUpdate))).scalar_one()
     assert (update.author, update.author_name, update.note) == ("erased", None, "On track")
+
+
+async def test_a_progress_note_typed_into_the_chat_goes_into_the_note_box(
+    service: Service, connector: StandInConnector
+) -> None:
+    runtime = runtime_of(service)
+    [lead] = await installed(service, connector, "Sam Patel")
+    await assign(runtime.sessions, runtime.actions, lead, team="HR")
+    chat = Chat(service, connector, lead)
+    await chat.say("my actions")
+    seen = await chat.say("Workshops booked for every department")
+    assert "I've put what you typed in the note box" in seen
+    notes = [
+        element
+        for reply in chat.last
+        for element in _elements(reply)
+        if str(element.get("id", "")).startswith("note_")
+    ]
+    assert notes and all(n["value"] == "Workshops booked for every department" for n in notes)
+    [save, *_] = [
+        element["data"]
+        for reply in chat.last
+        for element in _elements(reply)
+        if element.get("type") == "Action.Submit" and element.get("title") == "Save update"
+    ]
+    slot = save["slot"]
+    said = await chat.tap({**save, f"rag_{slot}": "amber", f"note_{slot}": notes[0]["value"]})
+    assert said.startswith("Saved: action")
+    # Another feature simply starts after the list: nothing is waiting to be lost.
+    await chat.say("my actions")
+    assert "We're in the middle of" not in await chat.say("events")
+
+
+def _elements(reply: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cards(reply))
+    return found
