@@ -265,6 +265,7 @@ class IncidentCases(_Model):
     """The `cases` section."""
 
     list_heading: str
+    typed_note: str
     none_open: str
     open_button: str
     closed_hint: str

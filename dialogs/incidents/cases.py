@@ -155,8 +155,28 @@ class CasesDialog(CaseForms):
             return await self._open(dialog_context, state, wanted)
         found = pick(turn.text, self._words)
         action = Action(found) if found is not None else None
+        if action is None and await self._typed_into_form(dialog_context, state, turn):
+            return Dialog.end_of_turn
         step = self._states[state_of(state)].get(action, self._back_to_list)
         return await step(dialog_context, state, action)
+
+    async def _typed_into_form(
+        self, dialog_context: DialogContext, state: dict[str, Any], turn: Turn
+    ) -> bool:
+        """Words typed while a form with a text box is out go into that box (the form is
+        shown again with them), rather than being lost; False if there is no such box."""
+        form = state.get("awaiting")
+        if (
+            state_of(state) != CaseState.FORM
+            or not turn.text
+            or turn.value
+            or form not in self._forms
+        ):
+            return False
+        report = await self._incidents.by_reference(turn_session(), state["reference"])
+        if report is None:
+            return False
+        return await self._send_form(dialog_context.context, report, str(form), typed=turn.text)
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
         """Show the list again (a case is re-opened, and audited, only on request)."""
@@ -374,9 +394,19 @@ class CasesDialog(CaseForms):
             return None
         return CaseChange(report, self._handler(context), today_in_london(), state.get("version"))
 
-    async def _send_form(self, context: TurnContext, report: IncidentReport, form: str) -> None:
+    async def _send_form(
+        self, context: TurnContext, report: IncidentReport, form: str, *, typed: str = ""
+    ) -> bool:
+        """Show a form; with `typed`, those words in its text box (False if it has none)."""
         inputs_of, _ = self._forms[form]
         heading, inputs = await inputs_of(report)
+        paragraphs: list[str] = []
+        if typed:
+            boxes = [i for i in inputs if i.get("type") == "Input.Text" and i.get("isMultiline")]
+            if not boxes:
+                return False
+            boxes[0]["value"] = typed
+            paragraphs.append(self._c["typed_note"])
         back = {
             "title": self._c["actions"]["back"],
             "data": {"choice": "back"},
@@ -386,10 +416,12 @@ class CasesDialog(CaseForms):
             card(
                 self._content,
                 heading=heading.format(reference=report.reference),
+                paragraphs=paragraphs,
                 inputs=inputs,
                 buttons=[{"title": "Save", "data": {"form": form}}, back],
             )
         )
+        return True
 
     async def _apply_form(
         self, dialog_context: DialogContext, state: dict[str, Any], form: str, value: dict[str, Any]

@@ -16,6 +16,7 @@ from tests.connector import StandInConnector
 from tests.incidents.test_incidents import (
     count,
     inputs,
+    make_handler,
     receipt_value,
     runtime_of,
     settings,  # noqa: F401 - the fixture: outbox drained by hand
@@ -109,3 +110,21 @@ async def test_the_status_cards_send_button_still_works_and_does_not_ask_again(
     assert f"I've added that to report {reference}" in seen
     assert "Back to" not in seen and "Type your reference" not in seen
     assert await count(service, IncidentMessage) == 1
+
+
+async def test_a_handlers_message_typed_into_the_chat_goes_into_the_form(
+    service: Service, connector: StandInConnector
+) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
+    chat = Chat(service, connector)
+    reference, _ = await report(chat, "Confidentially")
+    await handler.say("cases")
+    await handler.press(f"Open {reference}")
+    await handler.press("Message the reporter")
+    seen = await handler.say("Thank you for telling us. Can we talk on Monday?")
+    assert "I've put what you typed in the box" in seen
+    [body] = [i for r in handler.last for i in inputs(r) if i["id"] == "body"]
+    assert body["value"] == "Thank you for telling us. Can we talk on Monday?"
+    assert "Message saved" in await handler.press("Save")
+    await chat.say("check report")
+    assert "Can we talk on Monday?" in await chat.say(reference)
