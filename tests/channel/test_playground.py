@@ -140,7 +140,7 @@ WALKS = [
             say("check report", "reference"),
             say("{reference} {passphrase}", "Report {reference}", TYPED_REPLY),
             press(
-                "Send",
+                "Add to my report",
                 "I've added that to report {reference}",
                 fill={"Add information or reply (optional)": "It happened again today."},
             ),

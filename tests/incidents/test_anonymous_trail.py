@@ -134,7 +134,7 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         seen = await reporter.say(f"{reference} {passphrase}")
         assert f"Report {reference}" in seen
         mark = len(stream.getvalue())
-        await reporter.press("Send", note="He did it again on Friday.")
+        await reporter.press("Add to my report", note="He did it again on Friday.")
         follow_up_logs = stream.getvalue()[mark:]
         await walk_to_review(before, "Confidentially")
         await before.press("Submit my report")

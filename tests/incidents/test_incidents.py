@@ -299,7 +299,7 @@ async def test_a_confidential_report_runs_its_whole_case(
     seen = await chat.say(reference)
     assert "Status: Being looked into" in seen
     assert "Can we talk on Monday?" in seen
-    seen = await chat.press("Send", note="Yes, Monday morning is fine.")
+    seen = await chat.press("Add to my report", note="Yes, Monday morning is fine.")
     assert f"I've added that to report {reference}" in seen
     await deliver(service, settings)
     assert "New information on report" in visible_text(
@@ -406,8 +406,8 @@ async def test_anonymous_follow_up_needs_the_passphrase_before_and_after_release
     seen = await chat.say("check report")
     seen = await chat.say(f"{reference} {passphrase.upper().replace('-', ' ')}")
     assert f"Report {reference}" in seen and "reaches the case team within a day" in seen
-    send = chat.button("Send")
-    seen = await chat.press("Send", note="It happened again today.")
+    send = chat.button("Add to my report")
+    seen = await chat.press("Add to my report", note="It happened again today.")
     assert f"I've added that to report {reference}" in seen and "within a day" in seen
     assert await count(service, IncidentReport) == 0
     assert await count(service, IncidentMessage) == 0
@@ -431,7 +431,7 @@ async def test_anonymous_follow_up_needs_the_passphrase_before_and_after_release
     await chat.say("check report")
     seen = await chat.say(f"{reference} {passphrase}")
     assert "Received, waiting to be acknowledged" in seen and "It happened again today." in seen
-    await chat.press("Send", note="One more thing.")
+    await chat.press("Add to my report", note="One more thing.")
     assert await count(service, IncidentMessage) == 1  # held until the next release
     await sweep(service, date.today())
     assert await count(service, IncidentMessage) == 2

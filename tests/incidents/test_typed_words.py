@@ -106,7 +106,7 @@ async def test_the_status_cards_send_button_still_works_and_does_not_ask_again(
     reference, _ = await report(chat, "Confidentially")
     await chat.say("check report")
     await chat.say(reference)
-    seen = await chat.press("Send", note=TYPED)
+    seen = await chat.press("Add to my report", note=TYPED)
     assert f"I've added that to report {reference}" in seen
     assert "Back to" not in seen and "Type your reference" not in seen
     assert await count(service, IncidentMessage) == 1
