@@ -62,3 +62,26 @@ def buttons(activity: Any) -> list[tuple[str, Any]]:
             if action.get("type") == "Action.Submit":
                 found.append((action.get("title"), action.get("data")))
     return found
+
+
+def dicts_in(node: Any) -> list[dict[str, Any]]:
+    """Every dict inside a card (or any JSON), in order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(dicts_in(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(dicts_in(value))
+    return found
+
+
+def elements(activity: Any) -> list[dict[str, Any]]:
+    """Every element on a reply's cards, in order: inputs, actions, blocks."""
+    return dicts_in(cards(activity))
+
+
+def inputs(activity: Any) -> list[dict[str, Any]]:
+    """Every input on a reply's cards."""
+    return [e for e in elements(activity) if str(e.get("type", "")).startswith("Input.")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cards import buttons, cards, visible_text
+from tests.cards import buttons, cards, dicts_in, visible_text
 from tests.connector import StandInConnector
 from tests.service import Service
 from tests.teams import TeamsUser
@@ -63,7 +63,7 @@ class Chat:
         sends no inputs)."""
         for reply in self.last:
             for card in cards(reply):
-                actions = [a for a in _walk(card) if a.get("type") == "Action.Submit"]
+                actions = [a for a in dicts_in(card) if a.get("type") == "Action.Submit"]
                 pressed = [a for a in actions if a.get("title") == title]
                 if not pressed:
                     continue
@@ -71,7 +71,7 @@ class Chat:
                     return {}
                 return {
                     str(element["id"]): element["value"]
-                    for element in _walk(card)
+                    for element in dicts_in(card)
                     if str(element.get("type", "")).startswith("Input.") and "value" in element
                 }
         return {}
@@ -91,16 +91,3 @@ async def converse(
 ) -> str:
     """One turn of `user`'s chat (text, or a card value); what the person then sees."""
     return await Chat(service, connector, user).say(words)
-
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    """Every dict inside a card, in order."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(_walk(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_walk(value))
-    return found

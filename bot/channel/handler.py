@@ -24,21 +24,20 @@ from botbuilder.core import (
     MessageFactory,
     TurnContext,
 )
-from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import (
     Dialog,
     DialogContext,
     DialogInstance,
     DialogReason,
     DialogSet,
-    DialogTurnResult,
     DialogTurnStatus,
 )
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channel.adapter import ReplyBuffer
-from bot.channel.own_words import OwnWords, Waiting
+from bot.channel.interrupted import Interrupted
+from bot.channel.own_words import OwnWords, Waiting, switch_card
 from bot.channel.storage import StateConflictError
 from bot.channel.teams import (
     card_message,
@@ -46,6 +45,7 @@ from bot.channel.teams import (
     normalise_command,
     person_of,
     reference_of,
+    upn_lookup,
 )
 from bot.core.content import Content, MenuEntry
 from bot.core.logs import describe_exception, sensitive
@@ -82,35 +82,6 @@ class Conversation:
     def role(self) -> Role | None:
         """The role a person needs for this feature, if any."""
         return Role(self.entry.role) if self.entry.role else None
-
-
-class _Interrupted(Dialog):
-    """Sits on the stack between a conversation that a card button interrupted and the
-    feature the button started. When that feature ends, the interrupted conversation asks its
-    question again; botbuilder's default would hand it the feature's result as an answer."""
-
-    ID = "edi.interrupted"
-
-    def __init__(self, back: Callable[[DialogContext], Awaitable[None]]) -> None:
-        super().__init__(self.ID)
-        self._back = back  # says "Back to …" and asks the interrupted dialog's question again
-
-    async def begin_dialog(
-        self, dialog_context: DialogContext, options: object = None
-    ) -> DialogTurnResult:
-        return Dialog.end_of_turn
-
-    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
-        return await self.resume_dialog(dialog_context, DialogReason.NextCalled)
-
-    async def resume_dialog(
-        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
-    ) -> DialogTurnResult:
-        dialog_context.stack.pop(0)  # this marker; what is left on top is what was interrupted
-        if dialog_context.active_dialog is None:
-            return DialogTurnResult(DialogTurnStatus.Empty)
-        await self._back(dialog_context)
-        return Dialog.end_of_turn
 
 
 class EdiBot(ActivityHandler):
@@ -150,7 +121,7 @@ class EdiBot(ActivityHandler):
         self._role_of_dialog = {f.dialog.id: f.role for f in features if f.role is not None}
         self._known_references: OrderedDict[PersonKey, bytes] = OrderedDict()
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
-        self._dialogs.add(_Interrupted(self._resume))
+        self._dialogs.add(Interrupted(self._resume))
         self._by_word: dict[str, Conversation] = {}
         self._titles: dict[str, str] = {}
         for feature in features:
@@ -282,8 +253,7 @@ class EdiBot(ActivityHandler):
 
     async def _step_aside(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """On "menu" mid-conversation: stop it, saying whether its answers were kept."""
-        active = dialog_context.active_dialog
-        assert active is not None
+        active: DialogInstance = dialog_context.active_dialog
         dialog = self._dialogs.find_dialog(active.id)
         settled = self._settled(active)
         await dialog_context.cancel_all_dialogs()
@@ -313,7 +283,8 @@ class EdiBot(ActivityHandler):
         if kind is not None:
             card = self._own_words.small_talk(kind, waiting)
             if card is None:
-                await self._say_small_talk(turn_context, kind)
+                answer = self._own_words.small_talk_answer(kind)
+                await turn_context.send_activity(MessageFactory.text(answer))
                 await self.send_welcome(turn_context)
             else:
                 await turn_context.send_activity(card_message(card))
@@ -342,11 +313,6 @@ class EdiBot(ActivityHandler):
         """The menu's features this person may use, by command (roles checked here)."""
         held = await self._held(turn_context, {c.role for c in self._menu if c.role is not None})
         return {c.entry.command: c for c in self._menu if c.role is None or c.role in held}
-
-    async def _say_small_talk(self, turn_context: TurnContext, kind: str) -> None:
-        assert self._own_words is not None
-        answer = self._own_words.small_talk_answer(kind)
-        await turn_context.send_activity(MessageFactory.text(answer))
 
     async def _cancel(self, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """On "cancel": stop what is running (only what a button started, if it interrupted
@@ -396,7 +362,7 @@ class EdiBot(ActivityHandler):
             await self._refuse(turn_context, feature.role, feature.dialog.id)
             return
         if interrupting:
-            await dialog_context.begin_dialog(_Interrupted.ID)
+            await dialog_context.begin_dialog(Interrupted.ID)
         await dialog_context.begin_dialog(feature.dialog.id, options)
 
     # ---- installs and membership ----------------------------------------------------------
@@ -490,7 +456,7 @@ class EdiBot(ActivityHandler):
         if person is None or session is None:
             return False
         return await self._roles.holds(
-            session, person=person, role=role, lookup_upn=self._upn_lookup(turn_context)
+            session, person=person, role=role, lookup_upn=upn_lookup(turn_context)
         )
 
     async def _held(self, turn_context: TurnContext, roles: set[Role]) -> set[Role]:
@@ -500,26 +466,8 @@ class EdiBot(ActivityHandler):
         if person is None or session is None or not roles:
             return set()
         return await self._roles.held(
-            session, person=person, roles=roles, lookup_upn=self._upn_lookup(turn_context)
+            session, person=person, roles=roles, lookup_upn=upn_lookup(turn_context)
         )
-
-    @staticmethod
-    def _upn_lookup(turn_context: TurnContext) -> Callable[[], Awaitable[str | None]]:
-        """Asks Teams for the sender's UPN, only when called (one connector request)."""
-
-        async def upn() -> str | None:
-            if not (turn_context.activity.service_url or "").startswith(("https://", "http://")):
-                return None
-            try:
-                member = await TeamsInfo.get_member(
-                    turn_context, turn_context.activity.from_property.id
-                )
-            except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based match
-                log.warning("teams.upn_lookup_failed", extra={"error": describe_exception(error)})
-                return None
-            return getattr(member, "user_principal_name", None)
-
-        return upn
 
     async def _refuse(self, turn_context: TurnContext, role: Role, what: str) -> None:
         log.warning("access.refused", extra={"role": role.value, "feature": what})
@@ -543,32 +491,15 @@ class EdiBot(ActivityHandler):
     async def _offer_switch(
         self, turn_context: TurnContext, active_id: str, to: Conversation
     ) -> None:
-        current, other = self._title(active_id), f"“{to.entry.title}”"
-        card = self._content.card(
-            "info",
-            heading=self._texts("shell.switch_heading", activity=current),
-            paragraphs=[self._texts("shell.switch_body", activity=current, other=other)],
-            bullets=[],
-            source=None,
-            question=None,
-            buttons=[
-                {
-                    "title": self._texts("shell.switch_go", other=other),
-                    "data": {"command": to.entry.command},
-                },
-                {
-                    "title": self._texts("shell.switch_stay", activity=current),
-                    "data": {"command": CARRY_ON},
-                },
-            ],
-        )
+        waiting = Waiting(title=self._title(active_id), carry_on=CARRY_ON)
+        card = switch_card(self._content, waiting, to.entry)
         await turn_context.send_activity(card_message(card))
 
     @staticmethod
     def _interrupting(dialog_context: DialogContext) -> bool:
         """Whether the active dialog was started by a button over another conversation."""
         stack: list[DialogInstance] = dialog_context.stack
-        return len(stack) > 1 and stack[1].id == _Interrupted.ID
+        return len(stack) > 1 and stack[1].id == Interrupted.ID
 
     def _settled(self, instance: DialogInstance) -> bool:
         """Whether a waiting dialog says it has finished its work (its `settled(state)`)."""
@@ -641,7 +572,7 @@ class EdiBot(ActivityHandler):
         if self._on_seen is not None:
             # Once a day per person and process, like the reference: e.g. the roster links a
             # row given by UPN to this person (bot/hr/roster.py).
-            await self._on_seen(session, person, self._upn_lookup(turn_context))
+            await self._on_seen(session, person, upn_lookup(turn_context))
 
     def _committed(self, turn_context: TurnContext) -> None:
         """What a committed turn stored may now be relied on."""

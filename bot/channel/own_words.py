@@ -56,6 +56,27 @@ def small_talk_answer(content: Content, kind: str) -> str:
     raise KeyError(kind)
 
 
+def switch_card(content: Content, waiting: Waiting, to: MenuEntry) -> dict[str, Any]:
+    """ "Did you mean to go to …?" mid-conversation: go there (and come back), or carry on."""
+    texts, current, other = content.texts, waiting.title, f"\u201c{to.title}\u201d"
+    buttons = [
+        {"title": texts("shell.switch_go", other=other), "data": {"command": to.command}},
+        {
+            "title": texts("shell.switch_stay", activity=current),
+            "data": {"command": waiting.carry_on},
+        },
+    ]
+    return content.card(
+        "info",
+        heading=texts("shell.switch_heading", activity=current),
+        paragraphs=[texts("shell.switch_body", activity=current, other=other)],
+        bullets=[],
+        source=None,
+        question=None,
+        buttons=buttons,
+    )
+
+
 @dataclass(frozen=True)
 class Waiting:
     """A conversation waiting for an answer: its title and the button that goes back to it."""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 
 from bot.channel.replies import to_wire
+from bot.core.logs import describe_exception
 from bot.core.people import PersonKey
+
+log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TRAILING = re.compile(r"[\s.!?,;:]+$")
@@ -64,3 +70,21 @@ def reference_of(activity: Activity) -> dict[str, Any]:
 def card_message(card: dict[str, Any]) -> Activity:
     """A message carrying one Adaptive Card."""
     return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+def upn_lookup(turn_context: TurnContext) -> Callable[[], Awaitable[str | None]]:
+    """Asks Teams for the sender's UPN, only when called (one connector request)."""
+
+    async def upn() -> str | None:
+        if not (turn_context.activity.service_url or "").startswith(("https://", "http://")):
+            return None
+        try:
+            member = await TeamsInfo.get_member(
+                turn_context, turn_context.activity.from_property.id
+            )
+        except Exception as error:  # noqa: BLE001 - no UPN means no UPN-based match
+            log.warning("teams.upn_lookup_failed", extra={"error": describe_exception(error)})
+            return None
+        return getattr(member, "user_principal_name", None)
+
+    return upn

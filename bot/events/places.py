@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,8 @@ from bot.events.records import (
 )
 
 log = logging.getLogger("bot.events")
+# Why a place cannot be changed or given up.
+Refusal = Literal["unknown_event", "not_signed_up", "past_event"]
 
 
 class EventPlaces(EventCards):
@@ -142,16 +145,9 @@ class EventPlaces(EventCards):
     ) -> tuple[CancelOutcome, Event | None]:
         """Give up a place (or leave the waitlist, or decline an offer); a freed place is
         offered to the next person waiting."""
-        event = await repo_events.get_event(session, slug=slug, lock=True)
-        if event is None:
-            return "unknown_event", None
-        signup = await repo_events.signup_of(
-            session, event_id=event.id, pseudonym=self.pseudonym(person)
-        )
-        if signup is None or signup.status not in ("confirmed", "offered", "waitlisted"):
-            return "not_signed_up", event
-        if aware(event.ends_at) <= self.now():
-            return "past_event", event
+        event, signup, refused = await self._held_signup(session, slug, person)
+        if event is None or signup is None:
+            return refused, event
         held = signup.status in repo_events.HOLDING
         signup.status = "cancelled"
         signup.offer_expires_at = None
@@ -176,20 +172,30 @@ class EventPlaces(EventCards):
         cleaned = self.clean_needs(needs, details)
         if cleaned is None:
             return "bad_needs", None
-        event = await repo_events.get_event(session, slug=slug, lock=True)
-        if event is None:
-            return "unknown_event", None
-        signup = await repo_events.signup_of(
-            session, event_id=event.id, pseudonym=self.pseudonym(person)
-        )
-        if signup is None or signup.status not in ("confirmed", "offered", "waitlisted"):
-            return "not_signed_up", event
-        if aware(event.ends_at) <= self.now():
-            return "past_event", event
+        event, signup, refused = await self._held_signup(session, slug, person)
+        if event is None or signup is None:
+            return refused, event
         self._seal_needs(signup, *cleaned)
         signup.updated_at = self.now()
         await session.flush()
         return "needs_saved", event
+
+    async def _held_signup(
+        self, session: AsyncSession, slug: str, person: PersonKey
+    ) -> tuple[Event | None, EventSignup | None, Refusal]:
+        """The event (row locked) and the person's place, offer or queue place at it; or why
+        there is none to change."""
+        event = await repo_events.get_event(session, slug=slug, lock=True)
+        if event is None:
+            return None, None, "unknown_event"
+        signup = await repo_events.signup_of(
+            session, event_id=event.id, pseudonym=self.pseudonym(person)
+        )
+        if signup is None or signup.status not in ("confirmed", "offered", "waitlisted"):
+            return event, None, "not_signed_up"
+        if aware(event.ends_at) <= self.now():
+            return event, None, "past_event"
+        return event, signup, "not_signed_up"
 
     async def my_place(
         self, session: AsyncSession, event: Event, person: PersonKey

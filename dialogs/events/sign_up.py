@@ -34,6 +34,7 @@ from bot.events.records import NEEDS, Attendee, aware, local_text
 from bot.events.service import EventService
 
 MAX_NEEDS_VALUE = 200
+HELD = ("confirmed", "offered", "waitlisted")  # a place, an offer, or a place in the queue
 
 
 class Action(StrEnum):
@@ -396,18 +397,10 @@ class EventsDialog(Dialog):
         self, context: TurnContext, person: Attendee, slug: str, typed: str = ""
     ) -> None:
         """The adjustment needs of a place, to change or clear (typed words in the box)."""
-        session = turn_session()
-        event = await self._events.event(session, slug)
-        signup = (
-            None if event is None else (await self._events.my_place(session, event, person.key))[0]
-        )
-        if (
-            event is None
-            or signup is None
-            or signup.status not in ("confirmed", "offered", "waitlisted")
-        ):
-            await self._text(context, "not_signed_up", title=event.title if event else slug)
+        held = await self._held(context, person, slug)
+        if held is None:
             return
+        event, signup = held
         w = self._w["needs_form"]
         needs = self._events.needs_of(signup)
         paragraphs = [w["intro"]]
@@ -467,18 +460,10 @@ class EventsDialog(Dialog):
 
     async def _ask_cancel(self, context: TurnContext, person: Attendee, slug: str) -> None:
         """Before giving up a place (or a queue place, or an offer): say what would go."""
-        session = turn_session()
-        event = await self._events.event(session, slug)
-        signup = (
-            None if event is None else (await self._events.my_place(session, event, person.key))[0]
-        )
-        if (
-            event is None
-            or signup is None
-            or signup.status not in ("confirmed", "offered", "waitlisted")
-        ):
-            await self._text(context, "not_signed_up", title=event.title if event else slug)
+        held = await self._held(context, person, slug)
+        if held is None:
             return
+        event, signup = held
         w = self._w["confirm_cancel"]
         suffix = {"waitlisted": "_waitlist", "offered": "_offer"}.get(signup.status, "")
         body = w["body_waitlist"] if signup.status == "waitlisted" else w["body"]
@@ -550,6 +535,21 @@ class EventsDialog(Dialog):
             await self._text(context, outcome, title=event.title)
 
     # ---- helpers -----------------------------------------------------------------------
+
+    async def _held(
+        self, context: TurnContext, person: Attendee, slug: str
+    ) -> tuple[Event, EventSignup] | None:
+        """The event and the person's place, offer or queue place there; None (having said
+        so) if they have none."""
+        session = turn_session()
+        event = await self._events.event(session, slug)
+        signup = None
+        if event is not None:
+            signup, _ = await self._events.my_place(session, event, person.key)
+        if event is None or signup is None or signup.status not in HELD:
+            await self._text(context, "not_signed_up", title=event.title if event else slug)
+            return None
+        return event, signup
 
     @staticmethod
     def _button(title: str, command: str, event: Event) -> dict[str, Any]:

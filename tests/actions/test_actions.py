@@ -36,7 +36,7 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
-from tests.cards import cards, visible_text
+from tests.cards import cards, elements, visible_text
 from tests.chat import Chat, converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
@@ -531,14 +531,14 @@ async def test_a_progress_note_typed_into_the_chat_goes_into_the_note_box(
     notes = [
         element
         for reply in chat.last
-        for element in _elements(reply)
+        for element in elements(reply)
         if str(element.get("id", "")).startswith("note_")
     ]
     assert notes and all(n["value"] == "Workshops booked for every department" for n in notes)
     [save, *_] = [
         element["data"]
         for reply in chat.last
-        for element in _elements(reply)
+        for element in elements(reply)
         if element.get("type") == "Action.Submit" and element.get("title") == "Save update"
     ]
     slot = save["slot"]
@@ -547,19 +547,3 @@ async def test_a_progress_note_typed_into_the_chat_goes_into_the_note_box(
     # Another feature simply starts after the list: nothing is waiting to be lost.
     await chat.say("my actions")
     assert "We're in the middle of" not in await chat.say("events")
-
-
-def _elements(reply: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(cards(reply))
-    return found

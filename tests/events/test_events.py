@@ -24,7 +24,7 @@ from bot.events.service import EventService
 from bot.features import FEATURES
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
-from tests.cards import cards, visible_text
+from tests.cards import cards, inputs, visible_text
 from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.harness import dev_settings
@@ -921,7 +921,7 @@ async def test_needs_are_seen_and_changed_from_my_events_and_reach_the_organiser
     assert "Your needs: Step-free access; A seat near the door." in seen
     seen = await chat.press("Change my needs")
     assert "Your needs for" in seen
-    box = {i["id"]: i for r in chat.last for i in _inputs(r)}
+    box = {i["id"]: i for r in chat.last for i in inputs(r)}
     assert box["needs"]["value"] == "step_free"
     assert box["details"]["value"] == "A seat near the door."
     seen = await chat.press("Save my needs", needs="bsl,step_free", details="")
@@ -984,26 +984,9 @@ async def test_needs_typed_into_the_chat_go_into_the_form_not_lost(
     await chat.tap({"command": "event details", "event": slug})
     seen = await chat.say("I use a wheelchair and need a space at the front")
     assert "I've put what you typed in the box below" in seen
-    box = {i["id"]: i for r in chat.last for i in _inputs(r)}
+    box = {i["id"]: i for r in chat.last for i in inputs(r)}
     assert box["details"]["value"] == "I use a wheelchair and need a space at the front"
     seen = await chat.press("Sign me up")
     assert "You have a place" in seen
     [view] = await _views(service, slug)
     assert view.details == "I use a wheelchair and need a space at the front"
-
-
-def _inputs(reply: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(cards(reply))
-    return found

@@ -31,7 +31,7 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.runtime import Runtime
 from scheduler.jobs import incident_sweep
-from tests.cards import cards, visible_text
+from tests.cards import cards, inputs, visible_text
 from tests.chat import Chat
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
@@ -121,24 +121,6 @@ async def walk_to_review(
     seen = await chat.press("Next", consent_monitoring="true", consent_police="false")
     assert "Check your report" in seen
     return seen
-
-
-def inputs(reply: Any) -> list[dict[str, Any]]:
-    """Every input element on a reply's cards."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(cards(reply))
-    return found
 
 
 def receipt_value(seen: str, label: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db.session import unit_of_work
 from bot.privacy.roles import Role, grant_role
-from tests.cards import buttons, visible_text
+from tests.cards import buttons, elements, visible_text
 from tests.harness import BotHarness
 
 DANGER = "in danger right now?"
@@ -179,19 +179,7 @@ async def test_what_they_typed_about_harm_starts_the_story_of_what_happened(
     boxes = [
         element
         for reply in replies
-        for element in _walk(reply.attachments[0].content)
+        for element in elements(reply)
         if element.get("id") == "narrative"
     ]
     assert boxes and boxes[0]["value"] == said
-
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(_walk(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_walk(value))
-    return found
