@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.db.models import BotStateDocument
 from bot.incidents.models import IncidentMessage
+from tests.cards import inputs
 from tests.chat import Chat
 from tests.connector import StandInConnector
 from tests.incidents.test_incidents import (
     count,
-    inputs,
     make_handler,
     receipt_value,
     runtime_of,
