@@ -76,6 +76,10 @@ class ActionMine(_Model):
     intro: str
     typed: str
     typed_one: str
+    typed_named: str
+    press_which: str
+    note_not_saved: str
+    fill_in: str
 
 
 class ActionReplies(_Model):

@@ -44,8 +44,13 @@ class BulletinReplies(_Model):
     unknown_bulletin: str
     thanks_useful: str
     thanks_not_useful: str
+    changed_useful: str
+    changed_not_useful: str
+    kept_useful: str
+    kept_not_useful: str
     thanks_comment: str
     thanks_comment_added: str
+    comment_same: str
     not_sent: str
     comment_too_long: str
     unsubscribed: str

@@ -187,18 +187,43 @@ async def save_feedback(
     return int((await session.execute(statement)).scalar_one())
 
 
-async def get_comment(session: AsyncSession, *, feedback_id: int) -> tuple[str, str] | None:
-    """The sealed comment on a feedback row (token, key id), if there is one."""
+@dataclass(frozen=True)
+class EarlierFeedback:
+    """A person's reaction to a month, as stored before this one: rating, sealed comment."""
+
+    feedback_id: int
+    rating: str
+    comment: tuple[str, str] | None  # (token, key id)
+
+
+async def get_feedback(
+    session: AsyncSession, *, month: str, pseudonym: str
+) -> EarlierFeedback | None:
+    """This person's stored reaction to `month`, if any."""
     row = (
         await session.execute(
-            select(BulletinFeedback.comment, BulletinFeedback.comment_key_id).where(
-                BulletinFeedback.id == feedback_id
-            )
+            select(
+                BulletinFeedback.id,
+                BulletinFeedback.rating,
+                BulletinFeedback.comment,
+                BulletinFeedback.comment_key_id,
+            ).where(BulletinFeedback.month == month, BulletinFeedback.pseudonym == pseudonym)
         )
     ).one_or_none()
-    if row is None or row[0] is None or row[1] is None:
+    if row is None:
         return None
-    return str(row[0]), str(row[1])
+    sealed = (str(row[2]), str(row[3])) if row[2] is not None and row[3] is not None else None
+    return EarlierFeedback(int(row[0]), str(row[1]), sealed)
+
+
+async def was_reached(session: AsyncSession, *, month: str, pseudonym: str) -> bool:
+    """Whether this person was sent (or opened) `month`'s bulletin before."""
+    found = await session.execute(
+        select(BulletinReach.month).where(
+            BulletinReach.month == month, BulletinReach.pseudonym == pseudonym
+        )
+    )
+    return found.scalar_one_or_none() is not None
 
 
 async def save_comment(session: AsyncSession, *, feedback_id: int, token: str, key_id: str) -> None:

@@ -71,7 +71,27 @@ class BulletinStatus:
     feedback: FeedbackCounts
 
 
-FeedbackOutcome = Literal["recorded", "added_to_comment", "unknown_bulletin", "comment_too_long"]
+@dataclass(frozen=True)
+class Latest:
+    """The latest bulletin, and whether it had reached this person before (sent or opened)."""
+
+    bulletin: Bulletin
+    seen_before: bool
+
+
+FeedbackOutcome = Literal["recorded", "unknown_bulletin", "comment_too_long"]
+CommentKept = Literal["none", "new", "added", "same"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What recording a reaction did: the outcome, the rating given before (None if this was
+    the first), and what became of the comment ("added" after an earlier one; "same" when it
+    was already held, so not stored twice)."""
+
+    outcome: FeedbackOutcome
+    before: str | None = None
+    comment: CommentKept = "none"
 
 
 class BulletinService:
@@ -247,8 +267,9 @@ class BulletinService:
 
     # ---- in a turn (the caller's transaction) -------------------------------------------
 
-    async def latest_for(self, person: PersonKey | None) -> Bulletin | None:
-        """The latest published bulletin, counted as reaching `person`; None if none yet."""
+    async def latest_for(self, person: PersonKey | None) -> Latest | None:
+        """The latest published bulletin, counted as reaching `person` (and whether it had
+        reached them before); None if none yet."""
         session = turn_session()
         issue = await repo_bulletins.latest_issue(session)
         if issue is None:
@@ -260,47 +281,49 @@ class BulletinService:
                 "bulletin.invalid", extra={"month": issue.month, "problems": len(error.problems)}
             )
             return None
-        if person is not None:
+        if person is None:
+            return Latest(bulletin, seen_before=False)
+        pseudonym = self._privacy.pseudonyms.of(person)
+        seen = await repo_bulletins.was_reached(session, month=issue.month, pseudonym=pseudonym)
+        if not seen:
             await repo_bulletins.record_reach(
-                session,
-                month=issue.month,
-                pseudonym=self._privacy.pseudonyms.of(person),
-                day=self.today(),
+                session, month=issue.month, pseudonym=pseudonym, day=self.today()
             )
-        return bulletin
+        return Latest(bulletin, seen_before=seen)
 
     async def give_feedback(
         self, person: PersonKey, *, month: str, rating: Rating, comment: str | None
-    ) -> FeedbackOutcome:
-        """Record a reaction (a later one replaces it) and an optional comment, sealed."""
+    ) -> Feedback:
+        """Record a reaction (a later one replaces it) and an optional comment, sealed; a
+        later comment is added after the earlier one, never in its place."""
         session = turn_session()
         if await repo_bulletins.get_issue(session, month=month) is None:
-            return "unknown_bulletin"
+            return Feedback("unknown_bulletin")
         text = (comment or "").strip()
         if len(text) > MAX_COMMENT_CHARS:
-            return "comment_too_long"
+            return Feedback("comment_too_long")
+        pseudonym = self._privacy.pseudonyms.of(person)
+        earlier = await repo_bulletins.get_feedback(session, month=month, pseudonym=pseudonym)
         feedback_id = await repo_bulletins.save_feedback(
-            session,
-            month=month,
-            pseudonym=self._privacy.pseudonyms.of(person),
-            rating=rating,
-            today=self.today(),
+            session, month=month, pseudonym=pseudonym, rating=rating, today=self.today()
         )
+        before = earlier.rating if earlier is not None else None
         if not text:
-            return "recorded"
+            return Feedback("recorded", before)
         context = comment_context(feedback_id)
-        earlier = await repo_bulletins.get_comment(session, feedback_id=feedback_id)
-        outcome: FeedbackOutcome = "recorded"
-        if earlier is not None:
-            # A second reaction keeps the first comment: both reach the team, in order.
-            token, key_id = earlier
-            before = self._privacy.cipher.open(Sealed(key_id, token), context=context)
-            text, outcome = f"{before}\n\n{text}", "added_to_comment"
+        kept: CommentKept = "new"
+        if earlier is not None and earlier.comment is not None:
+            token, key_id = earlier.comment
+            stored = self._privacy.cipher.open(Sealed(key_id, token), context=context)
+            if stored == text or stored.endswith(f"\n\n{text}"):
+                return Feedback("recorded", before, "same")  # e.g. the same card pressed twice
+            # A second comment keeps the first: both reach the team, in order.
+            text, kept = f"{stored}\n\n{text}", "added"
         sealed = self._privacy.cipher.seal(text, context=context)
         await repo_bulletins.save_comment(
             session, feedback_id=feedback_id, token=sealed.token, key_id=sealed.key_id
         )
-        return outcome
+        return Feedback("recorded", before, kept)
 
     async def unsubscribe(self, person: PersonKey) -> bool:
         """Stop sending this person the bulletin; False if already stopped."""

@@ -42,10 +42,12 @@ def _build(content: Content, entries: Iterable[MenuEntry]) -> Understanding:
                 *entry.words,
                 *entry.examples,
             ]
+    emoji: dict[str, str] = {}
     for kind in content.data("shell/smalltalk")["kinds"]:
         examples[SMALL_TALK + kind["kind"]] = list(kind["examples"])
+        emoji |= dict.fromkeys(kind.get("emoji", []), SMALL_TALK + kind["kind"])
     harm = content.data("shell/harm_words")["words"]
-    return Understanding(examples, harm_words=harm)
+    return Understanding(examples, harm_words=harm, emoji=emoji)
 
 
 def small_talk_answer(content: Content, kind: str) -> str:

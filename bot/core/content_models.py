@@ -120,6 +120,7 @@ class SmallTalkKind(_Model):
 
     kind: str = Field(min_length=1)
     examples: list[str] = Field(min_length=1)
+    emoji: list[str] = Field(default_factory=list)  # sent on their own, they mean this kind
     answer: str = Field(min_length=1)
 
 

@@ -13,6 +13,8 @@ What the scores mean (measured on tests/intents/phrasings.yaml, kept apart from 
 - MAYBE: any feature scoring at least `maybe` is offered as a button (the best three).
 - Words of harm (content/shell/harm_words.yaml) always put the report first, whatever the
   scores, so a person describing abuse is never met with a dead end or small talk.
+- A message of emoji only ("\U0001f44d", "\U0001f64f\U0001f3fd") is small talk when every one of
+  them is listed under the same kind (`emoji` in smalltalk.yaml); other emoji read as nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ SMALL_TALK = "smalltalk:"  # the prefix of small talk's labels, e.g. "smalltalk:
 REPORT = "report"  # the feature words of harm always offer first
 _WORDS = re.compile(r"[^\w\s']+")
 _SPACES = re.compile(r"\s+")
+# What decorates an emoji without changing it: variation selectors, skin tones, joiners.
+_EMOJI_MARKS = re.compile("[\ufe0e\ufe0f\u200d\U0001f3fb-\U0001f3ff\\s]+")
 
 
 def normalise(text: str) -> str:
@@ -77,9 +81,12 @@ class Understanding:
         *,
         harm_words: Sequence[str] = (),
         thresholds: Thresholds | None = None,
+        emoji: Mapping[str, str] | None = None,
     ) -> None:
-        """`examples` maps a label (a feature's command, or "smalltalk:<kind>") to sentences."""
+        """`examples` maps a label (a feature's command, or "smalltalk:<kind>") to sentences;
+        `emoji` maps an emoji to the small talk label it means when sent on its own."""
         self.thresholds = thresholds or Thresholds()
+        self._emoji = {_EMOJI_MARKS.sub("", mark): label for mark, label in (emoji or {}).items()}
         self._labels: list[str] = []
         texts: list[str] = []
         for label, sentences in examples.items():
@@ -100,10 +107,17 @@ class Understanding:
         cleaned = normalise(text)
         harm = bool(self._harm and self._harm.search(cleaned))
         if not cleaned:
-            return Reading(None, (), harm)
+            talk = self._emoji_only(text)
+            return Reading(talk, (talk,) if talk else (), harm)
         scores = self.scores(cleaned, allowed=allowed)
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         return self._decide(ranked, scores, harm)
+
+    def _emoji_only(self, text: str) -> str | None:
+        """The small talk label of a message of emoji that all mean the same kind."""
+        marks = _EMOJI_MARKS.sub("", text)
+        labels = {self._emoji.get(mark) for mark in marks}
+        return labels.pop() if len(labels) == 1 and marks else None
 
     def scores(self, cleaned: str, *, allowed: Iterable[str] | None = None) -> dict[str, float]:
         """Each label's best similarity to the (normalised) sentence."""

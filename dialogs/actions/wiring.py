@@ -16,7 +16,8 @@ def conversations(wiring: Wiring) -> list[Conversation]:
     """Each conversation with the menu entry (and its own words) that start it."""
     content, actions = wiring.content, wiring.service("actions", ActionsService)
     card = ActionCardDialog(content, actions, wiring.privacy.roles)
+    mine = MyActionsDialog(content, actions)
     return [
-        Conversation(wiring.entry(MyActionsDialog.COMMAND), MyActionsDialog(content, actions)),
+        Conversation(mine.menu_entry(wiring.entry(MyActionsDialog.COMMAND)), mine),
         Conversation(card.menu_entry(wiring.entry(ActionCardDialog.COMMAND)), card),
     ]

@@ -36,7 +36,7 @@ from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import Role, grant_role
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
-from tests.cards import cards, elements, visible_text
+from tests.cards import cards, dicts_in, elements, inputs, visible_text
 from tests.chat import Chat, converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
@@ -547,3 +547,154 @@ async def test_a_progress_note_typed_into_the_chat_goes_into_the_note_box(
     # Another feature simply starts after the list: nothing is waiting to be lost.
     await chat.say("my actions")
     assert "We're in the middle of" not in await chat.say("events")
+
+
+# ---- a lead's own words ---------------------------------------------------------------------
+
+
+def note_boxes(chat: Chat) -> dict[str, str]:
+    """The numbers of the actions on the last card whose note box holds words, and the words."""
+    found: dict[str, str] = {}
+    for reply in chat.last:
+        for item in elements(reply):
+            if item.get("type") != "Container":
+                continue
+            number = str(item["items"][0]["text"]).split()[0]
+            for element in dicts_in(item):
+                if str(element.get("id", "")).startswith("note_") and "value" in element:
+                    found[number] = str(element["value"])
+    return found
+
+
+async def stored_updates(service: Service) -> list[tuple[str, str, str | None, str | None]]:
+    async with runtime_of(service).sessions() as session:
+        rows = await session.execute(
+            select(ActionUpdate.number, ActionUpdate.kind, ActionUpdate.rag, ActionUpdate.note)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def test_a_note_typed_in_several_messages_is_kept_with_the_status_until_saved(
+    service: Service, connector: StandInConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = runtime_of(service)
+    [lead] = await installed(service, connector, "Sam Patel")
+    await assign(runtime.sessions, runtime.actions, lead, action="2022-23/4.1")
+    ids = {"plan": "2022-23", "number": "4.1"}
+    caplog.set_level(logging.DEBUG, logger="bot")
+    await converse(
+        service,
+        connector,
+        lead,
+        {"command": "action progress", "slot": "s0", "rag_s0": "amber", **ids},
+    )
+    chat = Chat(service, connector, lead)
+    await chat.say("my actions")
+    await chat.say("Workshops booked for every department")
+    seen = await chat.say("Trainers confirmed, private ref 8812")
+    assert "I've put what you typed in the note box" in seen
+    typed = "Workshops booked for every department\n\nTrainers confirmed, private ref 8812"
+    assert note_boxes(chat) == {"4.1": typed}
+    [status] = [e for r in chat.last for e in inputs(r) if e.get("id") == "rag_s0"]
+    assert status["value"] == "amber"  # as it stands, so Save update keeps it
+    # "Carry on" (the shell's way back) shows the card again with the words still in it.
+    await chat.tap({"command": "carry on"})
+    assert note_boxes(chat) == {"4.1": typed}
+    assert await stored_updates(service) == [("4.1", "progress", "amber", None)]
+    [save] = [e["data"] for r in chat.last for e in elements(r) if e.get("title") == "Save update"]
+    # As in Teams, the card sends what it filled its inputs with.
+    assert (await chat.tap({**save, **chat.prefilled("Save update")})) == (
+        "Saved: action 4.1 is now Amber."
+    )
+    assert (await stored_updates(service))[-1] == (
+        "4.1",
+        "progress",
+        "amber",
+        "Workshops booked for every department Trainers confirmed, private ref 8812",
+    )
+    assert "8812" not in caplog.text
+
+
+async def test_a_note_naming_an_action_goes_in_its_box_and_others_ask_which(
+    service: Service, connector: StandInConnector
+) -> None:
+    runtime = runtime_of(service)
+    [lead] = await installed(service, connector, "Sam Patel")
+    await assign(runtime.sessions, runtime.actions, lead, team="HR")
+    chat = Chat(service, connector, lead)
+    await chat.say("my actions")
+    seen = await chat.say("5.1: the survey closed with 400 replies")
+    assert "I've put what you typed in the note box of action 5.1" in seen
+    assert note_boxes(chat) == {"5.1": "5.1: the survey closed with 400 replies"}
+    # Words naming no action go in every open action's box, and the card asks which.
+    await chat.say("cancel")
+    await chat.say("my actions")
+    seen = await chat.say("Budget agreed")
+    assert "I've put what you typed in the note boxes. Press **Save update** on the" in seen
+    boxes = note_boxes(chat)
+    assert len(boxes) > 1 and set(boxes.values()) == {"Budget agreed"}
+    assert await stored_updates(service) == []
+
+
+async def test_a_buttons_title_typed_acts_on_the_one_open_action_or_asks_which(
+    service: Service, connector: StandInConnector
+) -> None:
+    runtime = runtime_of(service)
+    [lead, team_lead] = await installed(service, connector, "Sam Patel", "Jo Team")
+    await assign(runtime.sessions, runtime.actions, lead, action="2022-23/4.1")
+    await assign(runtime.sessions, runtime.actions, team_lead, team="HR")
+    chat = Chat(service, connector, lead)
+    await chat.say("my actions")
+    await chat.say("Guidance drafted")
+    # No status yet: Save update typed points at the card, the note still in its box.
+    seen = await chat.say("Save update")
+    assert "Fill in the action below, then press **Save update** on it." in seen
+    assert note_boxes(chat) == {"4.1": "Guidance drafted"}
+    assert await stored_updates(service) == []
+    ids = {"plan": "2022-23", "number": "4.1"}
+    await chat.tap({"command": "action progress", "slot": "s0", "rag_s0": "amber", **ids})
+    await chat.say("my actions")
+    await chat.say("Guidance published")
+    assert (await chat.say("save update")) == "Saved: action 4.1 is now Amber."
+    await chat.say("my actions")
+    assert (await chat.say("Mark done")).startswith("Action 4.1 is marked done.")
+    assert await stored_updates(service) == [
+        ("4.1", "progress", "amber", None),
+        ("4.1", "progress", "amber", "Guidance published"),
+        ("4.1", "done", None, None),
+    ]
+    # Several open: the card again, saying where to press; nothing is done.
+    team = Chat(service, connector, team_lead)
+    await team.say("my actions")
+    await team.say("Quarterly figures sent to the board")
+    for title in ("Snooze 7 days", "Save update"):
+        seen = await team.say(title.lower())
+        assert f"Which action do you mean? Press **{title}** on it below." in seen
+        assert set(note_boxes(team).values()) == {"Quarterly figures sent to the board"}
+    assert len(await stored_updates(service)) == 3
+    # Once the typed words name an action, the title typed is done to that one.
+    await team.say("This is about 5.1")
+    said = await team.say("Snooze 7 days")
+    assert said.startswith("I won't remind you about action 5.1 until ")
+    assert said.endswith(
+        "The note you typed is not saved. It is still in the box above: press "
+        "**Save update** to save it."
+    )
+
+
+async def test_words_carried_to_my_actions_go_in_the_boxes_but_a_request_does_not(
+    service: Service, connector: StandInConnector
+) -> None:
+    runtime = runtime_of(service)
+    [lead] = await installed(service, connector, "Sam Patel")
+    await assign(runtime.sessions, runtime.actions, lead, action="2022-23/4.1")
+    chat = Chat(service, connector, lead)
+    await chat.tap({"command": "my actions", "said": "Guidance published on the intranet"})
+    assert note_boxes(chat) == {"4.1": "Guidance published on the intranet"}
+    # The menu's own example typed while the card is out asks for the list again: not a
+    # note, and the words typed before are still in the box.
+    await chat.say("my deadlines")
+    assert note_boxes(chat) == {"4.1": "Guidance published on the intranet"}
+    await chat.say("cancel")
+    await chat.say("my deadlines")  # and, starting the list, is only a request for it
+    assert "My EDI actions" in chat.seen(chat.last) and note_boxes(chat) == {}

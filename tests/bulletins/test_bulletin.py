@@ -4,6 +4,8 @@ a person's data; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -25,7 +27,7 @@ from bot.privacy import rotation
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.subject_access import erase_person, export_person
 from bot.runtime import Runtime
-from tests.cards import buttons, cards, visible_text
+from tests.cards import buttons, cards, inputs, visible_text
 from tests.chat import Chat, converse
 from tests.cli_runner import run_cli
 from tests.connector import StandInConnector
@@ -466,3 +468,150 @@ async def test_a_comment_typed_after_the_bulletin_is_offered_back_to_send(
     await chat.say("bulletin")
     assert "Upcoming" in await chat.say("events") or "event" in chat.seen(chat.last).lower()
     assert "We're in the middle of" not in chat.seen(chat.last)
+
+
+# ---- people's own words ------------------------------------------------------------------------
+
+
+async def reached(service: Service, month: str, count: int) -> None:
+    """Wait until the outbox has recorded `count` people reached by `month`'s bulletin."""
+    for _ in range(100):
+        if (await runtime_of(service).bulletins.status(month)).feedback.reached >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{month} reached fewer than {count}")
+
+
+def comment_boxes(chat: Chat) -> list[str]:
+    """The values the last cards put in their comment boxes."""
+    return [
+        str(element.get("value"))
+        for reply in chat.last
+        for element in inputs(reply)
+        if element.get("id") == "comment" and "value" in element
+    ]
+
+
+async def test_each_reaction_says_truthfully_what_became_of_the_rating_and_the_comment(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    first = feedback("2026-11", "useful", "First thought")
+    assert (await converse(service, connector, reader, first)).startswith(
+        "Thank you. I've recorded that you found the November 2026 bulletin useful."
+    )
+    # The same card pressed twice: the comment is not stored twice, and the reply says so.
+    again = await converse(service, connector, reader, first)
+    assert again == (
+        "You'd already told me that the November 2026 bulletin was useful. I already have "
+        "this comment, so I haven't added it again. It has been passed on to the team, "
+        "without your name."
+    )
+    assert await bulletins.comments("2026-11") == [("useful", "First thought")]
+    second = await converse(
+        service, connector, reader, feedback("2026-11", "not_useful", "Second thought")
+    )
+    assert second.startswith("Thank you. I've changed your answer: the November 2026 bulletin")
+    assert "I've added this to the comment you sent before" in second
+    # A reaction without a comment changes the rating only: both comments stay.
+    third = await converse(service, connector, reader, feedback("2026-11", "useful"))
+    assert third == (
+        "Thank you. I've changed your answer: you now found the November 2026 bulletin useful."
+    )
+    assert await bulletins.comments("2026-11") == [("useful", "First thought\n\nSecond thought")]
+
+
+async def test_a_buttons_title_typed_is_that_button(
+    service: Service, connector: StandInConnector
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    chat = Chat(service, connector, reader)
+    said = await chat.say("Stop sending me the bulletin")
+    assert said.startswith("Done: you won't be sent the monthly bulletin any more.")
+    assert [title for reply in chat.last for title, _ in buttons(reply)] == [
+        "Send me the bulletin again"
+    ]
+    assert (await bulletins.publish_due(DEC_1)) is not None
+    assert len(connector.replies(reader.conversation_id)) == 2  # November and the answer
+    said = await chat.say("Send me the bulletin each month")
+    assert said.startswith("Done: you'll be sent the bulletin on the first working day")
+    assert [title for reply in chat.last for title, _ in buttons(reply)] == [
+        "Stop sending me the bulletin"
+    ]
+    # After the bulletin, "Useful" typed is the card's Useful: a reaction, no comment.
+    await chat.say("bulletin")
+    assert (await chat.say("useful")).startswith(
+        "Thank you. I've recorded that you found the December 2026 bulletin useful."
+    )
+    status = await bulletins.status("2026-12")
+    assert (status.feedback.useful, status.feedback.comments) == (1, 0)
+
+
+async def test_words_typed_after_the_bulletin_are_all_kept_on_the_card_until_sent_or_dropped(
+    service: Service, connector: StandInConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    caplog.set_level(logging.DEBUG, logger="bot")
+    chat = Chat(service, connector, reader)
+    await chat.say("bulletin")
+    await chat.say("More about carers, confidential 5521")
+    seen = await chat.say("and about the menopause policy")
+    assert "Send this as a comment on the November 2026 bulletin?" in seen
+    both = "More about carers, confidential 5521\n\nand about the menopause policy"
+    assert comment_boxes(chat) == [both]
+    # "Carry on" (the shell's way back) shows the words again, still unsent.
+    await chat.tap({"command": "carry on"})
+    assert comment_boxes(chat) == [both]
+    assert await bulletins.comments("2026-11") == []
+    said = await chat.say("Not useful")  # the card's button, typed: sends what it holds
+    assert said.endswith("Your comment has been passed on to the team, without your name.")
+    assert await bulletins.comments("2026-11") == [("not_useful", both)]
+    assert "5521" not in caplog.text
+    # "bulletin" typed while the card is out asks for the bulletin, not a comment.
+    await chat.say("bulletin")
+    await chat.say("One more thing")
+    assert "November 2026" in await chat.say("bulletin")
+    assert comment_boxes(chat) == []
+    # Dropped only when the person says so (typed or pressed), and nothing is stored.
+    await chat.say("One more thing")
+    assert "I haven't sent that" in await chat.say("Don't send it")
+    assert await bulletins.comments("2026-11") == [("not_useful", both)]
+
+
+async def test_words_that_start_the_bulletin_are_offered_as_a_comment_once_it_was_had(
+    service: Service, connector: StandInConnector
+) -> None:
+    newcomer = TeamsUser(name="New Starter")
+    [reader] = await staff(service, connector, 1)
+    bulletins = runtime_of(service).bulletins
+    await bulletins.publish_due(NOV_2)
+    await received_bulletin(connector, reader)
+    await reached(service, "2026-11", 1)
+    # Words the shell carried on a button ("said") after the bulletin reached them.
+    chat = Chat(service, connector, reader)
+    await chat.tap({"command": "bulletin", "said": "More on carers please"})
+    assert "Send this as a comment on the November 2026 bulletin?" in chat.seen(chat.last)
+    assert comment_boxes(chat) == ["More on carers please"]
+    chat.last = chat.last[-1:]  # the card holding the words (the bulletin is shown above it)
+    said = await chat.press("Useful")
+    assert "Your comment has been passed on" in said
+    assert await bulletins.comments("2026-11") == [("useful", "More on carers please")]
+    # Typed words the shell read as being about the bulletin start it the same way.
+    await chat.say("comment on the bulletin: the events list was great")
+    assert comment_boxes(chat) == ["comment on the bulletin: the events list was great"]
+    # A request in the menu's own words is only a request; and someone who had not had this
+    # bulletin is shown it, their words not taken for a comment on what they had not read.
+    await chat.say("what's in the newsletter")
+    assert comment_boxes(chat) == []
+    other = Chat(service, connector, newcomer)
+    await other.tap({"command": "bulletin", "said": "More on carers please"})
+    assert "November 2026" in other.seen(other.last) and comment_boxes(other) == []

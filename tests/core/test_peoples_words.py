@@ -221,7 +221,7 @@ async def test_messages_between_handler_and_reporter_show_as_typed(
     await chat.say(reference)
     replies = list(chat.last)
     note = hostile("note")
-    await chat.press("Send", note=note)
+    await chat.press("Add to my report", note=note)
     await deliver(service, settings)
     await handler.say(reference)
     replies += handler.last

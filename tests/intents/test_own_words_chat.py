@@ -97,7 +97,10 @@ async def test_the_menus_own_titles_and_plain_requests_start_the_feature(
     assert expected.lower() in seen(await chat.say(sentence)).lower()
 
 
-@pytest.mark.parametrize("sentence", ["thanks", "thank you so much!", "ok", "hello there"])
+@pytest.mark.parametrize(
+    "sentence",
+    ["thanks", "thank you so much!", "ok", "hello there", "\U0001f44d\U0001f3fd", "\U0001f64f"],
+)
 async def test_small_talk_gets_a_friendly_answer_and_the_menu_never_a_report(
     chat: BotHarness, sentence: str
 ) -> None:
@@ -116,6 +119,15 @@ async def test_words_that_match_nothing_offer_everything_rather_than_a_dead_end(
     assert "didn't understand" not in shown
     assert EVERYTHING in titles(replies)
     assert "Hello, I'm the EDI bot" in seen(await chat.tap({"command": "menu"}))
+
+
+@pytest.mark.parametrize("sentence", ["\U0001f44d\U0001f622", "\U0001f937"])
+async def test_emoji_that_mean_no_one_thing_are_not_guessed_at(
+    chat: BotHarness, sentence: str
+) -> None:
+    replies = await chat.say(sentence)
+    assert "You're welcome" not in seen(replies) and "OK." not in seen(replies)
+    assert EVERYTHING in titles(replies)
 
 
 async def test_features_for_a_role_are_neither_started_nor_offered_without_it(

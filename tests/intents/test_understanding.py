@@ -95,3 +95,25 @@ def test_a_feature_not_allowed_is_never_chosen_or_offered(understanding: Underst
 def test_nothing_typed_reads_as_nothing(understanding: Understanding, sentence: str) -> None:
     reading = understanding.read(sentence)
     assert reading.chosen is None and reading.guesses == ()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("\U0001f44d", "ok"),
+        ("\U0001f44d\U0001f3ff \U0001f44c", "ok"),
+        ("\U0001f64f\ufe0f", "thanks"),
+    ],
+)
+def test_emoji_on_their_own_are_the_small_talk_they_mean(
+    understanding: Understanding, sentence: str, kind: str
+) -> None:
+    assert understanding.read(sentence).small_talk == kind
+
+
+@pytest.mark.parametrize("sentence", ["\U0001f44d\U0001f64f", "\U0001f409", "\U0001f44d!"])
+def test_mixed_or_unknown_emoji_are_not_guessed_at(
+    understanding: Understanding, sentence: str
+) -> None:
+    reading = understanding.read(sentence)
+    assert reading.chosen is None and reading.guesses == ()
