@@ -15,17 +15,14 @@ from bot.channel.http import CHANNEL_KEY, build_channel, messages, problem
 from bot.channel.transport import build_worker
 from bot.config import Settings
 from bot.core.logs import describe_exception
-from bot.core.registry import load
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
 from bot.events.calendar import LinkError
-from bot.features import FEATURES
 from bot.privacy.data_copy import CopyLinkError
-from bot.privacy.retention import retention_rules
 from bot.runtime import Runtime, build_runtime
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import build_scheduler, register_jobs
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +158,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
             runtime = build_runtime(settings, db)
             app[RUNTIME_KEY] = runtime
             app[CHANNEL_KEY] = build_channel(settings, runtime.bot.on_turn, runtime.on_turn_error)
-            audit = runtime.privacy.audit
-            rules = retention_rules(settings, audit, FEATURES)
-            scheduler = build_scheduler(runtime.sessions, rules, audit)
-            for feature in FEATURES:
-                if feature.jobs is not None:
-                    load(feature.jobs)(scheduler, runtime)
+            scheduler = build_scheduler()
+            register_jobs(scheduler, runtime)
             scheduler.start()
             worker = None
             if settings.outbox_worker:

@@ -27,6 +27,7 @@ def metadata() -> MetaData:
     """The whole schema: the core tables and every feature's (importing their models)."""
     from bot.db.models import Base
     from bot.outbox import models as outbox_models  # noqa: F401 - the outbox's tables
+    from scheduler import models as job_models  # noqa: F401 - the jobs' run records
 
     for feature in FEATURES:
         importlib.import_module(feature.models)

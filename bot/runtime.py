@@ -144,9 +144,15 @@ def _roster_links(linker: RosterLinker) -> SeenHook:
     return seen
 
 
-def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
-    """Wire storage, state, content, every feature's service and conversations, and the bot."""
-    sessions = create_sessionmaker(engine)
+def build_runtime(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> Runtime:
+    """Wire storage, state, content, every feature's service and conversations, and the bot.
+    `sessions` replaces the engine's own (a job's rehearsal passes sessions it rolls back)."""
+    sessions = sessions or create_sessionmaker(engine)
     privacy = build_privacy(settings)
     storage = SqlStorage(engine, sessions, privacy.cipher)
     conversation_state = SqlConversationState(storage)
@@ -196,7 +202,9 @@ def _conversations(wiring: Wiring) -> list[Conversation]:
     privacy = wiring.privacy
 
     async def status() -> BotStatus:
-        return await collect_status(turn_session(), active_key_id=privacy.cipher.active_id)
+        return await collect_status(
+            turn_session(), active_key_id=privacy.cipher.active_id, settings=wiring.settings
+        )
 
     shell = [
         Conversation(wiring.entry(AboutEdiDialog.COMMAND), AboutEdiDialog(wiring.content)),

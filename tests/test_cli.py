@@ -86,3 +86,34 @@ def test_ctrl_c_at_the_prompt_says_goodbye_at_once(database_url: str, tmp_path: 
         if process.poll() is None:
             process.kill()
         process.wait()
+
+
+@pytest.mark.parametrize("command", [["jobs", "list"], ["actions", "list"]])
+def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(
+    database_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    """`edi-bot actions list | head -1`: the reader closes the pipe after one line."""
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        capture_output=True,
+        env=_env(database_url),
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(database_url) | {"PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    errors = process.stderr.read().decode()
+    code = process.wait(timeout=120)
+    assert first.strip()
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+    assert code in (0, 141)

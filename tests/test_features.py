@@ -181,6 +181,7 @@ async def test_every_feature_brings_its_service_conversations_and_jobs(
 
     from bot.core.registry import load
     from bot.runtime import build_runtime
+    from scheduler.jobs import register_jobs
 
     runtime = build_runtime(settings, engine)
     assert sorted(runtime.services) == sorted(f.name for f in FEATURES)
@@ -191,9 +192,10 @@ async def test_every_feature_brings_its_service_conversations_and_jobs(
         assert started, feature.name
         assert {c.entry.command for c in started} <= commands
     scheduler = AsyncIOScheduler()
+    register_jobs(scheduler, runtime)
     for feature in FEATURES:
         assert feature.jobs is not None
-        load(feature.jobs)(scheduler, runtime)
+        assert all(job.feature == feature.name for job in load(feature.jobs))
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "action_nudges",
         "bulletin_publish",
@@ -201,6 +203,7 @@ async def test_every_feature_brings_its_service_conversations_and_jobs(
         "event_sweep",
         "hr_quarterly_report",
         "incident_sweep",
+        "retention_purge",
     ]
 
 

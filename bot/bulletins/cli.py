@@ -97,6 +97,12 @@ async def bulletin_publish(ctx: Context, args: argparse.Namespace) -> int:
         )
         return 2
     result = await service.publish(args.month, actor=actor(), progress=say)
+    if result.to_nobody:
+        say(
+            f"not published: nobody can be sent it yet, so the {result.month} bulletin is "
+            "still unpublished and will go out once people have the bot"
+        )
+        return 1
     if result.already:
         say(f"{result.month} was already published: {result.queued:,} queued then; nothing new")
     else:

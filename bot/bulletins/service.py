@@ -60,6 +60,12 @@ class PublishResult:
     unsubscribed: int
     message_id: int | None
 
+    @property
+    def to_nobody(self) -> bool:
+        """Nobody could be sent it (no one has the bot, or everyone unsubscribed), so it was
+        not published: the month is still free to publish once someone can get it."""
+        return not self.already and self.message_id is None
+
 
 @dataclass(frozen=True)
 class BulletinStatus:
@@ -145,7 +151,8 @@ class BulletinService:
     async def publish(
         self, month: str, *, actor: str, progress: Callable[[str], None] = lambda _: None
     ) -> PublishResult:
-        """Queue `month`'s bulletin for everyone reachable who has not unsubscribed.
+        """Queue `month`'s bulletin for everyone reachable who has not unsubscribed; when
+        that is nobody, publish nothing (`PublishResult.to_nobody`).
 
         Safe to run twice and on two replicas at once: the first records the issue, the
         others find it and queue nothing.
@@ -153,6 +160,11 @@ class BulletinService:
         bulletin = self.load(month)
         message = queued_card(self.card(bulletin), summary=bulletin.summary)
         async with unit_of_work(self._sessions) as session:
+            if await repo_bulletins.get_issue(session, month=bulletin.month) is not None:
+                return await _already_published(session, bulletin.month)
+            recipients, left_out = await self._recipients(session, progress)
+            if not recipients:
+                return PublishResult(bulletin.month, False, 0, 0, left_out, None)
             claimed = await repo_bulletins.claim_issue(
                 session,
                 month=bulletin.month,
@@ -162,7 +174,6 @@ class BulletinService:
             )
             if not claimed:
                 return await _already_published(session, bulletin.month)
-            recipients, left_out = await self._recipients(session, progress)
             enqueued = await self._outbox.enqueue(
                 session,
                 kind=KIND,

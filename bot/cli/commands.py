@@ -24,4 +24,7 @@ CONTENT = Commands(
     "bot.cli.content",
     {"content": "check every file under content/ (words, menus, cards, plans, bulletins)"},
 )
-CORE = (PRIVACY, OUTBOX, MANIFEST, CONTENT)
+JOBS = Commands(
+    "bot.cli.jobs", {"jobs": "the timed jobs: list them, run one, or rehearse it (--dry-run)"}
+)
+CORE = (PRIVACY, OUTBOX, JOBS, MANIFEST, CONTENT)

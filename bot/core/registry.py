@@ -135,7 +135,7 @@ class Feature:
     - `service`: builds the feature's service from a `Kit`;
     - `conversations`: "module:function" of its dialogs' wiring, in dialogs/<feature>/,
       which returns the conversations the bot can start (imported when the bot is built);
-    - `jobs`: "module:function" in scheduler/jobs.py registering its timed jobs;
+    - `jobs`: "module:name" in scheduler/jobs.py of its timed jobs (`Job` records);
     - `commands`: its top-level CLI commands (they log warnings only);
     - `export` / `erase`: its part of a subject-access export and of an erasure, keyed by the
       names the export file uses;

@@ -139,3 +139,59 @@ async def purge_finished_before(session: AsyncSession, before: datetime) -> int:
     await session.execute(delete(_DELIVERIES).where(_DELIVERIES.c.message_id.in_(ids)))
     await session.execute(delete(_MESSAGES).where(_MESSAGES.c.id.in_(ids)))
     return len(ids)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A message in the outbox and the people it is queued for (a rehearsal's account)."""
+
+    message_id: int
+    kind: str
+    payload: str
+    key_id: str
+    unreachable: int
+    recipients: tuple[str, ...]  # Entra object ids of the conversation references
+
+
+async def last_message_id(session: AsyncSession) -> int:
+    """The newest outbox message's id (0 when empty)."""
+    return int((await session.execute(select(func.max(OutboxMessage.id)))).scalar() or 0)
+
+
+async def messages_after(session: AsyncSession, *, after_id: int) -> list[Pending]:
+    """Every message queued after `after_id`, oldest first, with its recipients."""
+    from bot.db.models import ConversationReferenceRecord as Reference
+
+    messages = (
+        await session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.kind,
+                OutboxMessage.payload,
+                OutboxMessage.key_id,
+                OutboxMessage.unreachable,
+            )
+            .where(OutboxMessage.id > after_id)
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    people: dict[int, list[str]] = {}
+    rows = await session.execute(
+        select(OutboxDelivery.message_id, Reference.aad_object_id)
+        .join(Reference, Reference.id == OutboxDelivery.reference_id)
+        .where(OutboxDelivery.message_id > after_id)
+        .order_by(OutboxDelivery.id)
+    )
+    for message_id, aad in rows:
+        people.setdefault(int(message_id), []).append(str(aad))
+    return [
+        Pending(
+            int(m[0]),
+            str(m[1]),
+            str(m[2]),
+            str(m[3]),
+            int(m[4] or 0),
+            tuple(people.get(int(m[0]), [])),
+        )
+        for m in messages
+    ]

@@ -47,12 +47,23 @@ class AdminStatusDialog(ComponentDialog):
                 },
                 {"title": "Active encryption key", "value": status.active_key_id},
                 {"title": "Values still on older keys", "value": f"{status.values_on_old_keys:,}"},
+                *(
+                    {"title": f"Job: {name}", "value": f"last run {last}; next {upcoming}"}
+                    for name, last, upcoming in status.jobs
+                ),
             ],
-            note=(
-                "Run `edi-bot keys rotate` to move older values to the active key."
-                if status.values_on_old_keys
-                else "Every encrypted value is on the active key."
-            ),
+            note=" ".join(
+                [
+                    "Run `edi-bot keys rotate` to move older values to the active key."
+                    if status.values_on_old_keys
+                    else "Every encrypted value is on the active key.",
+                    f"{status.failed_jobs} job(s) failed on their last run: see the log."
+                    if status.failed_jobs
+                    else "",
+                    "`edi-bot jobs list` shows the jobs; `edi-bot jobs run NAME --dry-run` "
+                    "rehearses one.",
+                ]
+            ).replace("  ", " "),
         )
         await step.context.send_activity(card_message(card))
         return await step.end_dialog()

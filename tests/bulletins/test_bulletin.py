@@ -336,6 +336,27 @@ async def test_cli_preview_publish_and_status(
 # ---- a person's data, retention, keys -----------------------------------------------------
 
 
+async def test_a_bulletin_nobody_can_get_is_not_published_and_the_month_stays_free(
+    content_dir: Path, database_url: str, service: Service, connector: StandInConnector
+) -> None:
+    env = env_for(database_url) | {"EDI_CONTENT_DIR": str(content_dir)}
+    code, out, _ = await run_cli("bulletin", "publish", "2026-11", env=env)
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        "0 people have the bot installed; 0 of them have unsubscribed",
+        "not published: nobody can be sent it yet, so the 2026-11 bulletin is still "
+        "unpublished and will go out once people have the bot",
+    ]
+    bulletins = runtime_of(service).bulletins
+    assert (await bulletins.status("2026-11")).issue is None
+    # The schedule's run on its day does the same, and goes ahead once someone can get it.
+    assert (await bulletins.publish_due(NOV_2)).to_nobody  # type: ignore[union-attr]
+    [reader] = await staff(service, connector, 1)
+    result = await bulletins.publish_due(NOV_2 + timedelta(days=1))
+    assert result is not None and result.queued == 1
+    await received_bulletin(connector, reader)
+
+
 async def test_export_erase_retention_and_rotation_cover_bulletin_data(
     service: Service, connector: StandInConnector, engine: AsyncEngine
 ) -> None:
@@ -537,13 +558,16 @@ async def test_a_buttons_title_typed_is_that_button(
     assert [title for reply in chat.last for title, _ in buttons(reply)] == [
         "Send me the bulletin again"
     ]
-    assert (await bulletins.publish_due(DEC_1)) is not None
+    # Nobody left to send December to: it waits (the month is not used up).
+    assert (await bulletins.publish_due(DEC_1)).to_nobody  # type: ignore[union-attr]
     assert len(connector.replies(reader.conversation_id)) == 2  # November and the answer
     said = await chat.say("Send me the bulletin each month")
     assert said.startswith("Done: you'll be sent the bulletin on the first working day")
     assert [title for reply in chat.last for title, _ in buttons(reply)] == [
         "Stop sending me the bulletin"
     ]
+    assert (await bulletins.publish_due(DEC_1 + timedelta(days=1))).queued == 1  # type: ignore[union-attr]
+    await connector.wait_for(reader.conversation_id, 4)
     # After the bulletin, "Useful" typed is the card's Useful: a reaction, no comment.
     await chat.say("bulletin")
     assert (await chat.say("useful")).startswith(

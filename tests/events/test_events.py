@@ -853,18 +853,13 @@ def test_calendar_links_are_signed_and_expire() -> None:
     assert expired.value.reason == "expired"
 
 
-def test_the_event_sweep_is_registered_in_london_time() -> None:
-    from unittest.mock import MagicMock
+def test_the_event_sweep_is_registered_in_london_time(settings: Settings) -> None:
+    from scheduler.jobs import find_job
 
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-    from scheduler.jobs import add_event_jobs
-
-    scheduler = AsyncIOScheduler(timezone="Europe/London")
-    add_event_jobs(scheduler, MagicMock(), MagicMock())
-    (job,) = scheduler.get_jobs()
-    assert job.id == "event_sweep"
-    assert str(job.trigger.timezone) == "Europe/London"
+    job = find_job("events")
+    assert job is not None and job.id == "event_sweep"
+    trigger = job.trigger(settings)
+    assert str(trigger.timezone) == "Europe/London"
 
 
 async def test_more_places_are_offered_to_the_waitlist_and_lists_filter_by_network(

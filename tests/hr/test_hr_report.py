@@ -709,16 +709,13 @@ def test_the_quarterly_job_is_registered_for_the_first_week_of_each_quarter() ->
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from scheduler.jobs import find_job
 
-    from scheduler.jobs import add_hr_jobs
-
-    scheduler = AsyncIOScheduler(timezone="Europe/London")
-    add_hr_jobs(scheduler, None, reports())  # type: ignore[arg-type]
-    job = scheduler.get_job("hr_quarterly_report")
-    assert job is not None
+    job = find_job("hr-quarterly")
+    assert job is not None and job.id == "hr_quarterly_report"
+    trigger = job.trigger(None)  # type: ignore[arg-type]
     london = ZoneInfo("Europe/London")
-    fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 22, tzinfo=london))
+    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 22, tzinfo=london))
     assert fire == datetime(2027, 1, 1, 9, 30, tzinfo=london)  # a Friday, the first weekday
-    fire = job.trigger.get_next_fire_time(None, datetime(2027, 3, 31, 12, tzinfo=london))
+    fire = trigger.get_next_fire_time(None, datetime(2027, 3, 31, 12, tzinfo=london))
     assert fire == datetime(2027, 4, 1, 9, 30, tzinfo=london)
