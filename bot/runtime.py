@@ -32,7 +32,9 @@ from bot.hr.service import HrReports
 from bot.incidents.service import Incidents
 from bot.outbox.queue import Outbox
 from bot.privacy.core import PrivacyCore, build_privacy
+from bot.privacy.crypto import FieldCipher
 from bot.privacy.data_copy import DataCopyLinks
+from bot.privacy.names_repo import remember_name
 from bot.status import BotStatus, collect_status
 from dialogs.shell.about_edi import AboutEdiDialog
 from dialogs.shell.admin_status import AdminStatusDialog
@@ -132,12 +134,17 @@ class Runtime:
         )
 
 
-def _roster_links(linker: RosterLinker) -> SeenHook:
-    """Link a roster row given by UPN to its person when they are first seen in a day."""
+def _on_seen(linker: RosterLinker, cipher: FieldCipher) -> SeenHook:
+    """When a person is first seen in a day: keep their display name (sealed), and link a
+    roster row given by UPN to them."""
 
     async def seen(
-        session: AsyncSession, person: PersonKey, lookup_upn: Callable[[], Awaitable[str | None]]
+        session: AsyncSession,
+        person: PersonKey,
+        lookup_upn: Callable[[], Awaitable[str | None]],
+        name: str | None,
     ) -> bool:
+        await remember_name(session, cipher, person, name)
         today = today_in_london()
         return await linker.seen(session, person=person, lookup_upn=lookup_upn, today=today)
 
@@ -178,7 +185,7 @@ def build_runtime(
         roles=privacy.roles,
         audit=privacy.audit,
         turn_attempts=settings.turn_attempts,
-        on_seen=_roster_links(build_roster_linker(privacy)),
+        on_seen=_on_seen(build_roster_linker(privacy), privacy.cipher),
     )
     return Runtime(
         settings=settings,

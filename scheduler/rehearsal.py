@@ -23,6 +23,7 @@ from bot.channel.card_text import CardTextRenderer
 from bot.outbox.queue import payload_context
 from bot.outbox.repo import Pending, last_message_id, messages_after
 from bot.privacy.crypto import Sealed
+from bot.privacy.names_repo import names_of
 from bot.privacy.roles import list_grants
 from bot.runtime import Runtime, build_runtime
 from scheduler.jobs import Job, Summary
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 # Kinds whose words are not shown in a rehearsal: case messages (about someone's report) and
 # HR's figures (for HR only). Their count and recipients' roles still are.
 PRIVATE_KINDS = ("incident.", "hr.")
+NAMES_SHOWN = 5  # recipients named in a rehearsal's account of one message
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Rehearsed:
     unreachable: int  # people named who cannot be reached (never used the bot)
     roles: dict[str, int]  # of the reachable: how many hold each privileged role
     words: list[str] | None  # the message as text, or None when not shown
+    names: list[str]  # the display names of the first few reachable, where known
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,21 @@ async def rehearse(job: Job, settings: Settings, engine: AsyncEngine, now: datet
             async with sessions() as session:
                 queued = await messages_after(session, after_id=before)
                 grants = await list_grants(session)
+                ids = {person for pending in queued for person in pending.recipients}
+                names = await names_of(session, runtime.privacy.cipher, ids)
         finally:
             await outer.rollback()
     roles: dict[str, set[str]] = {}
     for grant in grants:
         if grant.aad_object_id:
             roles.setdefault(grant.aad_object_id.lower(), set()).add(grant.role.value)
-    messages = [_rehearsed(runtime, pending, roles) for pending in queued]
+    messages = [_rehearsed(runtime, pending, roles, names) for pending in queued]
     return Rehearsal(job, now, summary, messages)
 
 
-def _rehearsed(runtime: Runtime, pending: Pending, roles: dict[str, set[str]]) -> Rehearsed:
+def _rehearsed(
+    runtime: Runtime, pending: Pending, roles: dict[str, set[str]], names: dict[str, str]
+) -> Rehearsed:
     held: Counter[str] = Counter()
     for person in pending.recipients:
         held.update(roles.get(person.lower(), set()))
@@ -93,12 +100,14 @@ def _rehearsed(runtime: Runtime, pending: Pending, roles: dict[str, set[str]]) -
         sealed = Sealed(pending.key_id, pending.payload)
         opened = runtime.privacy.cipher.open(sealed, context=payload_context(pending.message_id))
         words = _as_text(json.loads(opened))
+    known = [names[p.lower()] for p in pending.recipients if p.lower() in names][:NAMES_SHOWN]
     return Rehearsed(
         pending.kind,
         len(pending.recipients),
         pending.unreachable,
         dict(sorted(held.items())),
         words,
+        known,
     )
 
 

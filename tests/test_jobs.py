@@ -84,7 +84,7 @@ async def test_a_rehearsal_prints_the_nudges_a_lead_would_get_and_sends_and_keep
     assert "Rehearsal of nudges as of Wed 15 Mar 2023 10:10: nothing is sent or kept." in out
     assert re.search(r"It would have: digests 1, items \d+, escalations \d+", out)
     assert "It would send 1 message, 1 delivery in all:" in out
-    assert "1. actions.nudge to 1 person (1 action lead)" in out
+    assert "1. actions.nudge to 1 person (1 action lead): Sam Patel" in out
     # What the lead would read, as the terminal chat shows the card.
     assert "4.1 Implement Hate Crime Guidance by providing workshops" in out
     assert "Due Fri 31 Mar 2023: 12 working days to go" in out

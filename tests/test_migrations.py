@@ -92,3 +92,35 @@ async def test_reports_made_before_the_intake_keep_their_messages_in_order(
 
 def _report_columns(connection: Connection) -> list[Any]:
     return list(inspect(connection).get_columns("incident_reports"))
+
+
+async def test_display_names_are_taken_out_of_stored_conversation_references(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    reference = (
+        '{"bot":{"id":"28:bot","name":"EDI bot"},"channelId":"msteams",'
+        '"conversation":{"id":"a:1"},"serviceUrl":"https://smba.example/",'
+        '"user":{"aadObjectId":"0000-aad","id":"29:1","name":"Priya Sharma"}}'
+    )
+    try:
+        await migrate.upgrade(engine, "0011")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO conversation_references (id, tenant_id, aad_object_id, "
+                    "conversation_id, service_url, reference, status, created_at, updated_at) "
+                    "VALUES (1, 't', '0000-aad', 'a:1', 'https://smba.example/', :reference, "
+                    "'active', '2026-11-02 00:00:00+00', '2026-11-02 00:00:00+00')"
+                ),
+                {"reference": reference},
+            )
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            [stored] = (
+                await connection.execute(text("SELECT reference FROM conversation_references"))
+            ).scalars()
+        assert "Priya Sharma" not in stored
+        assert '"aadObjectId":"0000-aad"' in stored and '"name":"EDI bot"' in stored
+    finally:
+        await engine.dispose()

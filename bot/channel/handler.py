@@ -58,9 +58,9 @@ from bot.privacy.roles import Role, RoleChecker
 
 log = logging.getLogger(__name__)
 
-# Called when a person is first seen in a day: (session, who, ask Teams for their UPN).
+# Called when a person is first seen in a day: (session, who, ask for their UPN, their name).
 SeenHook = Callable[
-    [AsyncSession, PersonKey, Callable[[], Awaitable[str | None]]], Awaitable[object]
+    [AsyncSession, PersonKey, Callable[[], Awaitable[str | None]], str | None], Awaitable[object]
 ]
 
 # The "Carry on with …" button of the offer to switch conversations (see `_offer_switch`).
@@ -570,9 +570,9 @@ class EdiBot(ActivityHandler):
         )
         turn_context.turn_state[_STORED_REFERENCE] = (person, digest)
         if self._on_seen is not None:
-            # Once a day per person and process, like the reference: e.g. the roster links a
-            # row given by UPN to this person (bot/hr/roster.py).
-            await self._on_seen(session, person, upn_lookup(turn_context))
+            # Once a day per person and process: their name, the roster's UPN link, ...
+            name = activity.from_property.name if activity.from_property else None
+            await self._on_seen(session, person, upn_lookup(turn_context), name)
 
     def _committed(self, turn_context: TurnContext) -> None:
         """What a committed turn stored may now be relied on."""

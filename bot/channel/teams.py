@@ -61,10 +61,16 @@ def normalise_command(text: str | None) -> str:
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
-    """The conversation reference to store for proactive messages (no message id in it)."""
+    """The conversation reference to store for proactive messages: no message id, and no
+    display name (proactive messages do not need it; names are kept sealed elsewhere:
+    bot/privacy/names_repo.py)."""
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
-    return to_wire(reference)  # the JSON `reference.serialize()` gives, about 15x faster
+    wire = to_wire(reference)  # the JSON `reference.serialize()` gives, about 15x faster
+    user = wire.get("user")
+    if isinstance(user, dict):
+        user.pop("name", None)
+    return wire
 
 
 def card_message(card: dict[str, Any]) -> Activity:

@@ -74,6 +74,9 @@ def print_rehearsal(rehearsal: Rehearsal) -> None:
             f"{count} {role.replace('_', ' ')}" for role, count in message.roles.items()
         )
         to = count_of(message.reachable, "person", "people") + (f" ({roles})" if roles else "")
+        if message.names:
+            more = message.reachable - len(message.names)
+            to += ": " + ", ".join(message.names) + (f" and {more} more" if more > 0 else "")
         if message.unreachable:
             to += f"; {message.unreachable} more who have not used the bot yet"
         say(f"{number}. {message.kind} to {to}")

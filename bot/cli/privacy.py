@@ -29,6 +29,7 @@ from bot.privacy import rotation
 from bot.privacy.audit import describe
 from bot.privacy.core import PrivacyCore, build_privacy
 from bot.privacy.keys import KEY_BYTES, KeyConfigError, encode_key, new_key_id
+from bot.privacy.names_repo import label, names_of
 from bot.privacy.retention import purge, retention_rules
 from bot.privacy.roles import RoleError, grant_role, list_grants, parse_role, revoke_role
 
@@ -186,12 +187,15 @@ async def roles_revoke(ctx: Context, args: argparse.Namespace) -> int:
 async def roles_list(ctx: Context, args: argparse.Namespace) -> int:
     """Everyone holding a role (bootstrap admins from settings included)."""
     role = parse_role(args.role) if args.role else None
+    admins = ctx.settings.bootstrap_admins if role in (None, "admin") else []
     async with ctx.sessions() as session:
         grants = await list_grants(session, role=role)
-    for admin in ctx.settings.bootstrap_admins if role in (None, "admin") else []:
-        say(f"admin         {admin}  (EDI_BOOTSTRAP_ADMINS)")
+        ids = [*admins, *(g.aad_object_id for g in grants if g.aad_object_id)]
+        names = await names_of(session, ctx.privacy.cipher, ids)
+    for admin in admins:
+        say(f"admin         {label(names, admin)}  (EDI_BOOTSTRAP_ADMINS)")
     for grant in grants:
-        who = grant.aad_object_id or grant.upn
+        who = label(names, grant.aad_object_id, grant.upn)
         pending = " (by UPN: binds when they next use the bot)" if not grant.aad_object_id else ""
         say(
             f"{grant.role.value:<13} {who}{pending}  granted {grant.granted_at:%Y-%m-%d} "

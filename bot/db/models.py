@@ -56,6 +56,25 @@ class ConversationReferenceRecord(Base):
     )
 
 
+class PersonName(Base):
+    """A person's display name as Teams gave it when they last used the bot, sealed: for
+    operators picking or listing people (roles, leads, case handlers, organisers). Never
+    beside anything the person told the bot; erased with the person."""
+
+    __tablename__ = "people_names"
+
+    # "<tenant id>/<object id>" (lower case): the key the name is sealed for.
+    person: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    aad_object_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    # To the day only, like a conversation reference's.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_people_names_aad_object_id", "aad_object_id"),)
+
+
 class RoleGrant(Base):
     """One person holding one privileged role, named by Entra object id or by UPN."""
 

@@ -265,12 +265,14 @@ async def organisers_change(ctx: Context, args: argparse.Namespace) -> int:
 async def organisers_list(ctx: Context, args: argparse.Namespace) -> int:
     """Every organiser scope."""
     from bot.events import repo as repo_events
+    from bot.privacy.names_repo import label, names_of
 
     async with ctx.sessions() as session:
         scopes = await repo_events.all_organisers(session)
+        names = await names_of(session, ctx.privacy.cipher, [s.aad_object_id for s in scopes])
     for scope in scopes:
         say(
-            f"{scope.network}: {scope.aad_object_id} (tenant {scope.tenant_id}), "
+            f"{scope.network}: {label(names, scope.aad_object_id)} (tenant {scope.tenant_id}), "
             f"by {scope.granted_by}"
         )
     if not scopes:

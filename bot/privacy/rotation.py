@@ -15,12 +15,13 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.registry import EncryptedColumn, Feature, columns_of
-from bot.db.models import BotStateDocument
+from bot.db.models import BotStateDocument, PersonName
 from bot.db.session import unit_of_work
 from bot.db.state import state_context
 from bot.outbox.models import OutboxMessage
 from bot.outbox.queue import payload_context
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.names_repo import name_context
 
 __all__ = ["EncryptedColumn", "encrypted_columns", "key_usage", "rotate"]
 
@@ -29,6 +30,7 @@ def encrypted_columns(features: Sequence[Feature]) -> list[EncryptedColumn]:
     """Every encrypted column in the schema: the core's, then each feature's."""
     state = BotStateDocument.__table__.c
     outbox = OutboxMessage.__table__.c
+    names = PersonName.__table__.c
     return [
         EncryptedColumn(
             "bot_state.document", state.key, state.document, state.key_id, state_context
@@ -36,6 +38,7 @@ def encrypted_columns(features: Sequence[Feature]) -> list[EncryptedColumn]:
         EncryptedColumn(
             "outbox_messages.payload", outbox.id, outbox.payload, outbox.key_id, payload_context
         ),
+        EncryptedColumn("people_names.name", names.person, names.name, names.key_id, name_context),
         *columns_of(features),
     ]
 

@@ -19,6 +19,7 @@ from bot.db.state import state_context
 from bot.outbox.models import OutboxDelivery, OutboxMessage
 from bot.privacy.core import PrivacyCore
 from bot.privacy.crypto import Sealed
+from bot.privacy.names_repo import erase_name, name_of
 
 
 async def _conversation_keys(session: AsyncSession, person: PersonKey) -> list[str]:
@@ -55,6 +56,7 @@ async def export_person(
     acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == subject.actor))
     held: dict[str, Any] = {
         "pseudonym": subject.pseudonym,
+        "display_name": await name_of(session, privacy.cipher, person),
         "conversation_references": await _references(session, person),
         "unfinished_conversations": await _unfinished(session, privacy, person),
         "roles": [
@@ -170,6 +172,7 @@ async def erase_person(
         delete(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
     )
     counts["roles"] = int(result.rowcount)  # type: ignore[attr-defined]
+    counts["display_name"] = await erase_name(session, person)
     subject = subject_of(privacy, person)
     for feature in features:
         if feature.erase is not None:
