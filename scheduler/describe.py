@@ -56,5 +56,8 @@ def last_run_text(last: LastRun | None) -> str:
     import json
 
     by = "by hand" if last.by == "command" else "on schedule"
-    result = summary_text(json.loads(last.detail))
-    return f"{when_text(last.started_at)}, {by}: {last.outcome}; {result}"
+    summary = json.loads(last.detail)
+    result = summary_text(summary)
+    if last.outcome == "ok":
+        result = f"ok; {result}"
+    return f"{when_text(last.started_at)}, {by}: {result}"

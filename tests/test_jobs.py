@@ -189,3 +189,23 @@ async def test_every_job_is_scheduled_in_london_and_each_run_is_recorded_failure
     assert json.loads(last.detail) == {"error": "ConnectionResetError"}  # never the text
     summary = await run_recorded(model, runtime, now=datetime(2026, 12, 5, 9, tzinfo=LONDON))
     assert summary == {"skipped": "no bulletin is due today"}  # a Saturday
+
+
+async def test_a_job_that_fails_by_hand_says_so_in_a_sentence_and_is_recorded(
+    service: Service, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.actions.service import ActionsService
+
+    async def broken(self: ActionsService, now: datetime | None = None) -> None:
+        raise RuntimeError("private detail from the database")
+
+    monkeypatch.setattr(ActionsService, "run_nudges", broken)
+    code, out, err = await cli(database_url, "run", "nudges")
+    assert code == 1 and "Traceback" not in out + err
+    assert "edi-bot: nudges failed (RuntimeError); the failure is recorded." in out
+    assert "private detail" not in out + err
+    code, out, _ = await cli(database_url, "run", "nudges", "--dry-run")
+    assert code == 1 and "nudges failed (RuntimeError); nothing was kept." in out
+    _, listed, _ = await cli(database_url, "list")
+    nudges = listed[listed.index("nudges: ") :].splitlines()[2]
+    assert ", by hand: failed (RuntimeError; the log has the details)" in nudges

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from bot.cli.privacy import actor, say
 from bot.core.clock import LONDON
+from bot.core.logs import describe_exception
 from bot.db.models import utcnow
 from scheduler.describe import count_of, last_run_text, next_run, summary_text, when_text
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -102,13 +106,19 @@ async def jobs_run(settings: Settings, engine: AsyncEngine, args: argparse.Names
         say("edi-bot: --as-of and --at rehearse another moment: add --dry-run (a real run is")
         say("always now, so nothing is sent with the wrong date in it)")
         return 2
-    if args.dry_run:
-        moment = rehearsal_moment(job, args.as_of, args.at)
-        print_rehearsal(await rehearse(job, settings, engine, moment))
-        return 0
-    runtime = build_runtime(settings, engine)
-    say(f"Running {job.name} now ({actor()}) ...")
-    summary: Summary = await run_recorded(job, runtime, by="command")
+    try:
+        if args.dry_run:
+            moment = rehearsal_moment(job, args.as_of, args.at)
+            print_rehearsal(await rehearse(job, settings, engine, moment))
+            return 0
+        runtime = build_runtime(settings, engine)
+        say(f"Running {job.name} now ({actor()}) ...")
+        summary: Summary = await run_recorded(job, runtime, by="command")
+    except Exception as error:  # noqa: BLE001 - an operator gets a sentence, the log the rest
+        log.warning("jobs.run_failed", extra={"job": job.id, "error": describe_exception(error)})
+        kept = "nothing was kept" if args.dry_run else "the failure is recorded"
+        say(f"edi-bot: {job.name} failed ({type(error).__name__}); {kept}. The log has more.")
+        return 1
     say(f"Done: {summary_text(summary)}")
     say("Messages it queued are sent by the running bot's outbox worker")
     say("(or by `edi-bot outbox work --once`).")
