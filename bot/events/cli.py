@@ -85,9 +85,21 @@ def _draft_from(args: argparse.Namespace, base: EventDraft | None) -> EventDraft
     )
 
 
+def _unknown_network(service: EventService, network: str | None) -> bool:
+    """Say so (with the codes to choose from) if `network` is given and is no network."""
+    if network is None or network == BIG_CONVERSATION or network in service.networks:
+        return False
+    known = ", ".join([BIG_CONVERSATION, *service.networks])
+    say(f"unknown network {network!r}; choose one of: {known}")
+    return True
+
+
 async def events_create(ctx: Context, args: argparse.Namespace) -> int:
     """Create an event from options."""
     service = _service(ctx)
+    if _unknown_network(service, args.network):
+        say("the event was not created")
+        return 2
     try:
         draft = _draft_from(args, None)
         async with unit_of_work(ctx.sessions) as session:
@@ -102,6 +114,9 @@ async def events_create(ctx: Context, args: argparse.Namespace) -> int:
 async def events_edit(ctx: Context, args: argparse.Namespace) -> int:
     """Change an event; people signed up are sent the change."""
     service = _service(ctx)
+    if _unknown_network(service, args.network):
+        say("the event was not changed")
+        return 2
     try:
         async with unit_of_work(ctx.sessions) as session:
             event = await service.event(session, args.slug)
@@ -218,9 +233,7 @@ async def events_load(ctx: Context, args: argparse.Namespace) -> int:
 async def organisers_change(ctx: Context, args: argparse.Namespace) -> int:
     """Let a person run a network's events and see its members (or stop them)."""
     service = _service(ctx)
-    if args.network != BIG_CONVERSATION and args.network not in service.networks:
-        known = ", ".join([BIG_CONVERSATION, *service.networks])
-        say(f"unknown network {args.network!r}; choose one of: {known}")
+    if _unknown_network(service, args.network):
         return 2
     from bot.events import repo as repo_events
 

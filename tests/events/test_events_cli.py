@@ -66,6 +66,10 @@ async def test_create_list_load_and_organisers_from_the_shell(
         "events", "organisers", "add", "chess_club", "abc", "--tenant", "t", env=env
     )
     assert code == 2 and "unknown network 'chess_club'" in out
+    for command in (["create", "--title", "Chess"], ["edit", "2031-02-04-lunch-and-learn"]):
+        code, out, _ = await run_cli("events", *command, "--network", "chess_club", env=env)
+        assert code == 2
+        assert "unknown network 'chess_club'; choose one of: big_conversation, bame" in out
     code, out, _ = await run_cli(
         "events", "organisers", "add", "bame", "ABC-123", "--tenant", "t1", env=env
     )
