@@ -20,6 +20,7 @@ from bot.actions.models import ActionNudge
 from bot.app import RUNTIME_KEY
 from bot.config import Settings
 from bot.core.clock import LONDON
+from bot.core.people import PersonKey
 from bot.db.models import AuditEntry
 from bot.db.session import unit_of_work
 from bot.hr.models import HrSnapshot
@@ -209,3 +210,51 @@ async def test_a_job_that_fails_by_hand_says_so_in_a_sentence_and_is_recorded(
     _, listed, _ = await cli(database_url, "list")
     nudges = listed[listed.index("nudges: ") :].splitlines()[2]
     assert ", by hand: failed (RuntimeError; the log has the details)" in nudges
+
+
+async def test_a_rehearsal_of_the_case_sweep_shows_the_escalations_and_leaves_the_intake_alone(
+    service: Service, connector: StandInConnector, database_url: str
+) -> None:
+    from datetime import date, timedelta
+
+    from bot.incidents.models import IncidentIntake, IncidentReport
+    from bot.incidents.records import Person
+
+    runtime = runtime_of(service)
+    [handler] = await installed(service, connector, "Cara Handler")
+    async with unit_of_work(runtime.sessions) as session:
+        await grant_role(
+            session,
+            role=Role.CASE_HANDLER,
+            person=handler.aad_object_id,
+            tenant_id=None,
+            granted_by="test",
+        )
+    reporter = TeamsUser(name="Rae Porter")
+    story = "A visitor shouted abuse about my headscarf at reception."
+    yesterday = date.today() - timedelta(days=1)
+    async with unit_of_work(runtime.sessions) as session:
+        await runtime.incidents.submit(
+            session,
+            {"mode": "confidential", "relationship": "victim", "narrative": story},
+            reporter=Person(PersonKey(reporter.tenant_id, reporter.aad_object_id), reporter.name),
+            today=yesterday,
+        )
+        await runtime.incidents.submit(
+            session,
+            {"mode": "anonymous", "relationship": "witness", "narrative": story},
+            reporter=None,
+            today=yesterday,
+        )
+    queued = await rows(runtime, OutboxMessage)  # the new report's alert, at submission
+    later = (date.today() + timedelta(days=30)).isoformat()
+    code, out, _ = await cli(database_url, "run", "incidents", "--as-of", later, "--dry-run")
+    assert code == 0
+    assert re.search(r"It would have: alerts \d+, reminders \d+, escalations 1", out)
+    assert "incident.escalation to 1 person (1 case handler): Cara Handler" in out
+    assert "(its words are not shown: a case message or HR's figures)" in out
+    assert "headscarf" not in out and "waiting" not in out and "released" not in out
+    # Nothing changed: the anonymous report still waits in the intake, unreleased.
+    assert await rows(runtime, IncidentIntake) == 1
+    assert await rows(runtime, IncidentReport) == 1
+    assert await rows(runtime, OutboxMessage) == queued
