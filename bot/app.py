@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -14,13 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channel.http import CHANNEL_KEY, build_channel, messages, problem
 from bot.channel.transport import build_worker
 from bot.config import Settings
+from bot.core.clock import today_in_london
 from bot.core.logs import describe_exception
 from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import utcnow
 from bot.db.session import unit_of_work
 from bot.events.calendar import LinkError
+from bot.hr.links import ReportLinkError, bundle, report_links
+from bot.hr.service import QuarterUnavailable
 from bot.privacy.data_copy import CopyLinkError
+from bot.privacy.roles import Role
 from bot.runtime import Runtime, build_runtime
 from scheduler.jobs import build_scheduler, register_jobs
 
@@ -82,6 +87,46 @@ async def my_data_copy(request: web.Request) -> web.Response:
         body=body,
         content_type="application/json",
         charset="utf-8",
+        headers={**private, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def hr_report_download(request: web.Request) -> web.Response:
+    """GET /hr/report/<token>: a quarter's full HR report (HTML and CSV, zipped), from the
+    link "hr report" gives someone holding `hr`. The role is checked again here, and each
+    download audited. Forged or unknown: 404; expired or the role gone: 403; each with a
+    plain sentence saying what to do."""
+    runtime = request.app[RUNTIME_KEY]
+    reports = runtime.hr_reports
+    links = report_links(runtime.settings, runtime.privacy)
+    private = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+    def refuse(status: int, key: str) -> web.Response:
+        words = reports.config.texts(f"text.{key}", minutes=links.minutes)
+        return web.Response(status=status, text=" ".join(words.split()), headers=private)
+
+    try:
+        person, quarter = links.check(request.match_info["token"], now=utcnow())
+    except ReportLinkError as error:
+        return (
+            refuse(403, "link_expired")
+            if error.reason == "expired"
+            else refuse(404, "link_not_found")
+        )
+    async with unit_of_work(runtime.sessions) as session:
+        if not await runtime.privacy.roles.holds(session, person=person, role=Role.HR):
+            return refuse(403, "link_no_role")
+        try:
+            report = await reports.report(session, quarter=quarter, today=today_in_london())
+        except QuarterUnavailable:
+            return refuse(404, "link_not_found")
+        actor = f"teams:{person.tenant_id}/{person.aad_object_id}"
+        await reports.audit_access(session, actor=actor, quarter=quarter, how="download")
+    content_dir = runtime.settings.content_dir
+    name, body = await asyncio.to_thread(bundle, report, reports.config, content_dir)
+    return web.Response(
+        body=body,
+        content_type="application/zip",
         headers={**private, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -182,4 +227,5 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/events/calendar/{token}", event_calendar)
     app.router.add_get("/my-data/{token}", my_data_copy)
+    app.router.add_get("/hr/report/{token}", hr_report_download)
     return app

@@ -275,6 +275,7 @@ class HrReports:
                 key=None,
                 quarter=quarter,
                 button=None,
+                full_button=None,
             )
         release = report.release
         facts = [
@@ -290,6 +291,7 @@ class HrReports:
         targets = []
         for figure in report.built.targets:
             shown = release.percent(figure.numerator, figure.denominator)
+            points = report.trends.get((figure.target.id, figure.scope), [])
             targets.append(
                 {
                     "label": figure.target.label,
@@ -297,6 +299,7 @@ class HrReports:
                     "value": shown.text,
                     "target": f"{figure.goal:.1f}%",
                     "met": (shown.value is not None and shown.value >= figure.goal),
+                    "standing": self._standing(shown, figure.goal, points),
                 }
             )
         return self.content.card(
@@ -313,7 +316,29 @@ class HrReports:
             ),
             quarter=quarter,
             button=texts("text.card_button"),
+            full_button=texts("text.full_button"),
         )
+
+    def _standing(self, shown: Shown, goal: float, points: list[TrendPoint]) -> str:
+        """Met or how far short, and what changed since the quarter before, in words."""
+        texts = self.config.texts
+        if shown.value is None:
+            return str(texts("text.card_hidden"))
+        gap = goal - shown.value
+        met = texts("text.card_met") if gap <= 0 else texts("text.card_short", gap=f"{gap:.1f}")
+        earlier = [p for p in points[:-1] if p.percent.value is not None]
+        if len(points) <= 1:
+            change = texts("text.card_first")
+        elif not earlier:
+            change = texts("text.card_no_earlier")
+        else:
+            before = earlier[-1]
+            moved = shown.value - float(before.percent.value or 0)
+            key = "up" if moved >= 0.05 else "down" if moved <= -0.05 else "same"
+            change = texts(
+                f"text.card_change_{key}", points=f"{abs(moved):.1f}", quarter=before.quarter
+            )
+        return f"{met}; {change}"
 
     async def send_quarterly(self, session: AsyncSession, *, today: date) -> int:
         """Queue the quarter-just-ended card to everyone holding `hr`; once per quarter."""

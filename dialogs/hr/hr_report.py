@@ -20,7 +20,10 @@ from botbuilder.dialogs import (
 from bot.channel.teams import card_message
 from bot.channel.turn import Turn
 from bot.core.clock import today_in_london
+from bot.core.people import PersonKey
+from bot.db.models import utcnow
 from bot.db.session import turn_session
+from bot.hr.links import ReportLinks
 from bot.hr.quarters import Quarter
 from bot.hr.service import HrReports, QuarterUnavailable
 from bot.privacy.roles import Role
@@ -32,9 +35,10 @@ class HrReportDialog(ComponentDialog):
     COMMAND = "hr report"
     ROLE = Role.HR
 
-    def __init__(self, reports: HrReports) -> None:
+    def __init__(self, reports: HrReports, links: ReportLinks) -> None:
         super().__init__(HrReportDialog.__name__)
         self._reports = reports
+        self._links = links
         self.add_dialog(WaterfallDialog("hr_report", [self.show_step]))
         self.initial_dialog_id = "hr_report"
 
@@ -59,9 +63,31 @@ class HrReportDialog(ComponentDialog):
             return await step.end_dialog()
         person = turn.person
         actor = f"teams:{person.tenant_id}/{person.aad_object_id}" if person else "teams:unknown"
+        full = isinstance(turn.value, dict) and turn.value.get("full") is True
+        if full and person is not None and not report.empty:
+            await self._reports.audit_access(session, actor=actor, quarter=quarter, how="link")
+            await step.context.send_activity(card_message(self._link_card(person, quarter)))
+            return await step.end_dialog()
         await self._reports.audit_access(session, actor=actor, quarter=quarter, how="chat")
         await step.context.send_activity(card_message(self._reports.summary_card(report)))
         return await step.end_dialog()
+
+    def _link_card(self, person: PersonKey, quarter: Quarter) -> dict[str, Any]:
+        """A card with this person's own, expiring link to the quarter's full report."""
+        texts = self._reports.config.texts
+        url = self._links.url(person, quarter, now=utcnow())
+        return self._reports.content.card(
+            "event_card",
+            heading=texts("text.card_heading", quarter=str(quarter)),
+            paragraphs=[
+                texts("text.full_ready", quarter=str(quarter), minutes=self._links.minutes)
+            ],
+            facts=[],
+            sections=[],
+            inputs=[],
+            links=[{"title": texts("text.full_download"), "url": url}],
+            buttons=[],
+        )
 
 
 def _asked_quarter(value: Any, text: str | None) -> str | None:

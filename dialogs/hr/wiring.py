@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.channel.handler import Conversation
+from bot.hr.links import report_links
 from bot.hr.service import HrReports
 from dialogs.hr.hr_report import HrReportDialog
 
@@ -15,4 +16,5 @@ if TYPE_CHECKING:
 def conversations(wiring: Wiring) -> list[Conversation]:
     """The conversation with the menu entry that starts it."""
     reports = wiring.service("hr", HrReports)
-    return [Conversation(wiring.entry(HrReportDialog.COMMAND), HrReportDialog(reports))]
+    links = report_links(wiring.settings, wiring.privacy)
+    return [Conversation(wiring.entry(HrReportDialog.COMMAND), HrReportDialog(reports, links))]
