@@ -121,6 +121,7 @@ class DeclarationCopyFileSections(_Model):
     action_plans: str
     workforce_roster: str
     proactive_messages: str
+    display_name: str
     conversation_references: str
     unfinished_conversations: str
     audited_actions: str

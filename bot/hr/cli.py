@@ -24,7 +24,7 @@ from bot.hr.feature import COMMANDS
 from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html
 from bot.hr.roster import RosterPlan, UpnKeys, apply_import, plan_import, problem_lines
-from bot.hr.service import QuarterUnavailable
+from bot.hr.service import MAX_VERSIONS, QuarterUnavailable
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024
 
@@ -135,11 +135,14 @@ async def report_quarterly(ctx: Context, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     async with unit_of_work(ctx.sessions) as session:
         try:
-            report = await reports.report(session, quarter=quarter, today=today)
+            report = await reports.report(
+                session, quarter=quarter, today=today, version=args.version
+            )
         except QuarterUnavailable as error:
             say("edi-bot: " + reports.config.texts(f"text.{error.key}", quarter=str(quarter)))
             return 1
         await reports.audit_access(session, actor=actor(), quarter=quarter, how="cli")
+    say(reports.version_line(report) or f"{quarter}: version 1 (never re-issued).")
     say(
         f"Figures frozen on {report.taken_on.isoformat()}; "
         f"{report.release.secondary:,} figures hidden to protect others "
@@ -155,6 +158,32 @@ async def report_quarterly(ctx: Context, args: argparse.Namespace) -> int:
         return 2
     say(f"  wrote {page.name}")
     say(f"Done: {len(files) + 1} files in {out}")
+    return 0
+
+
+async def report_reissue(ctx: Context, args: argparse.Namespace) -> int:
+    """Freeze a quarter again from the roster and declarations as they stand now."""
+    today = today_in_london()
+    try:
+        quarter = Quarter.parse(args.quarter)
+        reports = build_hr_reports(ctx.settings, Content(ctx.settings.content_dir), ctx.privacy)
+    except (ValueError, DisclosureConfigError) as error:
+        say(f"edi-bot: {error}")
+        return 2
+    texts = reports.config.texts
+    if not args.yes:
+        say(texts("text.reissue_plan", quarter=str(quarter), most=MAX_VERSIONS))
+        say("Add --yes to re-issue it.")
+        return 2
+    async with unit_of_work(ctx.sessions) as session:
+        try:
+            old, new = await reports.reissue(
+                session, quarter=quarter, today=today, actor=actor(), reason=args.reason
+            )
+        except QuarterUnavailable as error:
+            say("edi-bot: " + texts(f"text.{error.key}", quarter=str(quarter), most=MAX_VERSIONS))
+            return 1
+    say(texts("text.reissued", quarter=str(quarter), version=new, before=old))
     return 0
 
 
@@ -190,4 +219,17 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     quarterly.add_argument(
         "--quarter", help="YYYY-QN (calendar quarters); default: the quarter just ended"
     )
+    quarterly.add_argument(
+        "--version", type=int, help="an earlier version of a re-issued quarter (default: latest)"
+    )
     quarterly.set_defaults(handler=runner(report_quarterly))
+    reissue = report_sub.add_parser(
+        "reissue",
+        help="freeze a quarter again after a late roster import (a new version; both kept)",
+    )
+    reissue.add_argument("quarter", help="YYYY-QN, e.g. 2026-Q3")
+    reissue.add_argument("--reason", required=True, help="why, e.g. 'late roster import'")
+    reissue.add_argument(
+        "--yes", action="store_true", help="do it (without: say what would happen)"
+    )
+    reissue.set_defaults(handler=runner(report_reissue))

@@ -29,14 +29,23 @@ async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
 
 
 def _columns() -> list[EncryptedColumn]:
-    from bot.hr.models import HrSnapshot
+    from bot.hr.models import HrSnapshot, HrSnapshotVersion
     from bot.hr.service import snapshot_context
 
     table = HrSnapshot.__table__.c
+    earlier = HrSnapshotVersion.__table__.c
     return [
         EncryptedColumn(
             "hr_snapshots.counts", table.quarter, table.counts, table.key_id, snapshot_context
-        )
+        ),
+        # Sealed for their quarter, as they were when current ("2026-Q3/v1" -> "2026-Q3").
+        EncryptedColumn(
+            "hr_snapshot_versions.counts",
+            earlier.id,
+            earlier.counts,
+            earlier.key_id,
+            lambda key: snapshot_context(str(key).split("/")[0]),
+        ),
     ]
 
 

@@ -72,3 +72,26 @@ class HrSnapshot(Base):
     counts: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # 1 when first frozen; each re-issue (after a late roster) adds one, the one before kept
+    # in `hr_snapshot_versions`.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class HrSnapshotVersion(Base):
+    """A version of a quarter's snapshot that a re-issue replaced: kept, sealed as it was, so
+    what was released then can be shown again exactly."""
+
+    __tablename__ = "hr_snapshot_versions"
+
+    # "<quarter>/v<version>", e.g. "2026-Q3/v1".
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    taken_on: Mapped[date] = mapped_column(Date)
+    counts: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    replaced_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_hr_snapshot_versions_quarter", "quarter"),)

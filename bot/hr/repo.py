@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
 from bot.db.models import ConversationReferenceRecord, RoleGrant
-from bot.hr.models import HrSnapshot, RosterPerson, RosterUpnLink
+from bot.hr.models import HrSnapshot, HrSnapshotVersion, RosterPerson, RosterUpnLink
 
 _CHUNK = 5_000
 
@@ -195,14 +195,77 @@ class StoredSnapshot:
     taken_on: date
     counts: str
     key_id: str
+    version: int = 1
+    reason: str | None = None
 
 
-async def get_snapshot(session: AsyncSession, *, quarter: str) -> StoredSnapshot | None:
-    """The frozen counts of `quarter`, sealed, or None."""
+async def get_snapshot(
+    session: AsyncSession, *, quarter: str, version: int | None = None
+) -> StoredSnapshot | None:
+    """The frozen counts of `quarter` (its current version, or `version`), sealed, or None."""
     row = await session.get(HrSnapshot, quarter, populate_existing=True)
     if row is None:
         return None
-    return StoredSnapshot(row.quarter, row.taken_on, row.counts, row.key_id)
+    current = StoredSnapshot(
+        row.quarter, row.taken_on, row.counts, row.key_id, row.version, row.reason
+    )
+    if version is None or version == row.version:
+        return current
+    old = await session.get(HrSnapshotVersion, f"{quarter}/v{version}")
+    if old is None:
+        return None
+    return StoredSnapshot(
+        old.quarter, old.taken_on, old.counts, old.key_id, old.version, old.reason
+    )
+
+
+async def snapshot_versions(session: AsyncSession, *, quarter: str) -> list[tuple[int, date]]:
+    """(version, frozen on) of every version of `quarter`, oldest first."""
+    rows = await session.execute(
+        select(HrSnapshotVersion.version, HrSnapshotVersion.taken_on)
+        .where(HrSnapshotVersion.quarter == quarter)
+        .order_by(HrSnapshotVersion.version)
+    )
+    found = [(int(v), d) for v, d in rows]
+    current = await session.get(HrSnapshot, quarter)
+    if current is not None:
+        found.append((current.version, current.taken_on))
+    return found
+
+
+async def replace_snapshot(
+    session: AsyncSession,
+    *,
+    quarter: str,
+    taken_on: date,
+    counts: str,
+    key_id: str,
+    reason: str,
+) -> int:
+    """Keep the current version of `quarter` among the earlier ones and put these counts in
+    its place, as the next version (under the row's lock); the new version's number."""
+    row = await session.get(HrSnapshot, quarter, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise LookupError(quarter)
+    session.add(
+        HrSnapshotVersion(
+            id=f"{quarter}/v{row.version}",
+            quarter=quarter,
+            version=row.version,
+            taken_on=row.taken_on,
+            counts=row.counts,
+            key_id=row.key_id,
+            reason=row.reason,
+            replaced_on=taken_on,
+        )
+    )
+    row.version += 1
+    row.taken_on = taken_on
+    row.counts = counts
+    row.key_id = key_id
+    row.reason = reason[:200]
+    await session.flush()
+    return row.version
 
 
 async def put_snapshot(

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 QUARTERLY_KIND = "hr.quarterly_report"
 SNAPSHOT_VERSION = 2  # {"version": 2, "counts": {...}, "keys": {...}}; 1 was counts alone
+MAX_VERSIONS = 3  # a quarter is issued at most this often (first freeze + 2 re-issues)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Frozen:
     counts: dict[str, int]
     keys: dict[str, int] | None
     taken_on: date
+    version: int = 1  # 1 when first frozen; each re-issue adds one (not in the document)
+    reason: str | None = None  # why it was re-issued
 
     def document(self) -> str:
         """The snapshot's JSON, canonical: the same counts and keys give the same text."""
@@ -104,6 +107,10 @@ class QuarterReport:
     release: Release
     trends: dict[tuple[str, str], list[TrendPoint]] = field(default_factory=dict)
     empty: bool = False
+    version: int = 1
+    # (version, frozen on) of every version of the quarter, oldest first.
+    versions: list[tuple[int, date]] = field(default_factory=list)
+    reason: str | None = None
 
     def shown(self, cell: tables.Cell) -> Shown:
         """How one cell is released."""
@@ -135,10 +142,18 @@ class HrReports:
 
     # ---- snapshots ----------------------------------------------------------------------
 
-    async def counts(self, session: AsyncSession, *, quarter: Quarter, today: date) -> Frozen:
-        """The quarter's frozen counts, freezing them now if this is the quarter just ended."""
+    async def counts(
+        self, session: AsyncSession, *, quarter: Quarter, today: date, version: int | None = None
+    ) -> Frozen:
+        """The quarter's frozen counts (its current version, or `version`), freezing them now
+        if this is the quarter just ended."""
         if quarter.end >= today:
             raise QuarterUnavailable("future_quarter", quarter)
+        if version is not None:
+            found = await repo_hr.get_snapshot(session, quarter=str(quarter), version=version)
+            if found is None:
+                raise QuarterUnavailable("no_version", quarter)
+            return self._open(found)
         stored = await repo_hr.get_snapshot(session, quarter=str(quarter))
         if stored is None:
             if quarter != Quarter.last_completed(today):
@@ -175,11 +190,58 @@ class HrReports:
                 Sealed(stored.key_id, stored.counts), context=snapshot_context(stored.quarter)
             )
         )
+        version, reason = stored.version, stored.reason
         if document.get("version") == SNAPSHOT_VERSION:
             counts = {str(k): int(v) for k, v in document["counts"].items()}
             keys = {str(k): int(v) for k, v in document["keys"].items()}
-            return Frozen(counts, keys, stored.taken_on)
-        return Frozen({str(k): int(v) for k, v in document.items()}, None, stored.taken_on)
+            return Frozen(counts, keys, stored.taken_on, version, reason)
+        plain = {str(k): int(v) for k, v in document.items()}
+        return Frozen(plain, None, stored.taken_on, version, reason)
+
+    async def reissue(
+        self, session: AsyncSession, *, quarter: Quarter, today: date, actor: str, reason: str
+    ) -> tuple[int, int]:
+        """Freeze `quarter` again from the roster and declarations as they stand (after a
+        late roster import): a new version, the one before kept; (old, new) version numbers.
+
+        Each version is one more release of the quarter with its own noise, so a quarter may
+        be issued at most MAX_VERSIONS times (docs/hr_reports.md)."""
+        stored = await repo_hr.get_snapshot(session, quarter=str(quarter))
+        if quarter.end >= today:
+            raise QuarterUnavailable("future_quarter", quarter)
+        if stored is None:
+            raise QuarterUnavailable("not_frozen", quarter)
+        if stored.version >= MAX_VERSIONS:
+            raise QuarterUnavailable("too_many_versions", quarter)
+        collected = await collect(
+            session,
+            quarter=quarter,
+            config=self.config,
+            taxonomy=self.taxonomy,
+            record_keys=self._record_keys,
+        )
+        if not collected.counts:
+            raise QuarterUnavailable("no_roster_to_reissue", quarter)
+        frozen = Frozen(collected.counts, collected.keys, today)
+        sealed = self._cipher.seal(frozen.document(), context=snapshot_context(str(quarter)))
+        version = await repo_hr.replace_snapshot(
+            session,
+            quarter=str(quarter),
+            taken_on=today,
+            counts=sealed.token,
+            key_id=sealed.key_id,
+            reason=reason,
+        )
+        await self._audit.append(
+            session,
+            actor=actor,
+            action="hr.report.reissued",
+            object_type="hr_report",
+            object_id=str(quarter),
+            detail={"version": version, "replaces": stored.version},
+        )
+        log.info("hr.snapshot_reissued", extra={"quarter": str(quarter), "version": version})
+        return stored.version, version
 
     # ---- reports ------------------------------------------------------------------------
 
@@ -223,12 +285,22 @@ class HrReports:
         return self._incident_labels
 
     async def report(
-        self, session: AsyncSession, *, quarter: Quarter, today: date
+        self, session: AsyncSession, *, quarter: Quarter, today: date, version: int | None = None
     ) -> QuarterReport:
-        """The release for `quarter`, with the trend of each target over earlier quarters."""
-        frozen = await self.counts(session, quarter=quarter, today=today)
+        """The release for `quarter` (its current version, or `version`), with the trend of
+        each target over earlier quarters."""
+        frozen = await self.counts(session, quarter=quarter, today=today, version=version)
         built, release = self.protect_counts(frozen, quarter)
-        report = QuarterReport(quarter, frozen.taken_on, built, release, empty=not frozen.counts)
+        report = QuarterReport(
+            quarter,
+            frozen.taken_on,
+            built,
+            release,
+            empty=not frozen.counts,
+            version=frozen.version,
+            versions=await repo_hr.snapshot_versions(session, quarter=str(quarter)),
+            reason=frozen.reason,
+        )
         earlier = {str(q) for q in quarter.back(self.config.trend_quarters)[:-1]}
         history: list[tuple[str, tables.Built, Release]] = []
         for name in await repo_hr.snapshot_quarters(session):
@@ -302,10 +374,11 @@ class HrReports:
                     "standing": self._standing(shown, figure.goal, points),
                 }
             )
+        version = self.version_line(report)
         return self.content.card(
             "hr_summary",
             heading=texts("text.card_heading", quarter=quarter),
-            intro=texts("text.card_intro"),
+            intro=texts("text.card_intro") + (f" {version}" if version else ""),
             facts=facts,
             targets=targets,
             targets_heading=texts("text.card_targets_heading"),
@@ -317,6 +390,24 @@ class HrReports:
             quarter=quarter,
             button=texts("text.card_button"),
             full_button=texts("text.full_button"),
+        )
+
+    def version_line(self, report: QuarterReport) -> str | None:
+        """Which version of its quarter a report is, in words; None for a quarter never
+        re-issued."""
+        if len(report.versions) <= 1:
+            return None
+        key = "text.version_line" if report.reason else "text.version_line_first"
+        return str(
+            self.config.texts(
+                key,
+                quarter=str(report.quarter),
+                version=report.version,
+                count=len(report.versions),
+                day=report.taken_on.strftime("%-d %B %Y"),
+                latest=max(v for v, _ in report.versions),
+                reason=report.reason or "-",
+            )
         )
 
     def _standing(self, shown: Shown, goal: float, points: list[TrendPoint]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.incidents.records import Person
 from bot.incidents.store import IncidentStore
 from bot.incidents.taxonomy import codes_of
 from bot.outbox.queue import queued_card
+from bot.privacy.names_repo import names_of
 from bot.privacy.roles import Role, list_grants
 
 log = logging.getLogger("bot.incidents")
@@ -41,15 +41,8 @@ class HandlerNotices(IncidentStore):
         keys = await self.handlers(session)
         if not keys:
             return []
-        saved = await repo.saved_references(session, aad_object_ids=[k.aad_object_id for k in keys])
-        names: dict[PersonKey, str] = {}
-        for key, reference in saved:
-            try:
-                name = json.loads(reference).get("user", {}).get("name")
-            except (ValueError, AttributeError):
-                name = None
-            if isinstance(name, str) and name.strip():
-                names[key] = name.strip()
+        known = await names_of(session, self._cipher, [k.aad_object_id for k in keys])
+        names = {k: known[aad] for k in keys if (aad := k.aad_object_id.lower()) in known}
         people = [Person(k, names.get(k, self.words["cases"]["unnamed_handler"])) for k in keys]
         return sorted(people, key=lambda p: p.name.casefold())
 

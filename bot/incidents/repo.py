@@ -135,19 +135,6 @@ async def reachable_people(session: AsyncSession, *, aad_object_ids: list[str]) 
     return [PersonKey(tenant, aad) for tenant, aad in rows]
 
 
-async def saved_references(
-    session: AsyncSession, *, aad_object_ids: list[str]
-) -> list[tuple[PersonKey, str]]:
-    """Each of these people with the conversation reference (JSON) saved for them."""
-    table = ConversationReferenceRecord
-    rows = await session.execute(
-        select(table.tenant_id, table.aad_object_id, table.reference).where(
-            table.aad_object_id.in_(aad_object_ids)
-        )
-    )
-    return [(PersonKey(tenant, aad), reference) for tenant, aad, reference in rows]
-
-
 # ---- checking a report: wrong tries --------------------------------------------------------
 
 

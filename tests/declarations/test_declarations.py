@@ -667,9 +667,10 @@ async def test_no_table_holds_a_raw_identifier_for_a_declarant(
     chat: BotHarness, engine: AsyncEngine
 ) -> None:
     """Only conversation_references (how to reach the person: tenant, Entra id, conversation,
-    and the reference Teams gave, which names them) and bot_state's key (botbuilder keys state
-    by conversation id; the document is encrypted) may hold an identifier. Nothing declared
-    may be readable anywhere."""
+    and the reference Teams gave, without their name), people_names' key (whose name it is;
+    the name is sealed) and bot_state's key (botbuilder keys state by conversation id; the
+    document is encrypted) may hold an identifier. The name is nowhere in plain text, and
+    nothing declared may be readable anywhere."""
     await chat.send(chat.user.installed(chat.SERVICE_URL))
     await declare_one_at_a_time(chat)
     await chat.say("my data")  # leaves a conversation in progress, too
@@ -700,9 +701,12 @@ async def test_no_table_holds_a_raw_identifier_for_a_declarant(
         "conversation_references.aad_object_id",
         "conversation_references.conversation_id",
         "conversation_references.reference",
+        "people_names.aad_object_id",
+        "people_names.person",
         "bot_state.key",
     }
     assert set().union(*found.values()) <= allowed, found
+    assert "name" not in found, found
     assert "declarations.pseudonym" not in set().union(*found.values())
     [(stored,)] = await query(engine, "SELECT pseudonym FROM declarations")
     assert stored == pseudonym(chat) and len(stored) == 64

@@ -10,6 +10,7 @@ import io
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -49,15 +50,15 @@ async def service(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Serv
         await stop_service(running)
 
 
-def last_card(connector: StandInConnector, user: TeamsUser) -> dict[str, object]:
+def last_card(connector: StandInConnector, user: TeamsUser) -> dict[str, Any]:
     return cards(connector.replies(user.conversation_id)[-1])[0]
 
 
-def link_in(card: dict[str, object]) -> str:
+def link_in(card: dict[str, Any]) -> str:
     """The path of the card's "Download the full report" link."""
     [url] = [
         str(a["url"])
-        for a in card.get("actions", [])  # type: ignore[union-attr]
+        for a in card.get("actions", [])
         if a.get("type") == "Action.OpenUrl" and a.get("title") == "Download the full report"
     ]
     return url[url.index("/hr/report/") :]
@@ -90,7 +91,7 @@ async def test_hr_gets_the_full_report_from_the_card_through_their_own_expiring_
     )
     [full] = [
         a["data"]
-        for a in last_card(connector, hr_user)["actions"]  # type: ignore[attr-defined]
+        for a in last_card(connector, hr_user)["actions"]
         if a["title"] == "Get the full report"
     ]
     said = await converse(service, connector, hr_user, full)
