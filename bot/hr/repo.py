@@ -14,8 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
-from bot.db.models import ConversationReferenceRecord, RoleGrant
+from bot.db.models import ConversationReferenceRecord, PersonName, RoleGrant
 from bot.hr.models import HrSnapshot, HrSnapshotVersion, RosterPerson, RosterUpnLink
+from bot.privacy.names_repo import person_id
 
 _CHUNK = 5_000
 
@@ -140,9 +141,20 @@ async def references(session: AsyncSession) -> list[tuple[int, PersonKey]]:
 
 
 async def delete_references(session: AsyncSession, *, ids: Sequence[int]) -> int:
-    """Delete these conversation references."""
+    """Delete these conversation references, and the names kept for the same people."""
     removed = 0
     for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        ref = ConversationReferenceRecord
+        people = await session.execute(
+            select(ref.tenant_id, ref.aad_object_id).where(ref.id.in_(chunk))
+        )
+        keys = [person_id(tenant, aad) for tenant, aad in people]
+        await session.execute(
+            delete(PersonName)
+            .where(PersonName.person.in_(keys))
+            .execution_options(synchronize_session=False)
+        )
         result = await session.execute(
             delete(ConversationReferenceRecord)
             .where(ConversationReferenceRecord.id.in_(list(ids[start : start + _CHUNK])))

@@ -104,3 +104,33 @@ async def test_a_blank_or_huge_name_is_handled_without_fuss(
     listed = await roles_list(database_url)
     assert f"organiser     {blank.aad_object_id}  granted" in listed
     assert f"organiser     {'A' * 200} ({huge.aad_object_id})" in listed
+
+
+async def test_a_leaver_taken_off_the_roster_loses_their_name_with_their_reference(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    from bot.core.people import PersonKey
+    from bot.db import references as repo_references
+    from bot.privacy.names_repo import remember_name
+    from tests.hr.test_hr_roster import TENANT, import_text, privacy
+
+    lines = "".join(f"person-{n},Corporate Resources,5\n" for n in range(10))
+    await import_text(engine, "object_id,department,grade\n" + lines)
+    sessions = create_sessionmaker(engine)
+    async with unit_of_work(sessions) as session:
+        for who, name in (("person-0", "Lee Leaver"), ("person-1", "Stacey Stayer")):
+            person = PersonKey(TENANT, who)
+            await repo_references.upsert_reference(
+                session,
+                person=person,
+                conversation_id=f"a:{who}",
+                service_url="http://127.0.0.1:1/",
+                reference={"conversation": {"id": f"a:{who}"}},
+            )
+            await remember_name(session, privacy().cipher, person, name)
+    for who in ("person-0", "person-1"):
+        await grant(engine, Role.ORGANISER, who)
+    await import_text(engine, "object_id,department,grade\n" + "".join(lines.splitlines(True)[1:]))
+    listed = await roles_list(database_url)
+    assert "Stacey Stayer (person-1)" in listed
+    assert "Lee Leaver" not in listed and "organiser     person-0  granted" in listed
