@@ -20,8 +20,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.hr.config import HrConfig
 from bot.hr.dataset import PROTECTS, TOO_FEW, Shown
-from bot.hr.service import QuarterReport, TrendPoint
-from bot.hr.tables import TableSpec
+from bot.hr.report_charts import bar_chart, rate_chart, trend_chart
+from bot.hr.service import QuarterReport, version_line
+from bot.hr.tables import TableSpec, TargetFigure
 
 Progress = Callable[[str], None]
 
@@ -83,7 +84,11 @@ def write_csv(
 
 # ---- HTML -----------------------------------------------------------------------------------
 
-TOTAL_ROWS = ("Total", "All staff")
+TOTAL_ROWS = ("Total", "Total asked", "All staff")
+# A table with more columns than this is laid out to the page's width (headers wrap).
+MANY_COLUMNS = 6
+# Tables with their own words for "nothing to show" (`text.empty.<id>`; others `table`).
+EMPTY_WORDS = ("event_attendance", "network_membership")
 
 
 @cache
@@ -104,13 +109,17 @@ def render_html(
     """The whole report as one HTML document with inline CSS and SVG charts."""
     texts = config.texts
     quarter = str(report.quarter)
+    noisy = report.release.perturbation is not None
     page: dict[str, Any] = {
         "heading": texts("text.quarter_heading", quarter=quarter),
         "taken": texts("text.taken", day=report.taken_on.strftime("%-d %B %Y")),
+        "version": version_line(report, config) or "",
         "intro": _intro(report, config),
         "key": texts("text.hidden_key", too_few=TOO_FEW, protects=PROTECTS)
         + " "
         + texts("text.notes.not_on_roster"),
+        "reading_heading": texts("text.how_to_read.heading"),
+        "reading": texts(f"text.how_to_read.{'noisy' if noisy else 'before_noise'}"),
         "empty": report.empty,
         "no_roster": texts("text.no_roster"),
     }
@@ -127,30 +136,115 @@ def _figures(report: QuarterReport, config: HrConfig) -> dict[str, Any]:
         (figure, f"{figure.target.label} ({texts(f'text.scope_{figure.scope}')})")
         for figure in report.built.targets
     ]
-    tables = [
-        {
-            **_table(report, table),
-            "title": table.title,
-            "note": table.note,
-            "rate": _rate_chart(report, table) if table.id == "declaration_rate" else None,
-        }
-        for table in report.built.tables
-        if table.id != "targets"
-    ]
+    first = texts("text.trend.first")
+    targets_table = _table(report, _table_by_id(report, "targets"))
+    targets_table["columns"].append(config.label("trend"))
+    for row, figure in zip(targets_table["rows"], report.built.targets, strict=True):
+        row["cells"].append(_cell(Shown(_trend_words(report, figure, config))))
     return {
         "targets_heading": texts("text.tables.targets"),
         "bars": [
-            _bar_chart(title, report.release.percent(f.numerator, f.denominator), f.goal)
+            bar_chart(
+                title,
+                report.release.percent(f.numerator, f.denominator),
+                f.goal,
+                texts("text.chart_target", target=f"{f.goal:.1f}"),
+            )
             for f, title in titles
         ],
-        "targets_table": _table(report, _table_by_id(report, "targets")),
+        "targets_table": targets_table,
         "notes": [f"{t.label}: {t.confirm}" for t in config.targets if t.confirm],
+        "trend_heading": texts("text.trend.heading"),
         "trends": [
-            _trend_chart(title, report.trends.get((f.target.id, f.scope), []), f.goal)
+            trend_chart(
+                title,
+                report.trends.get((f.target.id, f.scope), []),
+                f.goal,
+                texts("text.chart_target", target=f"{f.goal:.1f}"),
+                first,
+            )
             for f, title in titles
         ],
-        "tables": tables,
+        "tables": [
+            _section(report, table, config)
+            for table in report.built.tables
+            if table.id != "targets"
+        ],
     }
+
+
+def _trend_words(report: QuarterReport, figure: TargetFigure, config: HrConfig) -> str:
+    """How the target moved since the quarter before (frozen quarters, as released then)."""
+    points = report.trends.get((figure.target.id, figure.scope), [])
+    if len(points) < 2:
+        return config.texts("text.trend.first")
+    before, now = points[-2], points[-1]
+    if before.percent.value is None or now.percent.value is None:
+        return config.texts("text.trend.unknown", quarter=before.quarter)
+    tenths = round((now.percent.value - before.percent.value) * 10)
+    key = "same" if tenths == 0 else "up" if tenths > 0 else "down"
+    return config.texts(
+        f"text.trend.{key}",
+        points=f"{abs(tenths) // 10}.{abs(tenths) % 10}",
+        quarter=before.quarter,
+        before=before.percent.text,
+    )
+
+
+def _section(report: QuarterReport, table: TableSpec, config: HrConfig) -> dict[str, Any]:
+    """One table's section: title, table (or words when there is nothing to show), notes."""
+    section = {
+        **_table(report, table),
+        "title": table.title,
+        "notes": [table.note] if table.note else [],
+        "rate": None,
+        "empty_text": None,
+    }
+    if table.id == "declaration_rate":
+        section["rate"] = rate_chart(
+            [(label, report.shown(cells[-1])) for label, cells in table.rows]
+        )
+    if not table.rows:
+        words = table.id if table.id in EMPTY_WORDS else "table"
+        section["empty_text"] = config.texts(f"text.empty.{words}")
+    if table.id in ("bulletin_reach", "bulletin_feedback"):
+        _no_bulletin(report, table, section, config)
+    return section
+
+
+def _no_bulletin(
+    report: QuarterReport, table: TableSpec, section: dict[str, Any], config: HrConfig
+) -> None:
+    """Months whose bulletin reached nobody on the roster (as shown: "<10" or 0) say so,
+    instead of a column of 0.0% or "hidden"; a quarter with none says so once."""
+    months = table.columns if table.id == "bulletin_reach" else [r for r, _ in table.rows]
+    quiet = [m for m in months if _reached_nobody(report, m)]
+    if quiet and len(quiet) == len(months):
+        section["empty_text"] = config.texts("text.empty.bulletin")
+        return
+    if not quiet:
+        return
+    none = _cell(Shown(config.texts("text.empty.bulletin_cell")))
+    for row in section["rows"]:
+        if table.id == "bulletin_reach":
+            row["cells"] = [
+                none if month in quiet else cell
+                for month, cell in zip(months, row["cells"], strict=True)
+            ]
+        elif row["label"] in quiet:
+            row["cells"] = [none for _ in row["cells"]]
+    section["notes"].append(config.texts("text.empty.bulletin_months", months=", ".join(quiet)))
+
+
+def _reached_nobody(report: QuarterReport, month: str) -> bool:
+    """Whether a month's reach of all staff is shown as none: "<10" (too few) or 0. Read
+    from the release only, as the percentage beside it already tells."""
+    release = report.release
+    count = release.implied.get(f"reach|{month}|all") or release.counts.get(f"reach|{month}|all")
+    if count is not None:
+        return count.value == 0 or (count.value is None and count.reason == TOO_FEW)
+    percent = release.percents.get((f"reach|{month}|all", "head|all"))
+    return percent is not None and percent.value == 0
 
 
 def _intro(report: QuarterReport, config: HrConfig) -> str:
@@ -175,118 +269,23 @@ def _table_by_id(report: QuarterReport, table_id: str) -> TableSpec:
     return next(t for t in report.built.tables if t.id == table_id)
 
 
+def _cell(shown: Shown) -> dict[str, Any]:
+    return {"text": shown.text, "hidden": shown.hidden, "reason": shown.reason or ""}
+
+
 def _table(report: QuarterReport, table: TableSpec) -> dict[str, Any]:
     """A table's columns and rows, every cell as released (hidden ones with their reason)."""
-    rows = []
-    for label, cells in table.rows:
-        shown = [report.shown(cell) for cell in cells]
-        rows.append(
-            {
-                "label": label,
-                "total": label in TOTAL_ROWS,
-                "cells": [
-                    {"text": s.text, "hidden": s.hidden, "reason": s.reason or ""} for s in shown
-                ],
-            }
-        )
-    return {"columns": list(table.columns), "rows": rows}
-
-
-def _scale(top: float) -> float:
-    """The axis maximum: the next multiple of 5 above `top`, at most 100%."""
-    return min(100.0, float(int(top / 5 + 1) * 5))
-
-
-def _bar_chart(title: str, shown: Shown, goal: float) -> dict[str, Any]:
-    """One horizontal bar (the value) against a dashed target line."""
-    width, left = 340, 10
-    scale_max = _scale(max(goal * 1.6, (shown.value or 0) * 1.15, 5.0))
-
-    def x(value: float) -> float:
-        return left + (width - 2 * left) * value / scale_max
-
-    end = None if shown.value is None else x(shown.value)
-    goal_label_x = min(max(x(goal), left + 34), width - left - 34)
-    return {
-        "title": title,
-        "title_size": _title_size(title),
-        "width": width,
-        "height": 74,
-        "left": left,
-        "text": shown.text,
-        "reason": shown.reason or "",
-        "end": end,
-        # The value sits after the bar, or inside it (in white) when the bar is long.
-        "label_inside": end is not None and end > width - 70,
-        "goal": goal,
-        "goal_x": x(goal),
-        "goal_label_x": goal_label_x,
-        "scale_max": scale_max,
-        "show_zero": goal_label_x > left + 60,
-    }
-
-
-def _title_size(title: str) -> int:
-    """A font size that fits the title in a 340-pixel chart."""
-    return 12 if len(title) <= 46 else 10 if len(title) <= 58 else 9
-
-
-def _trend_chart(title: str, points: list[TrendPoint], goal: float) -> dict[str, Any]:
-    """Percentages by quarter (gaps where hidden), with the target as a dashed line."""
-    width, height, left, right, top, bottom = 340, 150, 36, 12, 24, 30
-    values = [p.percent.value for p in points if p.percent.value is not None]
-    scale_max = _scale(max([goal * 1.5, 5.0, *(v * 1.15 for v in values)]))
-    plot_w, plot_h = width - left - right, height - top - bottom
-    count = max(len(points), 1)
-
-    def py(value: float) -> float:
-        return top + plot_h * (1 - value / scale_max)
-
-    marks = [
+    rows = [
         {
-            "x": left + plot_w * (index + 0.5) / count,
-            "y": None if p.percent.value is None else py(p.percent.value),
-            "quarter": p.quarter,
-            "text": p.percent.text,
+            "label": label,
+            "total": label in TOTAL_ROWS,
+            "cells": [_cell(report.shown(cell)) for cell in cells],
         }
-        for index, p in enumerate(points)
+        for label, cells in table.rows
     ]
     return {
-        "title": title,
-        "title_size": _title_size(title),
-        **{"width": width, "height": height, "left": left, "right": right, "top": top},
-        "plot_h": plot_h,
-        "scale_max": scale_max,
-        "goal": goal,
-        "goal_y": py(goal),
-        "points": marks,
-        "lines": _runs(marks),
-    }
-
-
-def _runs(marks: list[dict[str, Any]]) -> list[str]:
-    """Polyline points for each run of two or more quarters in a row with a figure shown."""
-    runs: list[list[str]] = [[]]
-    for mark in marks:
-        if mark["y"] is None:
-            runs.append([])
-        else:
-            runs[-1].append(f"{mark['x']:.1f},{mark['y']:.1f}")
-    return [" ".join(run) for run in runs if len(run) > 1]
-
-
-def _rate_chart(report: QuarterReport, table: TableSpec) -> dict[str, Any]:
-    """Declaration rate per question, as horizontal bars (0-100%)."""
-    row_h, label_w, width = 20, 260, 700
-    rows = []
-    for index, (label, cells) in enumerate(table.rows):
-        shown = report.shown(cells[-1])
-        length = None if shown.value is None else (width - label_w - 60) * shown.value / 100
-        rows.append({"y": 12 + index * row_h, "label": label, "text": shown.text, "length": length})
-    return {
-        "width": width,
-        "height": 20 + row_h * len(table.rows),
-        "row_h": row_h,
-        "label_w": label_w,
+        "columns": list(table.columns),
         "rows": rows,
+        "many": len(table.columns) > MANY_COLUMNS,
+        "caption": table.title,
     }

@@ -395,20 +395,7 @@ class HrReports:
     def version_line(self, report: QuarterReport) -> str | None:
         """Which version of its quarter a report is, in words; None for a quarter never
         re-issued."""
-        if len(report.versions) <= 1:
-            return None
-        key = "text.version_line" if report.reason else "text.version_line_first"
-        return str(
-            self.config.texts(
-                key,
-                quarter=str(report.quarter),
-                version=report.version,
-                count=len(report.versions),
-                day=report.taken_on.strftime("%-d %B %Y"),
-                latest=max(v for v, _ in report.versions),
-                reason=report.reason or "-",
-            )
-        )
+        return version_line(report, self.config)
 
     def _standing(self, shown: Shown, goal: float, points: list[TrendPoint]) -> str:
         """Met or how far short, and what changed since the quarter before, in words."""
@@ -479,3 +466,22 @@ class HrReports:
 
 def _with_percent(count: Shown, percent: Shown) -> str:
     return count.text if percent.hidden else f"{count.text} ({percent.text})"
+
+
+def version_line(report: QuarterReport, config: HrConfig) -> str | None:
+    """Which version of its quarter a report is, in words ("2026-Q3, version 2 of 2, ..."),
+    for the card, the CLI and the HTML; None for a quarter never re-issued."""
+    if len(report.versions) <= 1:
+        return None
+    key = "text.version_line" if report.reason else "text.version_line_first"
+    return str(
+        config.texts(
+            key,
+            quarter=str(report.quarter),
+            version=report.version,
+            count=len(report.versions),
+            day=report.taken_on.strftime("%-d %B %Y"),
+            latest=max(v for v, _ in report.versions),
+            reason=report.reason or "-",
+        )
+    )

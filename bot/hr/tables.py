@@ -16,64 +16,23 @@ on an earlier list, categories no longer in the content) are dropped after relea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.hr.activity_tables import bulletin_tables, event_tables, incident_tables
 from bot.hr.aggregates import OLDER_LIST, scope_of_department
-from bot.hr.cellkey import KEY_RANGE
+from bot.hr.cells import Cell, TableSpec, TargetWords, count, percent, sum_count, text
 from bot.hr.config import HrConfig, Target
-from bot.hr.dataset import TOO_FEW, Dataset, Release, Shown
+from bot.hr.dataset import TOO_FEW, Dataset, Release
 
 if TYPE_CHECKING:
     from bot.declarations.feature import Taxonomy
 
-CellKind = Literal["count", "percent", "text"]
+# Cell and TableSpec are defined in bot/hr/cells.py; the report and service read them here.
+__all__ = ["Built", "Cell", "TableSpec", "TargetFigure", "build", "settle"]
 
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One table cell: a count, a percentage (numerator, denominator) or fixed text."""
-
-    kind: CellKind
-    count: str | None = None
-    ratio: tuple[str, str] | None = None
-    text: str = ""
-
-    def shown(self, release: Release) -> Shown:
-        """How this cell is released."""
-        if self.kind == "count" and self.count is not None:
-            return release.count(self.count)
-        if self.kind == "percent" and self.ratio is not None:
-            return release.percent(*self.ratio)
-        return Shown(self.text)
-
-
-@dataclass
-class TableSpec:
-    """A table's title, columns and rows of cells."""
-
-    id: str
-    title: str
-    columns: list[str]
-    rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
-    note: str | None = None
-    optional: set[str] = field(default_factory=set)  # row labels `settle` may drop
-
-
-def count(name: str) -> Cell:
-    """A count cell."""
-    return Cell("count", count=name)
-
-
-def percent(numerator: str, denominator: str) -> Cell:
-    """A percentage cell."""
-    return Cell("percent", ratio=(numerator, denominator))
-
-
-def text(value: str) -> Cell:
-    """A fixed text cell."""
-    return Cell("text", text=value)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +80,9 @@ def build(
     tables.distributions()
     targets = tables.targets()
     c, data, found = tables.count, tables.data, tables.tables
-    _incident_tables(c, data, found, counts, config, incident_labels, quarter)
-    _bulletin_tables(c, data, found, counts, config, tables.departments)
-    _event_tables(c, found, counts, config, network_labels or {})
+    incident_tables(c, data, found, counts, config, incident_labels, quarter)
+    bulletin_tables(c, data, found, counts, config, tables.departments)
+    event_tables(c, found, counts, config, network_labels or {})
     questions = [q.id for q in taxonomy.questions]
     return Built(data, found, tables.departments, targets, questions)
 
@@ -152,6 +111,9 @@ class _Tables:
         self.scopes_d = [scope_of_department(d) for d in self.departments]
         self.tables: list[TableSpec] = []
         self.codes_of: dict[str, list[str]] = {}
+        # Follow-up questions asked only of people with certain answers to another: their
+        # figures are out of the people asked ("asked|<scope>|<question>").
+        self.routed: set[str] = set()
 
     def count(self, name: str, *, released: bool = True) -> str:
         """Add the collected count `name` (0 when absent) to the dataset."""
@@ -195,9 +157,7 @@ class _Tables:
             self.codes_of[question.id] = codes
             for scope in all_scopes:
                 parts = [c(f"ans|{scope}|{question.id}|{code}", released=False) for code in codes]
-                answered = _sum_count(
-                    data, f"answered|{scope}|{question.id}", parts, released=False
-                )
+                answered = sum_count(data, f"answered|{scope}|{question.id}", parts, released=False)
                 missing = data.count(
                     f"missing|{scope}|{question.id}",
                     data.values[f"head|{scope}"] - data.values[answered],
@@ -209,11 +169,65 @@ class _Tables:
                 name = f"{question.id}|{code}"
                 data.add_sum(f"ans|all|{name}", [f"ans|senior|{name}", f"ans|below|{name}"])
                 data.add_sum(f"ans|all|{name}", [f"ans|{s}|{name}" for s in self.scopes_d])
+        for question in self.taxonomy.questions:
+            self._route(question.id, all_scopes)
         declarants = [c(f"declarants|{s}") for s in ("all", *self.scopes_d)]
         data.add_sum("declarants|all", declarants[1:])
         for scope in ("all", *self.scopes_d):
             data.add_at_most(f"head|{scope}", [f"declarants|{scope}"])
             data.percent(f"declarants|{scope}", f"head|{scope}")
+
+    def _route(self, question_id: str, scopes: list[str]) -> None:
+        """A follow-up (`ask_if`): "asked" = the people with a qualifying answer to the
+        question it follows, and "not answered" = asked - answered, in every scope. Left
+        as an ordinary question if it has answers from people not asked (answers kept
+        from an earlier list), since "not answered" would then be below zero."""
+        question = self.taxonomy.question(question_id)
+        condition = None if question is None else question.ask_if
+        if question is None or condition is None or condition.question not in self.codes_of:
+            return
+        codes = [c for c in self.codes_of[condition.question] if c in condition.codes]
+        data, asked = self.data, {}
+        for scope in scopes:
+            parts = [f"ans|{scope}|{condition.question}|{code}" for code in codes]
+            asked[scope] = sum(data.values[p] for p in parts), parts
+            if asked[scope][0] < data.values[f"answered|{scope}|{question.id}"]:
+                log.warning("hr.follow_up_answered_unasked", extra={"question": question.id})
+                return
+        for scope in scopes:
+            name = sum_count(data, f"asked|{scope}|{question.id}", asked[scope][1], released=False)
+            answered = f"answered|{scope}|{question.id}"
+            data.count(
+                f"missing_asked|{scope}|{question.id}",
+                data.values[name] - data.values[answered],
+                released=False,
+                key=data.keys[name] - data.keys[answered],
+            )
+            data.add_sum(name, [answered, f"missing_asked|{scope}|{question.id}"])
+        self.routed.add(question.id)
+
+    def _routed_note(self, question_id: str) -> str:
+        """Says that a follow-up's figures are out of the people asked, and who they are."""
+        question = self.taxonomy.question(question_id)
+        assert question is not None and question.ask_if is not None
+        condition = self.taxonomy.question(question.ask_if.question)
+        assert condition is not None
+        answers = self.config.texts("text.notes.or").join(
+            f'"{o.label}"' for o in condition.options if o.code in question.ask_if.codes
+        )
+        return self.config.texts(
+            "text.notes.routed",
+            question=question.title,
+            answers=answers,
+            condition=condition.title,
+        )
+
+    def _out_of(self, scope: str, question_id: str) -> str:
+        """What a question's figures in `scope` are out of: the headcount, or for a
+        follow-up the people asked."""
+        if question_id in self.routed:
+            return f"asked|{scope}|{question_id}"
+        return f"head|{scope}"
 
     def declaration_rate(self) -> None:
         """Declaration rate by question (overall)."""
@@ -221,16 +235,25 @@ class _Tables:
         rate = TableSpec(
             "declaration_rate",
             self.config.texts("text.tables.declaration_rate"),
-            [label("declared"), label("not_answered"), label("rate")],
+            [label("declared"), label("not_answered"), label("asked"), label("rate")],
         )
+        notes = []
         for question in self.taxonomy.questions:
             answered = f"answered|all|{question.id}"
             missing = f"missing|all|{question.id}"
-            data.released.update((answered, missing))
-            data.percent(answered, "head|all")
+            if question.id in self.routed:
+                missing = f"missing_asked|all|{question.id}"
+                notes.append(self._routed_note(question.id))
+            out_of = self._out_of("all", question.id)
+            data.released.update((answered, missing, out_of))
+            data.percent(answered, out_of)
             rate.rows.append(
-                (question.title, [count(answered), count(missing), percent(answered, "head|all")])
+                (
+                    question.title,
+                    [count(answered), count(missing), count(out_of), percent(answered, out_of)],
+                )
             )
+        rate.note = " ".join(notes) or None
         self.tables.append(rate)
 
     def by_department(self) -> None:
@@ -240,7 +263,16 @@ class _Tables:
         table = TableSpec(
             "declaration_by_department",
             self.config.texts("text.tables.declaration_by_department"),
-            [label("headcount"), label("declared"), label("rate")] + [q.title for q in questions],
+            [label("headcount"), label("declared"), label("rate")]
+            + [
+                self.config.texts("text.labels.of_those_asked", question=q.title)
+                if q.id in self.routed
+                else q.title
+                for q in questions
+            ],
+        )
+        table.note = (
+            " ".join(self._routed_note(q.id) for q in questions if q.id in self.routed) or None
         )
         for department, scope in zip(self.departments, self.scopes_d, strict=True):
             cells = [
@@ -250,13 +282,13 @@ class _Tables:
             ]
             for question in questions:
                 answered = f"answered|{scope}|{question.id}"
-                cells.append(percent(*data.percent(answered, f"head|{scope}")))
+                cells.append(percent(*data.percent(answered, self._out_of(scope, question.id))))
             table.rows.append((department, cells))
         table.rows.append(
             (
                 label("all_staff"),
                 [count("head|all"), count("declarants|all"), percent("declarants|all", "head|all")]
-                + [percent(f"answered|all|{q.id}", "head|all") for q in questions],
+                + [percent(f"answered|all|{q.id}", self._out_of("all", q.id)) for q in questions],
             )
         )
         self.tables.append(table)
@@ -265,15 +297,21 @@ class _Tables:
         """Distribution of each characteristic, everyone on the roster."""
         label, data = self.label, self.data
         for question in self.taxonomy.questions:
+            routed = question.id in self.routed
+            total = self._out_of("all", question.id)
             table = TableSpec(
                 f"distribution_{question.id}",
-                self.config.texts("text.tables.distribution", question=question.title),
+                self.config.texts(
+                    "text.tables.distribution_routed" if routed else "text.tables.distribution",
+                    question=question.title,
+                ),
                 [label("headcount"), label("percent")],
+                note=self._routed_note(question.id) if routed else None,
             )
             for code in self.codes_of[question.id]:
                 name = f"ans|all|{question.id}|{code}"
                 data.released.add(name)
-                data.percent(name, "head|all")
+                data.percent(name, total)
                 if code == self.prefer_not:
                     row_label = label("prefer_not_to_say")
                 elif code == OLDER_LIST:
@@ -282,13 +320,14 @@ class _Tables:
                 else:
                     option = question.option(code)
                     row_label = option.label if option else code
-                table.rows.append((row_label, [count(name), percent(name, "head|all")]))
-            missing = f"missing|all|{question.id}"
-            data.percent(missing, "head|all")
+                table.rows.append((row_label, [count(name), percent(name, total)]))
+            missing = f"{'missing_asked' if routed else 'missing'}|all|{question.id}"
+            data.released.update((missing, total))
+            data.percent(missing, total)
+            table.rows.append((label("not_answered"), [count(missing), percent(missing, total)]))
             table.rows.append(
-                (label("not_answered"), [count(missing), percent(missing, "head|all")])
+                (label("total_asked" if routed else "total"), [count(total), text("100%")])
             )
-            table.rows.append((label("total"), [count("head|all"), text("100%")]))
             self.tables.append(table)
 
     def targets(self) -> list[TargetFigure]:
@@ -298,7 +337,20 @@ class _Tables:
         table = TableSpec(
             "targets",
             config.texts("text.tables.targets"),
-            [label("group"), label("out_of"), label("percent"), label("target")],
+            [
+                label("group"),
+                label("out_of"),
+                label("percent"),
+                label("target"),
+                label("gap"),
+                label("met"),
+            ],
+        )
+        words = TargetWords(
+            **{
+                key: config.texts(f"text.against.{key}")
+                for key in ("above", "below", "on_target", "met", "not_met", "unknown")
+            }
         )
         for target in config.targets:
             for scope_key, goal in target.percent.items():
@@ -314,6 +366,8 @@ class _Tables:
                             count(denominator),
                             percent(numerator, denominator),
                             text(f"{goal:.1f}%"),
+                            Cell("gap", ratio=(numerator, denominator), goal=goal, words=words),
+                            Cell("met", ratio=(numerator, denominator), goal=goal, words=words),
                         ],
                     )
                 )
@@ -322,7 +376,7 @@ class _Tables:
 
     def _target(self, target: Target, scope_key: str, goal: float) -> TargetFigure:
         scope = SCOPES[scope_key]
-        numerator = _sum_count(
+        numerator = sum_count(
             self.data,
             f"target|{target.id}|{scope}|num",
             [f"ans|{scope}|{target.question}|{x}" for x in target.codes],
@@ -333,21 +387,13 @@ class _Tables:
             answered = [
                 x for x in self.codes_of[target.denominator_question] if x != self.prefer_not
             ]
-            denominator = _sum_count(
+            denominator = sum_count(
                 self.data,
                 f"target|{target.id}|{scope}|den",
                 [f"ans|{scope}|{target.denominator_question}|{x}" for x in answered],
             )
         self.data.percent(numerator, denominator)
         return TargetFigure(target, scope_key, numerator, denominator, goal)
-
-
-def _sum_count(data: Dataset, name: str, parts: list[str], *, released: bool = True) -> str:
-    """A count that is the sum of `parts`, with the sum of their cell keys."""
-    total = sum(data.values[p] for p in parts)
-    data.count(name, total, released=released, key=sum(data.keys[p] for p in parts) % KEY_RANGE)
-    data.add_sum(name, parts)
-    return name
 
 
 def settle(built: Built, release: Release) -> None:
@@ -368,134 +414,3 @@ def _empty(cells: list[Cell], release: Release) -> bool:
     return all(
         (s.hidden and s.reason == TOO_FEW) or (not s.hidden and s.value == 0) for s in counted
     )
-
-
-Counter = Callable[..., str]  # `c` in `build`: adds a count with its value and cell key
-
-
-def _incident_tables(
-    c: Counter,
-    data: Dataset,
-    tables: list[TableSpec],
-    counts: dict[str, int],
-    config: HrConfig,
-    incidents: dict[str, dict[str, str]],
-    quarter: str,
-) -> None:
-    label = config.label
-    total = c("inc|total")
-    for prefix, key, table_id in (
-        ("inc|mot|", "motivations", "incidents_motivation"),
-        ("inc|kind|", "kinds", "incidents_kind"),
-        ("inc|loc|", "location", "incidents_location"),
-    ):
-        labels: dict[str, str] = dict(incidents.get(key, {}))
-        found = sorted(k.removeprefix(prefix) for k in counts if k.startswith(prefix))
-        codes = list(labels) + [code for code in found if code not in labels]
-        if key == "location":
-            codes.append("none")
-        codes = list(dict.fromkeys(codes))
-        names = [c(f"{prefix}{code}") for code in codes]
-        table = TableSpec(table_id, config.texts(f"text.tables.{table_id}"), [label("reports")])
-        for code, name in zip(codes, names, strict=True):
-            row = labels.get(code) or (label("not_given") if code == "none" else code)
-            table.rows.append((row, [count(name)]))
-            if code not in labels and code != "none":
-                table.optional.add(row)  # a category no longer in content/incidents/words.yaml
-        table.rows.append((label("total"), [count(total)]))
-        if key == "location":
-            data.add_sum(total, names)
-        else:
-            data.add_at_most(total, names)
-            table.note = config.texts("text.notes.incidents_multi")
-        tables.append(table)
-    quarters = sorted(k.removeprefix("incq|") for k in counts if k.startswith("incq|"))
-    by_quarter = TableSpec(
-        "incidents_quarters", config.texts("text.tables.incidents_quarters"), [label("reports")]
-    )
-    for earlier in quarters:
-        by_quarter.rows.append((earlier, [count(c(f"incq|{earlier}"))]))
-    by_quarter.rows.append((quarter, [count(total)]))
-    tables.append(by_quarter)
-
-
-def _bulletin_tables(
-    c: Counter,
-    data: Dataset,
-    tables: list[TableSpec],
-    counts: dict[str, int],
-    config: HrConfig,
-    departments: list[str],
-) -> None:
-    label = config.label
-    months = sorted({k.split("|")[1] for k in counts if k.startswith("reach|")})
-    if not months:
-        return
-    reach = TableSpec("bulletin_reach", config.texts("text.tables.bulletin_reach"), list(months))
-    for month in months:
-        parts = []
-        for department in departments:
-            name = c(f"reach|{month}|d={department}", released=False)
-            parts.append(name)
-            data.add_at_most(f"head|d={department}", [name])
-        c(f"reach|{month}|all", released=False)
-        data.add_sum(f"reach|{month}|all", parts)
-        data.add_at_most("head|all", [f"reach|{month}|all"])
-    for department in departments:
-        reach.rows.append(
-            (
-                department,
-                [
-                    percent(*data.percent(f"reach|{m}|d={department}", f"head|d={department}"))
-                    for m in months
-                ],
-            )
-        )
-    reach.rows.append(
-        (label("all_staff"), [percent(*data.percent(f"reach|{m}|all", "head|all")) for m in months])
-    )
-    tables.append(reach)
-    feedback = TableSpec(
-        "bulletin_feedback",
-        config.texts("text.tables.bulletin_feedback"),
-        [label("useful"), label("not_useful"), label("responses")],
-    )
-    for month in months:
-        useful = c(f"fb|{month}|useful")
-        not_useful = c(f"fb|{month}|not_useful")
-        responses = _sum_count(data, f"fb|{month}|responses", [useful, not_useful])
-        feedback.rows.append((month, [count(useful), count(not_useful), count(responses)]))
-    tables.append(feedback)
-
-
-def _event_tables(
-    c: Counter,
-    tables: list[TableSpec],
-    counts: dict[str, int],
-    config: HrConfig,
-    networks_named: dict[str, str],
-) -> None:
-    label = config.label
-    found = sorted(k.removeprefix("member|") for k in counts if k.startswith("member|"))
-    membership = TableSpec(
-        "network_membership", config.texts("text.tables.network_membership"), [label("members")]
-    )
-    # Every network in content/events/networks.yaml, members or not: a row that appeared when its
-    # first member joined would name the network they joined.
-    for network in list(networks_named) + [n for n in found if n not in networks_named]:
-        row = networks_named.get(network, network)
-        membership.rows.append((row, [count(c(f"member|{network}"))]))
-        if network not in networks_named:
-            membership.optional.add(row)
-    tables.append(membership)
-    attendance = TableSpec(
-        "event_attendance", config.texts("text.tables.event_attendance"), [label("attended")]
-    )
-    # The events held in the quarter are public, so their rows are listed whoever came
-    # (`aggregates` records each as a count, zero when nobody attended).
-    for key in sorted(k for k in counts if k.startswith("attend|")):
-        _, kind, network = key.split("|", 2)
-        named = networks_named.get(network, network)
-        row = label(f"kind_{kind}") if network == "-" else f"{label(f'kind_{kind}')}: {named}"
-        attendance.rows.append((row, [count(c(key))]))
-    tables.append(attendance)

@@ -84,11 +84,18 @@ async def test_a_quarter_is_reissued_as_a_new_version_and_every_version_is_kept(
     assert f"This is version 2 of 2 of the {quarter} figures, frozen on " in out
     assert "Reason given for re-issuing: late roster import." in out
     assert headcount(tmp_path / "v2") != headcount(tmp_path / "v1")  # the late joiners count
+    # The HTML says so too, under its heading; version 1 of a quarter never re-issued did not.
+    page = (tmp_path / "v2" / f"report-{quarter}.html").read_text(encoding="utf-8")
+    assert f"This is version 2 of 2 of the {quarter} figures, frozen on " in page
+    first_page = (tmp_path / "v1" / f"report-{quarter}.html").read_text(encoding="utf-8")
+    assert "This is version" not in first_page
     # Version 1 is shown again exactly as it was released: the same files, byte for byte.
     code, out = await cli(
         database_url, "quarterly", "--out", str(tmp_path / "again"), "--version", "1"
     )
     assert code == 0 and f"This is version 1 of 2 of the {quarter} figures" in out
+    again = (tmp_path / "again" / f"report-{quarter}.html").read_text(encoding="utf-8")
+    assert f"This is version 1 of 2 of the {quarter} figures" in again
     for made in sorted((tmp_path / "v1").glob("*.csv")):
         assert filecmp.cmp(made, tmp_path / "again" / made.name, shallow=False), made.name
 
