@@ -1,7 +1,8 @@
-"""`edi-bot cases list|show|export|release`: incident cases for case handlers at the command
-line.
+"""`edi-bot cases list|show|export|release|ack|triage|assign|close`: incident cases for case
+handlers at the command line.
 
-Every use is written to the audit log under the operating-system user who ran it.
+Every use is written to the audit log: reading under the operating-system user who ran it;
+changes (case_commands.py) under the case handler named by `--as`, as in Teams.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.core.clock import today_in_london
 from bot.core.content import Content
 from bot.db.session import unit_of_work
+from bot.incidents import case_commands
 from bot.incidents.feature import COMMANDS
 from bot.incidents.references import find_reference
 from bot.incidents.repo import forget_released
@@ -52,18 +54,28 @@ async def cases_list(ctx: Context, args: argparse.Namespace) -> int:
     if not cases:
         say("No open cases." if not args.all else "No cases.")
         return 0
-    heading = ("REFERENCE", "RECEIVED", "STATUS", "ACK BY", "HANDLER")
-    say("{:<10} {:<10} {:<12} {:<10} {:<20} CATEGORIES".format(*heading))
+    heading = ("REFERENCE", "RECEIVED", "STATUS", "NEXT DUE", "HANDLER")
+    say("{:<10} {:<10} {:<12} {:<19} {:<20} CATEGORIES".format(*heading))
     for report in cases:
         parts = categories_of(report)
-        ack = "done" if report.acknowledged_on else report.acknowledge_by.isoformat()
         say(
             f"{report.reference:<10} {report.received_on.isoformat():<10} {report.status:<12} "
-            f"{ack:<10} {(report.assigned_name or '-')[:20]:<20} "
+            f"{_next_due(report):<19} {(report.assigned_name or '-')[:20]:<20} "
             f"{tax.labels('motivations', parts['motivations']) or '-'}"
         )
     say(f"{len(cases)} case(s).")
     return 0
+
+
+def _next_due(report: Any) -> str:
+    """The case's next deadline: acknowledgement, then feedback to the reporter."""
+    if report.status == "closed":
+        return "-"
+    if not report.acknowledged_on:
+        return f"ack {report.acknowledge_by.isoformat()}"
+    if not report.feedback_on:
+        return f"reply {report.feedback_by.isoformat()}"
+    return "-"
 
 
 async def _case_data(incidents: Incidents, session: Any, report: Any) -> dict[str, Any]:
@@ -182,13 +194,13 @@ async def cases_release(ctx: Context, args: argparse.Namespace) -> int:
             f"{counts['released_messages']} message(s) into the case list. The bot's next "
             "incident sweep tells the case handlers."
         )
-    elif counts["waiting"]:
-        say(
-            f"{counts['waiting']} anonymous item(s) are waiting; they are not due yet (they go "
-            "in a batch, or at the first run tomorrow). Add --now to release them at once."
-        )
     else:
-        say("Nothing is waiting to be released.")
+        # Neither whether nor how many anonymous items wait is said: read twice, that would
+        # tell roughly when one was sent.
+        say(
+            "Nothing was due for release. Anonymous reports go into the case list in batches, "
+            "or at the first run tomorrow; add --now to release whatever waits at once."
+        )
     return 0
 
 
@@ -225,3 +237,42 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
         "its release time then tells roughly when it was sent",
     )
     release.set_defaults(handler=runner(cases_release))
+    _add_changes(sub, runner)
+
+
+def _add_changes(sub: Any, runner: Callable[[Any], Callable[[argparse.Namespace], int]]) -> None:
+    """`ack`, `triage`, `assign` and `close`: each as the case handler named by --as."""
+
+    def change(name: str, what: case_commands.Change, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        parser.add_argument("reference", help="the case reference, e.g. ABCD-EFGH")
+        parser.add_argument(
+            "--as",
+            dest="acting_as",
+            required=True,
+            metavar="UPN_OR_OBJECT_ID",
+            help="you: the case handler making the change (the role is checked)",
+        )
+        parser.set_defaults(
+            handler=runner(lambda ctx, args: case_commands.run_change(ctx, args, what))
+        )
+        return parser
+
+    change("ack", case_commands.acknowledge, "acknowledge a case (the reporter is told)")
+    triage = change("triage", case_commands.triage, "record the risk and the classification")
+    triage.add_argument("--risk", required=True, help="low, medium or high")
+    triage.add_argument(
+        "--classification", required=True, help="crime, incident or unclear (not yet clear)"
+    )
+    assign = change("assign", case_commands.assign, "make a case handler (or you) the handler")
+    assign.add_argument(
+        "--to", required=True, metavar="UPN_OR_OBJECT_ID", help="the case handler to assign"
+    )
+    close = change("close", case_commands.close, "close a case with an outcome")
+    close.add_argument(
+        "--outcome",
+        required=True,
+        help="resolved, no_further_action, referred_monitoring, referred_police, referred_hr "
+        "or withdrawn (a referral needs the reporter's consent)",
+    )
+    close.add_argument("--note", default="", help="a closing note for the reporter (optional)")

@@ -261,6 +261,25 @@ class IncidentCasesOutcomesItem(_Model):
     needs: str | None = Field(default=None)
 
 
+class IncidentCasesCommandLine(_Model):
+    """The `cases.command_line` section: what `edi-bot cases ack|triage|assign|close` say."""
+
+    not_a_reference: str
+    no_case: str
+    not_a_handler: str
+    no_tenant: str
+    bad_option: str
+    note_too_long: str
+    already_acknowledged: str
+    already_closed: str
+    acknowledged: str
+    triaged: str
+    taken: str
+    assigned: str
+    closed: str
+    changed_meanwhile: str
+
+
 class IncidentCases(_Model):
     """The `cases` section."""
 
@@ -281,7 +300,9 @@ class IncidentCases(_Model):
     assign_heading: str
     assign_label: str
     assigned: str
+    assigned_unreachable: str
     assigned_note: str
+    handler_not_bound: str
     not_a_handler: str
     unnamed_handler: str
     triage_heading: str
@@ -302,6 +323,7 @@ class IncidentCases(_Model):
     no_consent: str
     bad_choice: str
     changed_meanwhile: str
+    command_line: IncidentCasesCommandLine
     reporter_label: str
     reporter_anonymous: str
     history_heading: str

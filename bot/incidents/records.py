@@ -31,11 +31,21 @@ class Person:
 
     key: PersonKey
     name: str
+    # How they acted when not in their chat with the bot ("cli:<os user>"), for the audit log.
+    via: str = ""
 
     @property
     def actor(self) -> str:
         """How the audit log names them."""
         return f"teams:{self.key.tenant_id}/{self.key.aad_object_id}"
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """What assigning a case did."""
+
+    done: bool  # False: someone else changed the case meanwhile, and nothing was written
+    told: bool  # a colleague was sent a card in Teams (never for assigning to yourself)
 
 
 class ReportError(ValueError):

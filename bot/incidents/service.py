@@ -23,6 +23,7 @@ from bot.db.models import utcnow
 from bot.incidents import repo
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import (
+    Assigned,
     Person,
     ReportError,
 )
@@ -136,10 +137,11 @@ class Incidents(Reporting):
         today: date,
         expected_version: int | None = None,
     ) -> bool:
-        """Assign the case to `by`."""
-        return await self.assign(
+        """Assign the case to `by`; False if someone else changed it meanwhile."""
+        assigned = await self.assign(
             session, report, to=by, by=by, today=today, expected_version=expected_version
         )
+        return assigned.done
 
     async def assign(
         self,
@@ -150,9 +152,10 @@ class Incidents(Reporting):
         by: Person,
         today: date,
         expected_version: int | None = None,
-    ) -> bool:
-        """Make `to` (a case handler) the case's handler; a colleague is told in Teams."""
-        if to.key not in await self.handlers(session):
+    ) -> Assigned:
+        """Make `to` (a case handler) the case's handler, whether or not the bot can reach
+        them; a colleague the bot can reach is sent a card in Teams."""
+        if not await self.is_handler(session, to.key):
             raise ReportError(self.words["cases"]["not_a_handler"])
         colleague = to.key != by.key
         done = await self._record(
@@ -165,32 +168,31 @@ class Incidents(Reporting):
             values={"assigned_to": to.actor, "assigned_name": to.name},
             note=self.words["cases"]["assigned_note"].format(name=to.name) if colleague else "",
         )
-        if done and colleague and self._outbox is not None:
-            words = self.words["notify"]
-            title = words["handler_assigned"].format(reference=report.reference, name=by.name)
-            card = self.content.card(
-                "info",
-                heading=title,
-                paragraphs=[words["handler_assigned_body"]],
-                bullets=[],
-                source=None,
-                question=None,
-                buttons=[
-                    {
-                        "title": self.words["cases"]["open_button"].format(
-                            reference=report.reference
-                        ),
-                        "data": {"command": "cases", "open": report.reference},
-                    }
-                ],
-            )
-            await self._outbox.enqueue(
-                session,
-                kind="incident.assigned",
-                recipients=[to.key],
-                message=queued_card(card, summary=title),
-            )
-        return done
+        if not (done and colleague and self._outbox is not None):
+            return Assigned(done=done, told=False)
+        words = self.words["notify"]
+        title = words["handler_assigned"].format(reference=report.reference, name=by.name)
+        card = self.content.card(
+            "info",
+            heading=title,
+            paragraphs=[words["handler_assigned_body"]],
+            bullets=[],
+            source=None,
+            question=None,
+            buttons=[
+                {
+                    "title": self.words["cases"]["open_button"].format(reference=report.reference),
+                    "data": {"command": "cases", "open": report.reference},
+                }
+            ],
+        )
+        sent = await self._outbox.enqueue(
+            session,
+            kind="incident.assigned",
+            recipients=[to.key],
+            message=queued_card(card, summary=title),
+        )
+        return Assigned(done=True, told=sent.queued > 0)
 
     async def triage(
         self,

@@ -267,6 +267,8 @@ class IncidentStore:
             )
         )
         await session.flush()
+        if by.via:
+            detail["via"] = by.via
         await self.audit_access(
             session, actor=by.actor, action=f"incident.{what}", reference=report.reference, **detail
         )

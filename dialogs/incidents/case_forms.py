@@ -33,8 +33,9 @@ class CaseChange:
     version: Any
 
 
-# A form's inputs for a case: its heading (with {reference}) and its inputs.
-FormInputs = Callable[[IncidentReport], Awaitable[tuple[str, list[dict[str, Any]]]]]
+# A form's inputs for a case, as the handler asking sees it: its heading (with {reference})
+# and its inputs.
+FormInputs = Callable[[IncidentReport, Person], Awaitable[tuple[str, list[dict[str, Any]]]]]
 
 
 # A form's Save: (done, what to say), or None when it has already said what was wrong.
@@ -50,7 +51,9 @@ class CaseForms(Dialog):
 
     # ---- the forms: what each asks ---------------------------------------------------------
 
-    async def _triage_inputs(self, report: IncidentReport) -> tuple[str, list[dict[str, Any]]]:
+    async def _triage_inputs(
+        self, report: IncidentReport, handler: Person
+    ) -> tuple[str, list[dict[str, Any]]]:
         c = self._c
         return c["triage_heading"], [
             choice_input("risk", c["risk_label"], c["risk"], value=report.risk),
@@ -62,22 +65,35 @@ class CaseForms(Dialog):
             ),
         ]
 
-    async def _assign_inputs(self, report: IncidentReport) -> tuple[str, list[dict[str, Any]]]:
+    async def _assign_inputs(
+        self, report: IncidentReport, handler: Person
+    ) -> tuple[str, list[dict[str, Any]]]:
         c = self._c
-        handlers = await self._incidents.handler_choices(turn_session())
-        options = [{"id": h.actor, "label": plain_text(h.name)} for h in handlers]
+        handlers = await self._incidents.handler_choices(
+            turn_session(), tenant_id=handler.key.tenant_id
+        )
+        # The asker is named as they are in this chat, even where Teams never told the bot.
+        named = [(handler.name if h.key == handler.key else h.name, h.actor) for h in handlers]
+        options = [
+            {"id": actor, "label": plain_text(name)}
+            for name, actor in sorted(named, key=lambda n: n[0].casefold())
+        ]
         return c["assign_heading"], [
             choice_input("handler", c["assign_label"], options, value=report.assigned_to)
         ]
 
-    async def _message_inputs(self, report: IncidentReport) -> tuple[str, list[dict[str, Any]]]:
+    async def _message_inputs(
+        self, report: IncidentReport, handler: Person
+    ) -> tuple[str, list[dict[str, Any]]]:
         c = self._c
         limit = self._incidents.taxonomy.limits["note_chars"]
         return c["message_heading"], [
             text_input("body", c["message_label"], multiline=True, max_length=limit)
         ]
 
-    async def _close_inputs(self, report: IncidentReport) -> tuple[str, list[dict[str, Any]]]:
+    async def _close_inputs(
+        self, report: IncidentReport, handler: Person
+    ) -> tuple[str, list[dict[str, Any]]]:
         c = self._c
         limit = self._incidents.taxonomy.limits["note_chars"]
         # An outcome that "needs" a consent (content/incidents/words.yaml) is offered only if
@@ -94,12 +110,14 @@ class CaseForms(Dialog):
         self, context: TurnContext, change: CaseChange, value: dict[str, Any]
     ) -> tuple[bool, str]:
         chosen = str(value.get("handler") or "")
-        handlers = await self._incidents.handler_choices(turn_session())
+        handlers = await self._incidents.handler_choices(
+            turn_session(), tenant_id=change.handler.key.tenant_id
+        )
         to = next((h for h in handlers if h.actor == chosen), None)
         if to is None:
             raise ReportError(self._c["not_a_handler"])
         report = change.report
-        done = await self._incidents.assign(
+        assigned = await self._incidents.assign(
             turn_session(),
             report,
             to=to,
@@ -108,10 +126,9 @@ class CaseForms(Dialog):
             expected_version=change.version,
         )
         if to.key == change.handler.key:
-            return done, self._c["taken"].format(reference=report.reference)
-        return done, self._c["assigned"].format(
-            name=plain_text(to.name), reference=report.reference
-        )
+            return assigned.done, self._c["taken"].format(reference=report.reference)
+        said = self._c["assigned" if assigned.told else "assigned_unreachable"]
+        return assigned.done, said.format(name=plain_text(to.name), reference=report.reference)
 
     async def _triage_from(
         self, context: TurnContext, change: CaseChange, value: dict[str, Any]

@@ -236,16 +236,19 @@ class CasesDialog(CaseForms):
         if change is None:
             return Dialog.end_of_turn
         report = change.report
-        if await self._incidents.take(
-            turn_session(),
-            report,
-            by=change.handler,
-            today=change.today,
-            expected_version=change.version,
-        ):
-            await context.send_activity(text(self._c["taken"].format(reference=report.reference)))
+        try:
+            taken = await self._incidents.take(
+                turn_session(),
+                report,
+                by=change.handler,
+                today=change.today,
+                expected_version=change.version,
+            )
+        except ReportError as problem:
+            await context.send_activity(text(str(problem)))
         else:
-            await context.send_activity(text(self._c["changed_meanwhile"]))
+            said = self._c["taken"] if taken else self._c["changed_meanwhile"]
+            await context.send_activity(text(said.format(reference=report.reference)))
         await self._show(context, state, report)
         return Dialog.end_of_turn
 
@@ -399,7 +402,7 @@ class CasesDialog(CaseForms):
     ) -> bool:
         """Show a form; with `typed`, those words in its text box (False if it has none)."""
         inputs_of, _ = self._forms[form]
-        heading, inputs = await inputs_of(report)
+        heading, inputs = await inputs_of(report, self._handler(context))
         paragraphs: list[str] = []
         if typed:
             boxes = [i for i in inputs if i.get("type") == "Input.Text" and i.get("isMultiline")]

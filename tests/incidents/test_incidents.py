@@ -731,13 +731,14 @@ async def test_waiting_anonymous_reports_are_released_from_the_command_line(
     reference = receipt_value(await chat.press("Submit my report"), "Your reference")
     env = env_for(database_url)
 
-    code, out, _ = await run_cli("cases", "release", env=env)
-    assert code == 0 and "1 anonymous item(s) are waiting" in out and "--now" in out
+    code, waiting, _ = await run_cli("cases", "release", env=env)
+    assert code == 0 and "Nothing was due for release." in waiting and "--now" in waiting
     assert "No open cases." in (await run_cli("cases", "list", env=env))[1]
     code, out, _ = await run_cli("cases", "release", "--now", env=env)
     assert code == 0 and "Released 1 anonymous report(s) and 0 message(s)" in out
     assert reference in (await run_cli("cases", "list", env=env))[1]
-    assert "Nothing is waiting" in (await run_cli("cases", "release", env=env))[1]
+    # Whether anything waits is not said: run before and after a report, it reads the same.
+    assert (await run_cli("cases", "release", env=env))[1] == waiting
     runtime = runtime_of(service)
     async with runtime.sessions() as session:
         [detail] = (
