@@ -206,7 +206,12 @@ async def nudge_run(runtime: Runtime, now: datetime | None, rehearsal: bool) -> 
     run = await runtime.actions.run_nudges(now)
     if run.skipped is not None:
         return {"skipped": run.skipped}
-    counts = {"digests": run.digests, "items": run.items, "escalations": run.escalations}
+    counts = {
+        "digests": run.digests,
+        "items": run.items,
+        "escalations": run.escalations,
+        "long_past": run.past,  # actions on the board chair's one summary
+    }
     log.info("job.action_nudges", extra=counts)
     return counts
 

@@ -103,6 +103,39 @@ async def test_a_rehearsal_prints_the_nudges_a_lead_would_get_and_sends_and_keep
     assert code == 0 and "nothing to do (outside working days and hours)" in out
 
 
+async def test_a_rehearsal_years_after_a_plans_deadlines_shows_one_summary_for_the_chair(
+    service: Service, connector: StandInConnector, database_url: str
+) -> None:
+    """`edi-bot jobs run nudges --as-of 2027-03-01 --dry-run`, the 2022-23 plan still active."""
+    runtime = runtime_of(service)
+    [lead, chair] = await installed(service, connector, "Sam Patel", "Chris Chair")
+    await assign(runtime.sessions, runtime.actions, lead, action="2022-23/4.1")
+    async with unit_of_work(runtime.sessions) as session:
+        await grant_role(
+            session,
+            role=Role.BOARD_CHAIR,
+            person=chair.aad_object_id,
+            tenant_id=None,
+            granted_by="test",
+        )
+    code, out, _ = await cli(database_url, "run", "nudges", "--as-of", "2027-03-01", "--dry-run")
+    assert code == 0
+    assert "It would have: digests 1, items 1, escalations 0, long past 27" in out
+    assert "It would send 2 messages, 2 deliveries in all:" in out
+    assert "actions.nudge to 1 person (1 action lead): Sam Patel" in out
+    assert "actions.escalation to 1 person (1 board chair): Chris Chair" in out
+    # The lead: the day it was due, once; no "930 working days".
+    assert "This was due on Friday 31 March 2023." in out
+    assert "working days)" not in out and "working days ago" not in out
+    # The chair: one summary of the whole plan, not an escalation per action.
+    assert "EDI actions past their deadline" in out
+    assert re.search(r"2022-23 plan: \d+ actions passed a deadline or check-in", out)
+    assert "2022-23 action" not in out  # no item per action
+    assert await rows(runtime, OutboxMessage) == 0
+    assert await rows(runtime, ActionNudge) == 0
+    assert connector.replies(chair.conversation_id) == []
+
+
 async def test_a_rehearsal_of_hrs_quarter_freezes_nothing_and_shows_no_figures(
     service: Service, connector: StandInConnector, database_url: str
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions import repo
-from bot.actions.deadlines import AnnualReview
+from bot.actions.deadlines import AnnualReview, Milestone
 from bot.actions.nudges import NudgeRules
 from bot.actions.plans import Action, Plans, load_plans, plans_directory
 from bot.actions.progress import ActionStatus, status_of
@@ -20,6 +20,7 @@ from bot.actions.records import (
     LeadIndex,
     Teams,
     day_text,
+    long_day_text,
 )
 from bot.actions.repo import ACTION, NOT_MINE, TEAM
 from bot.config import Settings
@@ -50,13 +51,14 @@ class ActionsBase:
         self._outbox = outbox
         self._audit = audit
         self._sessions = sessions
-        self._clock = clock
+        self.clock = clock  # what "now" is (tests set a fixed one)
         self._plans: Plans | None = None
         self.words: dict[str, Any] = content.data("actions/words")
         self.rules = NudgeRules(
             tuple(sorted(set(settings.actions_nudge_offsets), reverse=True)),
             settings.actions_overdue_every_days,
             settings.actions_escalate_after_days,
+            int(self.words["limits"]["reminder_weeks"]),
         )
 
     @property
@@ -71,12 +73,14 @@ class ActionsBase:
 
     @property
     def nudged_plans(self) -> list[str]:
-        """The plans whose leads are nudged (EDI_ACTIONS_NUDGE_PLANS), that exist."""
-        return [p for p in self._settings.actions_nudge_plans if self.plans.plan(p)]
+        """The plans whose leads are nudged (EDI_ACTIONS_NUDGE_PLANS) that exist and are not
+        closed."""
+        found = [self.plans.plan(p) for p in self._settings.actions_nudge_plans]
+        return [plan.id for plan in found if plan is not None and not plan.closed]
 
     def today(self, now: datetime | None = None) -> date:
         """Today in Europe/London."""
-        return (now or self._clock()).astimezone(LONDON).date()
+        return (now or self.clock()).astimezone(LONDON).date()
 
     def find(self, plan: object, number: object) -> Action | None:
         """An action from what a card sent (strings only)."""
@@ -131,15 +135,22 @@ class ActionsBase:
         found = await repo.references_by_aad(session, ids={i.lower() for i in ids})
         return [found[k] for k in sorted(found)]
 
+    def passed_text(self, milestone: Milestone, days: int, today: date) -> str:
+        """A milestone passed unmet: "Overdue since ..." for a few weeks, then the day it
+        was due, in words ("This was due on Thursday 28 March 2024")."""
+        words = self.words["digest"]
+        if self.rules.long_past(milestone.on, today):
+            key = "was_due" if milestone.final else "check_in_was_due"
+            return str(words[key].format(day=long_day_text(milestone.on)))
+        key = "overdue" if milestone.final else "check_in_overdue"
+        return str(words[key].format(day=day_text(milestone.on), days=days))
+
     def status_when(self, status: ActionStatus) -> str:
         """A "my actions" line: overdue since, or the next milestone."""
         words = self.words["digest"]
         today = self.today()
         if status.overdue_since is not None:
-            key = "overdue" if status.overdue_since.final else "check_in_overdue"
-            return str(
-                words[key].format(day=day_text(status.overdue_since.on), days=status.overdue_days)
-            )
+            return self.passed_text(status.overdue_since, status.overdue_days, today)
         if status.next_milestone is not None:
             left = working_days_between(today, status.next_milestone.on)
             if left == 0:

@@ -35,7 +35,7 @@ class ActionCards(ActionsBase):
             action = grouped[0].action
             state = states.get((action.plan, action.number))
             status = (state.rag if state else None) or "no_update"
-            when = " · ".join(self._when(due) for due in grouped)
+            when = " · ".join(self._when(due, today) for due in grouped)
             items.append(self.card_item(action, f"s{slot}", when, words["statuses"][status]))
         more = len(by_action) - len(items)
         return self._content.card(
@@ -71,18 +71,62 @@ class ActionCards(ActionsBase):
             "not_mine": {"command": "action not mine", **ids},
         }
 
-    def _when(self, due: Due) -> str:
+    def _when(self, due: Due, today: date) -> str:
         words = self.words["digest"]
         day = day_text(due.milestone.on)
         if due.kind != "before":
-            key = "overdue" if due.milestone.final else "check_in_overdue"
-            return str(words[key].format(day=day, days=due.working_days))
+            return self.passed_text(due.milestone, due.working_days, today)
         if due.working_days == 0:
             return str(words["due_today"].format(day=day))
         if not due.milestone.final:
             return str(words["check_in"].format(day=day, days=due.working_days))
         key = "due_tomorrow" if due.working_days == 1 else "due_in"
         return str(words[key].format(day=day, days=due.working_days))
+
+    def board_card(
+        self,
+        escalated: list[Due],
+        past: list[Due],
+        index: LeadIndex,
+        states: dict[tuple[str, str], ActionStateRow],
+    ) -> tuple[dict[str, Any], str]:
+        """The board chair's one card of a run, and its summary: each action escalated, and
+        one count per plan of the actions long past (not one item each)."""
+        words = self.words
+        per_plan: dict[str, list[str]] = {}
+        for due in past:
+            numbers = per_plan.setdefault(due.action.plan, [])
+            if due.action.number not in numbers:
+                numbers.append(due.action.number)
+        lines = [
+            words["past"]["line"].format(
+                count=len(numbers),
+                plan=plan,
+                weeks=self.rules.reminder_weeks,
+                numbers=", ".join(numbers),
+            )
+            for plan, numbers in sorted(per_plan.items())
+        ]
+        if past:
+            lines.append(words["past"]["how"])
+        past_count = sum(len(numbers) for numbers in per_plan.values())
+        if escalated:
+            heading = words["escalation"]["heading"]
+            intro = words["escalation"]["intro"].format(days=self.rules.escalate_after_days)
+            summary = words["escalation"]["summary"].format(count=len(escalated))
+            if past:
+                summary += words["past"]["and_summary"].format(count=past_count)
+        else:
+            heading, intro = words["past"]["heading"], ""
+            summary = words["past"]["summary"].format(count=past_count)
+        card = self._content.card(
+            "action_escalation",
+            heading=heading,
+            intro=intro,
+            items=[self._escalation_item(d, index, states) for d in escalated],
+            past=lines,
+        )
+        return card, summary
 
     def _escalation_item(
         self, due: Due, index: LeadIndex, states: dict[tuple[str, str], ActionStateRow]

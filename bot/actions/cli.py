@@ -15,8 +15,9 @@ from pathlib import Path
 from bot.actions import repo
 from bot.actions.deadlines import AnnualReview
 from bot.actions.feature import COMMANDS
-from bot.actions.plans import Action, Plans, load_plans, plans_directory, team_key
+from bot.actions.plans import Action, Plan, Plans, load_plans, plans_directory, team_key
 from bot.actions.progress import plan_statuses, status_of, summary_counts
+from bot.actions.records import LeadIndex
 from bot.actions.repo import ACTION, NOT_MINE, TEAM
 from bot.actions.report import Report, render_report, report_context
 from bot.actions.service import ActionsService
@@ -25,6 +26,7 @@ from bot.config import Settings
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.outbox.queue import Outbox
+from bot.privacy.names_repo import names_of
 from bot.privacy.roles import RoleError, parse_person
 
 
@@ -33,6 +35,11 @@ def _plans(settings: Settings) -> Plans:
         plans_directory(settings.content_dir),
         annual=AnnualReview.parse(settings.actions_annual_review),
     )
+
+
+def _state_of(plan: Plan) -> str:
+    """How a plan's heading line ends: "" for an active plan, "(closed on ...)" otherwise."""
+    return f" (closed on {plan.closed_on:%-d %B %Y}: not nudged)" if plan.closed_on else ""
 
 
 def _service(ctx: Context) -> ActionsService:
@@ -52,7 +59,7 @@ def actions_validate(settings: Settings, args: argparse.Namespace) -> int:
         dated = sum(1 for a in plan.actions.values() if a.deadline is not None)
         say(
             f"{plan.id}: {plan.title} ({plan.source.name}): {len(plan.actions)} actions, "
-            f"{dated} with deadlines the bot understands"
+            f"{dated} with deadlines the bot understands{_state_of(plan)}"
         )
     for problem in plans.problems:
         say(f"  {problem}")
@@ -71,13 +78,27 @@ def actions_list(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     for plan in chosen:
         assert plan is not None
-        say(f"{plan.id}: {plan.title}")
+        say(f"{plan.id}: {plan.title}{_state_of(plan)}")
         for action in plan.actions.values():
             reading = action.deadline.describe if action.deadline else "NOT UNDERSTOOD"
             say(f"  {action.number:<5} {action.text[:70]}")
             say(f"        by: {action.deadline_text or '(none)'} → {reading}")
             say(f"        lead: {'; '.join(action.leads)}")
     return 0
+
+
+async def _names(ctx: Context, index: LeadIndex) -> dict[str, str]:
+    """The display names Teams last showed for the leads, by object id."""
+    async with ctx.sessions() as session:
+        return await names_of(session, ctx.privacy.cipher, index.resolved.values())
+
+
+def _person(index: LeadIndex, names: dict[str, str], person: str) -> str:
+    """A lead as operators read them: "Sam Patel (sam@council.example)", or as assigned
+    (a UPN or an object id) while the bot has not seen their name."""
+    aad = index.resolved.get(person, person).lower()
+    name = names.get(aad)
+    return f"{name} ({person})" if name else person
 
 
 def _action_arg(plans: Plans, text: str) -> Action | None:
@@ -92,15 +113,17 @@ async def actions_show(ctx: Context, args: argparse.Namespace) -> int:
     if action is None:
         say(f"no action {args.action!r}; name it as PLAN/NUMBER, e.g. 2022-23/4.1")
         return 2
-    today = service.today()
+    plan = service.plans.plans[action.plan]
+    today = plan.as_of(service.today())
     async with ctx.sessions() as session:
         index = await service.lead_index(session)
         states = await repo.action_states(session, plan=action.plan)
     status = status_of(action, states.get((action.plan, action.number)), today=today)
-    say(f"{action.plan} action {action.number} (objective {action.objective})")
+    say(f"{action.plan} action {action.number} (objective {action.objective}){_state_of(plan)}")
     say(f"  {action.text}")
     say(f"  lead teams: {'; '.join(action.leads)}")
-    people = sorted(index.named_for(action))
+    names = await _names(ctx, index)
+    people = sorted(_person(index, names, p) for p in index.named_for(action))
     say(f"  people: {', '.join(people) if people else 'nobody assigned yet'}")
     say(f"  deadline: {action.deadline_text or '(none)'}")
     if action.deadline is not None:
@@ -114,8 +137,7 @@ async def actions_show(ctx: Context, args: argparse.Namespace) -> int:
         say(f"  to confirm: {action.confirm}")
     say(f"  status: {service.words['statuses'][status.status]}")
     if status.overdue_since is not None:
-        since = status.overdue_since.on
-        say(f"  overdue since {since:%d %b %Y} ({status.overdue_days} working days)")
+        say(f"  overdue: was due on {status.overdue_since.on:%A %-d %B %Y}, not done")
     return 0
 
 
@@ -134,7 +156,8 @@ async def actions_progress(ctx: Context, args: argparse.Namespace) -> int:
             return 2
         statuses = plan_statuses(plan, states, today=today)
         counts = summary_counts(statuses)
-        say(f"{plan.id}: {plan.title} on {today:%d %b %Y}")
+        on = plan.as_of(today)
+        say(f"{plan.id}: {plan.title} on {on:%d %b %Y}{_state_of(plan)}")
         say(
             "  "
             + ", ".join(
@@ -268,13 +291,18 @@ async def leads_list(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     async with ctx.sessions() as session:
         index = await service.lead_index(session)
+    names = await _names(ctx, index)
+
+    def shown(people: set[str]) -> str:
+        return ", ".join(sorted(_person(index, names, p) for p in people))
+
     for key, name in sorted(service.plans.teams().items()):
-        people = sorted(index.teams.get(key, set()))
-        say(f"{name}: {', '.join(people) if people else '(nobody yet)'}")
+        people = index.teams.get(key, set())
+        say(f"{name}: {shown(people) if people else '(nobody yet)'}")
     for scope, named in sorted(index.actions.items()):
-        say(f"action {scope}: {', '.join(sorted(named))}")
+        say(f"action {scope}: {shown(named)}")
     for scope, named in sorted(index.not_mine.items()):
-        say(f"action {scope}: said not theirs: {', '.join(sorted(named))}")
+        say(f"action {scope}: said not theirs: {shown(named)}")
     unreachable = {
         p for group in (index.teams, index.actions) for s in group.values() for p in s
     } - {p for p, aad in index.resolved.items() if aad in index.reachable}

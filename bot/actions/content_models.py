@@ -17,6 +17,7 @@ class ActionLimits(_Model):
     note_chars: int = Field(ge=1)
     items_per_card: int = Field(ge=1)
     snooze_max_days: int = Field(ge=1)
+    reminder_weeks: int = Field(ge=1)
 
 
 class ActionRag(_Model):
@@ -49,6 +50,8 @@ class ActionDigest(_Model):
     check_in: str
     overdue: str
     check_in_overdue: str
+    was_due: str
+    check_in_was_due: str
     status: str
     more: str
 
@@ -124,6 +127,16 @@ class ActionEscalation(_Model):
     facts_status: str
 
 
+class ActionPast(_Model):
+    """The `past` section: the board chair's summary of actions long past."""
+
+    summary: str
+    and_summary: str
+    heading: str
+    line: str
+    how: str
+
+
 class ActionReassign(_Model):
     """The `reassign` section."""
 
@@ -154,5 +167,6 @@ class ActionWords(_Model):
     mine: ActionMine
     replies: ActionReplies
     escalation: ActionEscalation
+    past: ActionPast
     reassign: ActionReassign
     claim: ActionClaim

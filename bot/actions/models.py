@@ -77,8 +77,8 @@ class ActionSnooze(Base):
 
 class ActionNudge(Base):
     """One nudge queued: an action's milestone, at one offset ("before:14", "overdue:2",
-    "escalate"), to one person. The unique constraint makes each exactly once, whichever
-    scheduler replica gets there first."""
+    "escalate", "past"), to one person (or "board_chair"). The unique constraint makes each
+    exactly once, whichever scheduler replica gets there first."""
 
     __tablename__ = "action_nudges"
 

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.core.content import ContentModel
 
@@ -63,10 +70,28 @@ class ActionEntry(ContentModel):
 
 
 class PlanFile(ContentModel):
-    """One plan: `plan: "2022-23"`, its title, the day it starts, objectives and actions."""
+    """One plan: `plan: "2022-23"`, its title, the day it starts, objectives and actions.
+
+    `status: closed` with `closed_on:` (the day the admins closed it) ends the plan's
+    nudges and escalations; a plan is active until then."""
 
     plan: PlanId
     title: Words = ""
     starts: date
+    status: Literal["active", "closed"] = "active"
+    # Checked even when missing: a closed plan without the day it closed is an error.
+    closed_on: date | None = Field(default=None, validate_default=True)
     objectives: list[ObjectiveEntry] = Field(default_factory=list)
     actions: list[ActionEntry] = Field(min_length=1)
+
+    @field_validator("closed_on")
+    @classmethod
+    def _closed_with_a_day(cls, value: date | None, info: ValidationInfo) -> date | None:
+        status, starts = info.data.get("status"), info.data.get("starts")
+        if status == "closed" and value is None:
+            raise ValueError("a closed plan needs closed_on: the day it was closed (YYYY-MM-DD)")
+        if status == "active" and value is not None:
+            raise ValueError("is given but the plan is not closed: add status: closed")
+        if value is not None and isinstance(starts, date) and value < starts:
+            raise ValueError(f"{value} is before the plan starts ({starts})")
+        return value

@@ -62,6 +62,16 @@ class Plan:
     source: Path
     objectives: dict[str, Objective] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
+    closed_on: date | None = None  # set when the admins have closed the plan
+
+    @property
+    def closed(self) -> bool:
+        """A closed plan is never nudged nor escalated."""
+        return self.closed_on is not None
+
+    def as_of(self, today: date) -> date:
+        """The day its actions are measured on: today, or the day a closed plan closed."""
+        return today if self.closed_on is None else min(today, self.closed_on)
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,7 @@ def _read_plan(
     """The plan, with what needs the whole of it checked: objectives, numbers, deadlines."""
     plan_id = written.plan
     plan = Plan(plan_id, written.title or plan_id, written.starts, path)
+    plan.closed_on = written.closed_on if written.status == "closed" else None
     for item in written.objectives:
         objective = Objective(item.id, item.title, item.confirm or None)
         if objective.confirm:

@@ -50,9 +50,10 @@ def status_of(action: Action, state: ActionStateRow | None, *, today: date) -> A
 def plan_statuses(
     plan: Plan, states: dict[tuple[str, str], ActionStateRow], *, today: date
 ) -> list[ActionStatus]:
-    """Every action of `plan`, in plan order."""
+    """Every action of `plan`, in plan order (a closed plan as it stood the day it closed)."""
+    on = plan.as_of(today)
     return [
-        status_of(action, states.get((plan.id, action.number)), today=today)
+        status_of(action, states.get((plan.id, action.number)), today=on)
         for action in plan.actions.values()
     ]
 

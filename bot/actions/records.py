@@ -80,6 +80,7 @@ class NudgeRun:
     digests: int = 0
     items: int = 0
     escalations: int = 0
+    past: int = 0  # actions on the board chair's one summary of what is long past
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ def dedupe_key_of(kind: str, who: str, today: date, dues: list[Due]) -> str:
 
 def day_text(day: date) -> str:
     return f"{day:%a %-d %b %Y}"
+
+
+def long_day_text(day: date) -> str:
+    """A day in full, as a person says it: "Thursday 28 March 2024"."""
+    return f"{day:%A %-d %B %Y}"
 
 
 def shorten(text: str, limit: int) -> str:

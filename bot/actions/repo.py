@@ -254,6 +254,19 @@ async def claim_nudges(
     return {(p, n, m, label) for p, n, m, label in result.all()}
 
 
+async def told_after(session: AsyncSession, *, plans: list[str]) -> set[tuple[str, str, date, str]]:
+    """(plan, number, milestone, person) of every nudge sent after a milestone had passed
+    (overdue, escalated or past), for these plans."""
+    if not plans:
+        return set()
+    rows = await session.execute(
+        select(ActionNudge.plan, ActionNudge.number, ActionNudge.milestone, ActionNudge.person)
+        .where(ActionNudge.plan.in_(plans), ActionNudge.label.not_like("before:%"))
+        .distinct()
+    )
+    return {(p, n, m, who) for p, n, m, who in rows.all()}
+
+
 async def set_message(session: AsyncSession, *, person: str, on: date, message_id: int) -> None:
     """Note which outbox message carried the nudges queued for `person` on `on`."""
     await session.execute(

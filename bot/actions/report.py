@@ -42,11 +42,8 @@ def _row(status: ActionStatus, labels: dict[str, str]) -> dict[str, Any]:
         "note": state.note or "",
         "note_on": f"{state.note_on:%-d %B %Y}" if state.note_on else "",
         "note_by": state.note_by or "",
-        "overdue": (
-            f"{status.overdue_since.on:%-d %B %Y} ({status.overdue_days} working days)"
-            if status.overdue_since
-            else ""
-        ),
+        # The day it was due, in words: "930 working days" says less than "28 March 2024".
+        "overdue": f"{status.overdue_since.on:%-d %B %Y}" if status.overdue_since else "",
         "check_in": bool(status.overdue_since and not status.overdue_since.final),
         "next": f"{status.next_milestone.on:%-d %B %Y}" if status.next_milestone else "",
         "measures": list(action.success_measures),
@@ -81,7 +78,11 @@ def report_context(
     ]
     counts = summary_counts(statuses)
     return {
-        "plan": {"id": plan.id, "title": plan.title},
+        "plan": {
+            "id": plan.id,
+            "title": plan.title,
+            "closed_on": f"{plan.closed_on:%-d %B %Y}" if plan.closed_on else "",
+        },
         "today": f"{today:%-d %B %Y}",
         "counts": [
             {"label": labels[name], "count": counts[name]}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.actions.deadlines import AnnualReview, DeadlineError, parse_deadline
-from bot.actions.nudges import NudgeRules, due_nudges
+from bot.actions.nudges import Due, NudgeRules, due_nudges
 from bot.actions.plans import Plans, load_plans, plans_directory
 from bot.actions.progress import plan_statuses
 from bot.actions.repo import ActionStateRow
@@ -167,11 +167,8 @@ def test_overdue_weekly_then_escalated_across_easter(plans: Plans) -> None:
 
 def test_ongoing_actions_have_quarterly_check_ins_met_by_any_update(plans: Plans) -> None:
     key = "2022-23/3.1"  # Ongoing: check-ins 30 June, 30 Sept, 30 Dec 2022, ...
-    assert labels(plans, key, date(2022, 9, 29)) == [
-        "before:1/1",
-        "overdue:12/63",
-        "escalate/63",
-    ]
+    # The 30 June check-in is three months past (more than six weeks): "past", said once.
+    assert labels(plans, key, date(2022, 9, 29)) == ["before:1/1", "past/63"]
     # An update since the last check-in meets the missed one and the next.
     assert labels(plans, key, date(2022, 9, 29), last_update_on=date(2022, 9, 1)) == []
     assert labels(plans, key, date(2022, 10, 3), last_update_on=date(2022, 9, 1)) == []
@@ -186,6 +183,63 @@ def test_an_interim_milestone_is_met_by_an_update_the_final_one_only_by_done(
     assert labels(plans, key, date(2020, 10, 1), last_update_on=date(2020, 9, 1)) == []
     # Good Friday and Easter Monday 2021 fall between.
     assert labels(plans, key, date(2021, 4, 6), last_update_on=date(2021, 3, 1)) == ["overdue:0/2"]
+
+
+def test_weekly_reminders_stop_after_six_weeks_and_a_long_past_deadline_is_said_once(
+    plans: Plans,
+) -> None:
+    key = "2022-23/5.2"  # Thu 28 March 2024
+    # Six weeks on: still the weekly reminder (and the escalation, recorded once).
+    assert labels(plans, key, date(2024, 5, 9)) == ["overdue:5/27", "escalate/27"]
+    # From then on "past": one label, so each lead and the chair are told once at most.
+    assert labels(plans, key, date(2024, 5, 10)) == ["past/28"]
+    assert [d.label for d in dues_of(plans, key, date(2024, 5, 17))] == ["past"]
+    assert [d.label for d in dues_of(plans, key, date(2026, 12, 7))] == ["past"]
+
+
+def test_a_progress_update_on_or_after_the_final_deadline_stops_its_reminders(
+    plans: Plans,
+) -> None:
+    key = "2022-23/5.2"  # Thu 28 March 2024
+    before = date(2024, 3, 27)
+    assert labels(plans, key, date(2024, 4, 16), last_update_on=before) == [
+        "overdue:2/11",
+        "escalate/11",
+    ]
+    for given in (date(2024, 3, 28), date(2024, 4, 2)):
+        assert labels(plans, key, date(2024, 4, 16), last_update_on=given) == []
+        assert labels(plans, key, date(2026, 12, 7), last_update_on=given) == []
+    # An update before the deadline still leaves the deadline to be met by "done".
+    assert labels(plans, key, date(2024, 3, 27), last_update_on=before) == ["before:1/1"]
+
+
+def dues_of(plans: Plans, key: str, today: date) -> list[Due]:
+    action = plans.by_key(key)
+    assert action is not None
+    return due_nudges(action, today=today, done=False, last_update_on=None, rules=RULES)
+
+
+def test_a_plan_is_closed_in_its_file_with_the_day_it_closed(tmp_path: Path) -> None:
+    source = (PLANS / "2022-23.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "2022-23.yaml"
+
+    def read(extra: str) -> Plans:
+        path.write_text(source.replace("starts: 2022-04-01\n", extra), encoding="utf-8")
+        return load_plans(tmp_path)
+
+    plans = read("starts: 2022-04-01\nstatus: closed\nclosed_on: 2025-03-31\n")
+    plan = plans.plans["2022-23"]
+    assert plans.errors == [] and plan.closed and plan.closed_on == date(2025, 3, 31)
+    assert plan.as_of(date(2026, 12, 7)) == date(2025, 3, 31)
+    assert not load_plans(PLANS).plans["2022-23"].closed  # active until the admins say so
+    for extra, said in (
+        ("starts: 2022-04-01\nstatus: closed\n", "closed_on: a closed plan needs closed_on"),
+        ("starts: 2022-04-01\nclosed_on: 2025-03-31\n", "closed_on: is given but the plan"),
+        ("starts: 2022-04-01\nstatus: shut\nclosed_on: 2025-03-31\n", "status: "),
+        ("starts: 2022-04-01\nstatus: closed\nclosed_on: 2021-01-01\n", "before the plan"),
+    ):
+        found = [str(p) for p in read(extra).errors]
+        assert any(said in line for line in found), (extra, found)
 
 
 # ---- the report ---------------------------------------------------------------------------
@@ -230,8 +284,8 @@ def test_the_report_shows_each_action_its_status_notes_and_what_is_overdue(
     # 4.3 was due March 2023 and is not done: overdue, with its lead and latest note.
     assert (
         "- **4.3** Develop policy and guidance on supporting trans and non-binary service "
-        "users and staff — lead: A&C/HR; Policy Team; deadline passed 31 March 2023 "
-        "(19 working days); status: Red"
+        "users and staff — lead: A&C/HR; Policy Team; deadline passed on 31 March 2023; "
+        "status: Red"
     ) in md
     # 2.1's check-in on 31 March was met by the update on 1 May: not overdue.
     assert "**2.1**" not in md.split("## Objective 1")[0]
