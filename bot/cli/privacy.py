@@ -11,8 +11,10 @@ import getpass
 import json
 import secrets
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,8 +62,14 @@ class Context:
 Command = Callable[[Context, argparse.Namespace], Awaitable[int]]
 
 
-def run(settings: Settings, args: argparse.Namespace, command: Command) -> int:
-    """Open the database (refusing an old schema), build the privacy core, run `command`."""
+def run(
+    settings: Settings, args: argparse.Namespace, command: Command, *, scratch: bool = False
+) -> int:
+    """Open the database (refusing an old schema), build the privacy core, run `command`.
+
+    `scratch` (a check that writes nothing, e.g. `roster import --dry-run`): on a database
+    whose schema is behind or new, run against an empty scratch database instead, and say so.
+    """
 
     async def go() -> int:
         try:
@@ -71,12 +79,24 @@ def run(settings: Settings, args: argparse.Namespace, command: Command) -> int:
             return 2
         engine = create_engine(settings.database_url)
         try:
-            if not await migrate.is_current(engine):
+            if await migrate.is_current(engine):
+                return await command(Context(settings, create_sessionmaker(engine), privacy), args)
+            if not scratch:
                 say("edi-bot: the database schema is behind; run `edi-bot db upgrade` first")
                 return 2
-            return await command(Context(settings, create_sessionmaker(engine), privacy), args)
         finally:
             await engine.dispose()
+        say(
+            "The database has no current schema yet (run `edi-bot db upgrade` before the real "
+            "thing): checking against an empty database instead."
+        )
+        with tempfile.TemporaryDirectory(prefix="edi-bot-check-") as folder:
+            empty = create_engine(f"sqlite+aiosqlite:///{Path(folder) / 'check.db'}")
+            try:
+                await migrate.upgrade(empty)
+                return await command(Context(settings, create_sessionmaker(empty), privacy), args)
+            finally:
+                await empty.dispose()
 
     return asyncio.run(go())
 

@@ -208,7 +208,10 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
         action="store_true",
         help="import even when many people on the current roster are missing from the file",
     )
-    importing.set_defaults(handler=runner(roster_import))
+    # A dry run also works before `db upgrade`: against an empty scratch database.
+    importing.set_defaults(
+        handler=lambda args: run(settings(), args, roster_import, scratch=args.dry_run)
+    )
 
     report = commands.add_parser("report", help=COMMANDS.help["report"])
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")

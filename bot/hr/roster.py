@@ -155,8 +155,8 @@ async def plan_import(
         plan.problems.append(Problem(1, "the file is empty or has no header row"))
         return plan
     positions = _columns_of(header, plan)
-    if not plan.ok:
-        return plan
+    if not _readable(positions):
+        return plan  # without the person, department and grade columns rows say nothing
     rows = _RowReader(positions, len(header), tenant_id, pseudonyms, upn_keys, config, plan)
     pending = [
         item
@@ -173,6 +173,16 @@ async def plan_import(
         plan.leaver_declarations = await declarations.count_declared(session, plan.leavers)
     plan.too_many_leavers = bool(old) and len(plan.leavers) > config.max_leaver_share * len(old)
     return plan
+
+
+def _readable(positions: dict[str, int]) -> bool:
+    """Whether rows can be checked: the columns that say who, where and what grade are there
+    (an unknown or repeated column is a problem, but the rows are still checked, so one run
+    shows every problem)."""
+    return ("object_id" in positions or "upn" in positions) and {
+        "department",
+        "grade",
+    } <= positions.keys()
 
 
 def _columns_of(header: list[str], plan: RosterPlan) -> dict[str, int]:
@@ -195,6 +205,22 @@ def _columns_of(header: list[str], plan: RosterPlan) -> dict[str, int]:
         if needed not in positions:
             plan.problems.append(Problem(1, f"needs a {needed} column"))
     return positions
+
+
+# An Entra object id is a GUID ("3f2a1b4c-..."); letters, digits and dashes are let through
+# (test tenants and the Agents Playground use ids that are not strict GUIDs), but not a UPN,
+# a name or an e-mail address in the wrong column.
+OBJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _not_an_object_id(value: str) -> str:
+    """The problem with an object_id cell that is not one."""
+    if "@" in value:
+        return (
+            "the object_id column holds a UPN or e-mail address: put it in a upn column "
+            "(object ids look like 3f2a1b4c-5d6e-...)"
+        )
+    return "the object_id is not an Entra object id (they look like 3f2a1b4c-5d6e-...)"
 
 
 class _RowReader:
@@ -239,6 +265,9 @@ class _RowReader:
             return None
         if upn and not object_id and "@" not in upn:
             self._problem(line, "the UPN has no @")
+            return None
+        if object_id and not OBJECT_ID.fullmatch(object_id):
+            self._problem(line, _not_an_object_id(object_id))
             return None
         if not tenant:
             self._problem(line, "no tenant: give --tenant or a tenant_id column")

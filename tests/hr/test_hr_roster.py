@@ -91,34 +91,57 @@ async def test_a_dry_run_lists_every_problem_by_line_and_writes_nothing(
         "bbb,,12,,x\n"
         "AAA,Public Health,14,,y\n"
         "ccc,Public Health,Grade Z,,z\n"
-        "ddd,Public Health,3,31/02/2020,w\n",
+        "ddd,Public Health,3,31/02/2020,w\n"
+        "sam.jones@leics.example,Public Health,9,,v\n"
+        "Sam Jones,Public Health,9,,u\n",
         encoding="utf-8",
     )
     code, out, _ = await run_cli(
         "roster", "import", str(roster), "--tenant", TENANT, "--dry-run", env=env_for(database_url)
     )
+    # An unknown column is one problem among the rest: the rows are still checked, so one
+    # run lists everything to fix.
     assert code == 1
     assert "line 1: unknown column 'Name' (column 5)" in out
-    # Unknown columns stop the check before rows are read; fix it and look again.
-    roster.write_text(
-        roster.read_text()
-        .replace(",Name\n", "\n")
-        .replace(",Someone\n", "\n")
-        .replace(",x\n", "\n")
-        .replace(",y\n", "\n")
-        .replace(",z\n", "\n")
-        .replace(",w\n", "\n")
-    )
-    code, out, _ = await run_cli(
-        "roster", "import", str(roster), "--tenant", TENANT, "--dry-run", env=env_for(database_url)
-    )
-    assert code == 1
     assert "line 3: blank department" in out
     assert "line 4: the same person as line 2" in out  # object ids are not case-sensitive
     assert "line 5: grade 'Grade Z' is not a grade number" in out
     assert "line 6: start date is not a date" in out
+    # A UPN, or a name, in the object_id column is not taken for an id.
+    assert (
+        "line 7: the object_id column holds a UPN or e-mail address: put it in a upn column"
+    ) in out
+    assert "line 8: the object_id is not an Entra object id" in out
     assert "nothing was imported" in out
     assert await roster_rows(engine) == []
+    # Without a column that says who the people are, the rows are not read at all.
+    roster.write_text("Name,Department,Grade\nSam,Public Health,9\n", encoding="utf-8")
+    code, out, _ = await run_cli(
+        "roster", "import", str(roster), "--tenant", TENANT, "--dry-run", env=env_for(database_url)
+    )
+    assert code == 1 and "needs an object_id column, a upn column, or both" in out
+    assert "line 2" not in out
+
+
+async def test_a_dry_run_on_a_new_database_checks_the_file_without_db_upgrade(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`database_url` alone is a new, empty database on each backend."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "object_id,department,grade\naaa,Public Health,9\nbbb,Public Health,14\n",
+        encoding="utf-8",
+    )
+    env = env_for(database_url)
+    code, out, _ = await run_cli(
+        "roster", "import", str(roster), "--tenant", TENANT, "--dry-run", env=env
+    )
+    assert code == 0, out
+    assert "run `edi-bot db upgrade` before the real thing" in out
+    assert "People: 2 (2 by object id" in out and "Dry run: nothing was written." in out
+    # The real import still needs the schema, and says so.
+    code, out, _ = await run_cli("roster", "import", str(roster), "--tenant", TENANT, env=env)
+    assert code == 2 and "run `edi-bot db upgrade` first" in out
 
 
 async def test_import_by_object_id_uses_the_declarations_pseudonym_and_replaces_atomically(
