@@ -158,17 +158,9 @@ class HrReports:
         if stored is None:
             if quarter != Quarter.last_completed(today):
                 raise QuarterUnavailable("old_quarter", quarter)
-            collected = await collect(
-                session,
-                quarter=quarter,
-                config=self.config,
-                taxonomy=self.taxonomy,
-                record_keys=self._record_keys,
-            )
-            if not collected.counts:
-                return Frozen({}, {}, today)  # no roster yet: nothing to freeze
-            frozen = Frozen(collected.counts, collected.keys, today)
-            sealed = self._cipher.seal(frozen.document(), context=snapshot_context(str(quarter)))
+            frozen, sealed = await self._freeze(session, quarter, today)
+            if sealed is None:
+                return frozen  # no roster yet: nothing to freeze
             await repo_hr.put_snapshot(
                 session,
                 quarter=str(quarter),
@@ -179,10 +171,26 @@ class HrReports:
             stored = await repo_hr.get_snapshot(session, quarter=str(quarter))
             assert stored is not None
             log.info(
-                "hr.snapshot_taken",
-                extra={"quarter": str(quarter), "counts": len(collected.counts)},
+                "hr.snapshot_taken", extra={"quarter": str(quarter), "counts": len(frozen.counts)}
             )
         return self._open(stored)
+
+    async def _freeze(
+        self, session: AsyncSession, quarter: Quarter, today: date
+    ) -> tuple[Frozen, Sealed | None]:
+        """The quarter's counts and cell keys as they stand, collected by SQL, and sealed for
+        its snapshot; (empty, None) when there is no roster to count."""
+        collected = await collect(
+            session,
+            quarter=quarter,
+            config=self.config,
+            taxonomy=self.taxonomy,
+            record_keys=self._record_keys,
+        )
+        if not collected.counts:
+            return Frozen({}, {}, today), None
+        frozen = Frozen(collected.counts, collected.keys, today)
+        return frozen, self._cipher.seal(frozen.document(), context=snapshot_context(str(quarter)))
 
     def _open(self, stored: repo_hr.StoredSnapshot) -> Frozen:
         document = json.loads(
@@ -213,17 +221,9 @@ class HrReports:
             raise QuarterUnavailable("not_frozen", quarter)
         if stored.version >= MAX_VERSIONS:
             raise QuarterUnavailable("too_many_versions", quarter)
-        collected = await collect(
-            session,
-            quarter=quarter,
-            config=self.config,
-            taxonomy=self.taxonomy,
-            record_keys=self._record_keys,
-        )
-        if not collected.counts:
+        _, sealed = await self._freeze(session, quarter, today)
+        if sealed is None:
             raise QuarterUnavailable("no_roster_to_reissue", quarter)
-        frozen = Frozen(collected.counts, collected.keys, today)
-        sealed = self._cipher.seal(frozen.document(), context=snapshot_context(str(quarter)))
         version = await repo_hr.replace_snapshot(
             session,
             quarter=str(quarter),

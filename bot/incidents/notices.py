@@ -126,6 +126,23 @@ class HandlerNotices(IncidentStore):
             session, kind=kind, recipients=recipients, message=message, dedupe_key=dedupe_key
         )
 
+    def case_card(self, title: str, body: str, reference: str) -> dict[str, Any]:
+        """A card telling a case handler about a case: the reference only, and "Open"."""
+        return self.content.card(
+            "info",
+            heading=title,
+            paragraphs=[body],
+            bullets=[],
+            source=None,
+            question=None,
+            buttons=[
+                {
+                    "title": self.words["cases"]["open_button"].format(reference=reference),
+                    "data": {"command": "cases", "open": reference},
+                }
+            ],
+        )
+
     async def _alert_handlers(self, session: AsyncSession, report: IncidentReport) -> None:
         words = self.words["notify"]
         tax = self.taxonomy
@@ -144,20 +161,7 @@ class HandlerNotices(IncidentStore):
         body = words["handler_new_body"].format(
             received=report.received_on.strftime("%-d %B %Y"), categories=categories
         )
-        card = self.content.card(
-            "info",
-            heading=title,
-            paragraphs=[body],
-            bullets=[],
-            source=None,
-            question=None,
-            buttons=[
-                {
-                    "title": self.words["cases"]["open_button"].format(reference=report.reference),
-                    "data": {"command": "cases", "open": report.reference},
-                }
-            ],
-        )
+        card = self.case_card(title, body, report.reference)
         self._mark(report, "alerted")
         await self._tell_handlers(
             session,

@@ -172,20 +172,7 @@ class Incidents(Reporting):
             return Assigned(done=done, told=False)
         words = self.words["notify"]
         title = words["handler_assigned"].format(reference=report.reference, name=by.name)
-        card = self.content.card(
-            "info",
-            heading=title,
-            paragraphs=[words["handler_assigned_body"]],
-            bullets=[],
-            source=None,
-            question=None,
-            buttons=[
-                {
-                    "title": self.words["cases"]["open_button"].format(reference=report.reference),
-                    "data": {"command": "cases", "open": report.reference},
-                }
-            ],
-        )
+        card = self.case_card(title, words["handler_assigned_body"], report.reference)
         sent = await self._outbox.enqueue(
             session,
             kind="incident.assigned",
