@@ -335,6 +335,7 @@ async def person_export(ctx: Context, args: argparse.Namespace) -> int:
             FEATURES,
             tenant_id=args.tenant,
             aad_object_id=args.aad_object_id,
+            upn=args.upn,
         )
         await ctx.privacy.audit.append(
             session,
@@ -362,6 +363,7 @@ async def person_erase(ctx: Context, args: argparse.Namespace) -> int:
             FEATURES,
             tenant_id=args.tenant,
             aad_object_id=args.aad_object_id,
+            upn=args.upn,
         )
         await ctx.privacy.audit.append(
             session,
@@ -386,6 +388,10 @@ def add_person_commands(commands: argparse._SubParsersAction, runner: Any) -> No
         parser = person_sub.add_parser(name, help=text)
         parser.add_argument("aad_object_id", help="the person's Entra object id")
         parser.add_argument("--tenant", required=True, help="the person's tenant id")
+        parser.add_argument(
+            "--upn",
+            help="their UPN too: roles granted to it that they have not used yet are included",
+        )
         if name == "erase":
             parser.add_argument("--yes", action="store_true", help="confirm the deletion")
         parser.set_defaults(handler=runner(handler))

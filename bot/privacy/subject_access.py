@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.people import PersonKey
@@ -32,6 +32,12 @@ async def _conversation_keys(session: AsyncSession, person: PersonKey) -> list[s
     return [f"msteams/conversations/{conversation_id}" for (conversation_id,) in rows]
 
 
+def _grants_of(person: PersonKey, upn: str | None) -> ColumnElement[bool]:
+    """The person's role grants: by object id, and by UPN when it is given."""
+    mine = RoleGrant.aad_object_id == person.aad_object_id.lower()
+    return or_(mine, RoleGrant.upn == upn.strip().lower()) if upn and upn.strip() else mine
+
+
 def subject_of(privacy: PrivacyCore, person: PersonKey) -> Subject:
     """The person with the pseudonym their feature data is kept under."""
     return Subject(person=person, pseudonym=privacy.pseudonyms.of(person))
@@ -44,15 +50,13 @@ async def export_person(
     *,
     tenant_id: str,
     aad_object_id: str,
+    upn: str | None = None,
 ) -> dict[str, Any]:
-    """Everything held about the person, decrypted, as plain data."""
+    """Everything held about the person, decrypted, as plain data; `upn` adds the roles
+    granted to their UPN that they have not used yet (not bound to the object id)."""
     person = PersonKey(tenant_id, aad_object_id)
     subject = subject_of(privacy, person)
-    grants = (
-        await session.execute(
-            select(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
-        )
-    ).scalars()
+    grants = (await session.execute(select(RoleGrant).where(_grants_of(person, upn)))).scalars()
     acted = await session.execute(select(AuditEntry).where(AuditEntry.actor == subject.actor))
     held: dict[str, Any] = {
         "pseudonym": subject.pseudonym,
@@ -141,6 +145,7 @@ async def erase_person(
     *,
     tenant_id: str,
     aad_object_id: str,
+    upn: str | None = None,
 ) -> tuple[dict[str, int], str]:
     """Delete the person's data; returns counts per kind and their pseudonym (for the audit).
 
@@ -168,9 +173,7 @@ async def erase_person(
         )
     )
     counts["conversation_references"] = int(result.rowcount)  # type: ignore[attr-defined]
-    result = await session.execute(
-        delete(RoleGrant).where(RoleGrant.aad_object_id == person.aad_object_id.lower())
-    )
+    result = await session.execute(delete(RoleGrant).where(_grants_of(person, upn)))
     counts["roles"] = int(result.rowcount)  # type: ignore[attr-defined]
     counts["display_name"] = await erase_name(session, person)
     subject = subject_of(privacy, person)

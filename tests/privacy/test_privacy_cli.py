@@ -183,3 +183,32 @@ async def test_a_person_can_be_exported_and_erased(
     code, out, _ = await run_cli("audit", "show", env=env)
     assert "person.erase pseudonym:" + exported["pseudonym"] in out
     assert user.aad_object_id not in out.split("person.erase")[1]
+
+
+async def test_roles_granted_to_a_upn_not_yet_used_are_exported_and_erased_with_upn(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A role granted by UPN binds to the object id only when its holder next uses the bot;
+    until then `--upn` brings it into the person's export and erasure."""
+    env = env_for(database_url)
+    person = ["person", "export", "aad-of-sam", "--tenant", "t1"]
+    await run_cli("roles", "grant", "case_handler", "Sam.Patel@leics.example", env=env)
+    await run_cli("roles", "grant", "hr", "someone.else@leics.example", env=env)
+    code, out, _ = await run_cli(*person, env=env)
+    assert code == 0 and json.loads(out)["roles"] == []  # by object id alone: not found
+    code, out, _ = await run_cli(*person, "--upn", "sam.patel@leics.example", env=env)
+    assert code == 0 and [g["role"] for g in json.loads(out)["roles"]] == ["case_handler"]
+    code, out, _ = await run_cli(
+        "person",
+        "erase",
+        "aad-of-sam",
+        "--tenant",
+        "t1",
+        "--upn",
+        "SAM.PATEL@leics.example",
+        "--yes",
+        env=env,
+    )
+    assert code == 0 and "roles 1" in out
+    code, out, _ = await run_cli("roles", "list", env=env)
+    assert "sam.patel" not in out.lower() and "someone.else@leics.example" in out
