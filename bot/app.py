@@ -24,6 +24,7 @@ from bot.db.session import unit_of_work
 from bot.events.calendar import LinkError
 from bot.hr.links import ReportLinkError, bundle, report_links
 from bot.hr.service import QuarterUnavailable
+from bot.incidents.evidence_links import EvidenceLinkError, attachment_disposition, evidence_links
 from bot.privacy.data_copy import CopyLinkError
 from bot.privacy.roles import Role
 from bot.runtime import Runtime, build_runtime
@@ -131,6 +132,65 @@ async def hr_report_download(request: web.Request) -> web.Response:
     )
 
 
+async def incident_evidence_download(request: web.Request) -> web.Response:
+    """GET /incidents/evidence/<token>: one file of one case, from a link "Get links to the
+    files" on the case card gave a case handler. The role is checked again here and each
+    download audited (a HEAD request is answered, not audited). Forged or unknown: 404;
+    expired or the role gone: 403; each with a plain sentence saying what to do. The file
+    is always an attachment, in a safe type, never sniffed, never cached."""
+    runtime = request.app[RUNTIME_KEY]
+    incidents = runtime.incidents
+    words = incidents.words["evidence"]
+    links = evidence_links(
+        runtime.privacy.cipher,
+        public_base_url=runtime.settings.public_base_url,
+        host=runtime.settings.host,
+        port=runtime.settings.port,
+    )
+    private = {
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+
+    def refuse(status: int, key: str) -> web.Response:
+        said = str(words[key]).format(minutes=links.minutes)
+        return web.Response(status=status, text=" ".join(said.split()), headers=private)
+
+    try:
+        link = links.check(request.match_info["token"], now=utcnow())
+    except EvidenceLinkError as error:
+        return (
+            refuse(403, "link_expired")
+            if error.reason == "expired"
+            else refuse(404, "link_not_found")
+        )
+    async with unit_of_work(runtime.sessions) as session:
+        if not await runtime.privacy.roles.holds(
+            session, person=link.person, role=Role.CASE_HANDLER
+        ):
+            return refuse(403, "link_no_role")
+        found = await incidents.file_for_handler(session, link)
+        if found is None:
+            return refuse(404, "link_not_found")
+        info, data = found
+        if request.method != "HEAD":
+            await incidents.audit_access(
+                session,
+                actor=link.actor,
+                action="incident.evidence_downloaded",
+                reference=link.reference,
+                file=info.id,
+            )
+    disposition = attachment_disposition(info.name)
+    return web.Response(
+        body=data,
+        content_type=info.kind.media_type,
+        charset="utf-8" if info.kind.media_type == "text/plain" else None,
+        headers={**private, "Content-Disposition": disposition},
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     """GET /healthz: the process is alive."""
     return web.json_response({"status": "alive"})
@@ -228,4 +288,5 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> web.
     app.router.add_get("/events/calendar/{token}", event_calendar)
     app.router.add_get("/my-data/{token}", my_data_copy)
     app.router.add_get("/hr/report/{token}", hr_report_download)
+    app.router.add_get("/incidents/evidence/{token}", incident_evidence_download)
     return app

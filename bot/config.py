@@ -87,6 +87,23 @@ class Settings(BaseSettings):
         "are released when due, case handlers are told of new reports, and deadline "
         "reminders are checked",
     )
+    evidence_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=50 * 1024 * 1024,
+        description="Largest evidence file (image, PDF, text) a person may send with a report",
+    )
+    evidence_max_files: int = Field(
+        default=5, ge=1, le=20, description="Most evidence files one report may hold"
+    )
+    evidence_download_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*.sharepoint.com", "*.sharepoint-df.com"],
+        description="Hosts Teams file download links may point at (https; '*.' for any "
+        "subdomain; 'http://HOST:PORT' to allow one plain-http origin, for tests)",
+    )
+    evidence_fetch_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Time allowed to fetch one evidence file"
+    )
     outbox_worker: bool = Field(
         default=True, description="Run the outbox worker inside `edi-bot serve`"
     )
@@ -240,7 +257,7 @@ class Settings(BaseSettings):
             raise ValueError("give one or more offsets, each 0 to 250 working days")
         return value
 
-    @field_validator("teams_valid_domains", mode="before")
+    @field_validator("teams_valid_domains", "evidence_download_hosts", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -55,6 +56,15 @@ class StandInConnector:
     _by_conversation: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     # What Teams says about a member (GET .../members/{id}, as TeamsInfo.get_member asks).
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Files people send (see `serve_file`, `serve_inline`): path -> (bytes, content type).
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Every request for a file: (path, the Authorization header it carried, or None).
+    file_requests: list[tuple[str, str | None]] = field(default_factory=list)
+    # The token an inline image needs (as the Bot Connector wants the bot's own token);
+    # None: any request may have it (development mode, where the bot has no token).
+    inline_token: str | None = None
+    # Bytes /files/endless wrote before the bot stopped reading.
+    endless_sent: int = 0
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -70,6 +80,10 @@ class StandInConnector:
         app.router.add_delete(base + "/{activity_id}", self._deleted)
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", self._member)
+        app.router.add_get("/v3/attachments/{attachment_id}/views/original", self._inline)
+        app.router.add_get("/files/endless", self._endless)
+        app.router.add_get("/files/redirect", self._redirect)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -149,6 +163,63 @@ class StandInConnector:
     async def _create_conversation(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"a:{uuid.uuid4().hex}", "activityId": uuid.uuid4().hex})
 
+    # ---- files people send -----------------------------------------------------------------
+
+    def serve_file(
+        self, name: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Serve `data` as a Teams file download would (pre-authenticated, no token
+        wanted); the `downloadUrl` to put in the activity."""
+        path = f"/files/{uuid.uuid4().hex}-{name}"
+        self.files[path] = (data, content_type)
+        return self.url.rstrip("/") + path
+
+    def serve_inline(self, data: bytes, content_type: str = "image/png") -> str:
+        """Serve `data` as an image pasted into a message (on the connector, wanting the
+        bot's token when `inline_token` is set); the `contentUrl`."""
+        path = f"/v3/attachments/{uuid.uuid4().hex}/views/original"
+        self.files[path] = (data, content_type)
+        return self.url.rstrip("/") + path
+
+    def redirect_to(self, target: str) -> str:
+        """A link that answers 302 to `target`."""
+        return self.url.rstrip("/") + "/files/redirect?to=" + quote(target, safe="")
+
+    def _serve(self, request: web.Request) -> web.Response:
+        self.file_requests.append((request.path, request.headers.get("Authorization")))
+        found = self.files.get(request.path)
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
+
+    async def _file(self, request: web.Request) -> web.Response:
+        return self._serve(request)
+
+    async def _inline(self, request: web.Request) -> web.Response:
+        wanted = f"Bearer {self.inline_token}" if self.inline_token else None
+        if wanted is not None and request.headers.get("Authorization") != wanted:
+            self.file_requests.append((request.path, request.headers.get("Authorization")))
+            return web.Response(status=401)
+        return self._serve(request)
+
+    async def _redirect(self, request: web.Request) -> web.Response:
+        self.file_requests.append((request.path, request.headers.get("Authorization")))
+        raise web.HTTPFound(request.query["to"])
+
+    async def _endless(self, request: web.Request) -> web.StreamResponse:
+        """A body with no length that never ends, until the reader stops."""
+        self.file_requests.append((request.path, request.headers.get("Authorization")))
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        await response.prepare(request)
+        chunk = b"\xff" * 65536
+        try:
+            while self.endless_sent < 1024**3:
+                await response.write(chunk)
+                self.endless_sent += len(chunk)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        return response
+
     def replies(self, conversation_id: str) -> list[dict[str, Any]]:
         """Activities sent to a conversation so far, oldest first."""
         return [item.activity for item in self._by_conversation.get(conversation_id, [])]
@@ -168,6 +239,7 @@ class StandInConnector:
 
     def forget(self) -> None:
         """Clear what was recorded."""
+        self.file_requests.clear()
         self.received.clear()
         self.refused.clear()
         self._failures.clear()

@@ -67,6 +67,36 @@ class TeamsUser:
         activity["replyToId"] = f"1{uuid.uuid4().int % 10**12}"
         return activity
 
+    def file_message(
+        self, service_url: str, *, name: str, download_url: str, text: str = ""
+    ) -> dict[str, Any]:
+        """A file sent in the personal chat, as Teams sends it to a bot with supportsFiles:
+        a file download info attachment with a pre-authenticated downloadUrl."""
+        activity = self.message(text, service_url)
+        activity["attachments"] = [
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "contentUrl": f"https://contoso-my.sharepoint.com/personal/x/Documents/{name}",
+                "name": name,
+                "content": {
+                    "downloadUrl": download_url,
+                    "uniqueId": str(uuid.uuid4()),
+                    "fileType": name.rsplit(".", 1)[-1],
+                },
+            }
+        ]
+        return activity
+
+    def inline_image(self, service_url: str, *, content_url: str, text: str = "") -> dict[str, Any]:
+        """An image pasted into a message: an image attachment on the Bot Connector, and the
+        HTML copy of the message Teams adds."""
+        activity = self.message(text, service_url)
+        activity["attachments"] = [
+            {"contentType": "image/*", "contentUrl": content_url},
+            {"contentType": "text/html", "content": f'<div><img src="{content_url}"></div>'},
+        ]
+        return activity
+
     def installed(self, service_url: str) -> dict[str, Any]:
         """installationUpdate (add), sent when the app is installed for this person."""
         activity = self._base("installationUpdate", service_url)

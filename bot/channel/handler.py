@@ -38,6 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channel.adapter import ReplyBuffer
 from bot.channel.interrupted import Interrupted
 from bot.channel.own_words import OwnWords, Waiting, switch_card
+from bot.channel.sent import FILES, FORM, TOO_BIG, UNREADABLE, what_was_sent
+from bot.channel.sent import MAX_TEXT_CHARS as MAX_TEXT_CHARS  # the limit, for tests
 from bot.channel.storage import StateConflictError
 from bot.channel.teams import (
     card_message,
@@ -67,8 +69,6 @@ SeenHook = Callable[
 CARRY_ON = "carry on"
 MENU_WORDS = frozenset({"hi", "hello", "hey", "help", "menu", "start", "home", "?"})
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abort", "never mind", "nevermind"})
-# Longer messages are refused politely here; each dialog may set a tighter limit of its own.
-MAX_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -166,14 +166,22 @@ class EdiBot(ActivityHandler):
         """Typed text or a card's Action.Submit."""
         await self._remember(turn_context)
         activity = turn_context.activity
-        submitted = self._read_card(activity.value)
-        if submitted is _UNREADABLE:
+        submitted = what_was_sent(activity)
+        if submitted is UNREADABLE:
             await self._say(turn_context, "shell.unreadable_card")
             return
-        if submitted is _TOO_BIG:
+        if submitted is TOO_BIG:
             await self._say(turn_context, "shell.too_long", limit=f"{MAX_TEXT_CHARS:,}")
             return
-        if submitted is _FORM:
+        if submitted is FILES:
+            # Files with no words are for the conversation under way (a report), if any.
+            activity.text = ""
+            dialog_context = await self._dialogs.create_context(turn_context)
+            active = dialog_context.active_dialog
+            if active is None or not await self._continue(turn_context, dialog_context, active.id):
+                await self._say(turn_context, "shell.text_only")
+            return
+        if submitted is FORM:
             # A form's inputs are for the dialog that sent the form; it reads activity.value.
             activity.text = ""
             await self._route(turn_context, "", from_card=True)
@@ -523,24 +531,6 @@ class EdiBot(ActivityHandler):
 
     # ---- cards and references ---------------------------------------------------------------
 
-    @staticmethod
-    def _read_card(value: Any) -> str | object | None:
-        """What a card submission asks for: a command or choice as text, a form for the
-        active dialog (`{"form": name, ...inputs}`), or None if there is no card."""
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            if len(json.dumps(value, ensure_ascii=False)) > MAX_TEXT_CHARS * 2:
-                return _TOO_BIG
-            form = value.get("form")
-            if isinstance(form, str) and form.strip():
-                return _FORM
-            for key in ("command", "choice"):
-                chosen = value.get(key)
-                if isinstance(chosen, str) and chosen.strip():
-                    return chosen
-        return _UNREADABLE
-
     async def _remember(self, turn_context: TurnContext, *, always: bool = False) -> None:
         activity = turn_context.activity
         person = person_of(activity)
@@ -593,8 +583,5 @@ class EdiBot(ActivityHandler):
             await repo_references.mark_gone(session, person=person)
 
 
-_UNREADABLE = object()
-_FORM = object()
-_TOO_BIG = object()
 _STORED_REFERENCE = "edi.stored_reference"
 _KNOWN_REFERENCES_MAX = 50_000

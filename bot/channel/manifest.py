@@ -150,7 +150,9 @@ def build_manifest(settings: Settings, content: Content) -> dict[str, Any]:
             {
                 "botId": app_id,
                 "scopes": ["personal"],
-                "supportsFiles": False,
+                # People send evidence files with a hate-incident report in their personal
+                # chat (bot/channel/files.py: fetched only from Teams' own places).
+                "supportsFiles": True,
                 "isNotificationOnly": False,
                 "commandLists": [{"scopes": ["personal"], "commands": _commands(content, app)}],
             }

@@ -11,6 +11,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
+from bot.channel.files import FilePolicy, SentFile, bot_token, fetch, files_in
 from bot.channel.teams import is_personal, normalise_command, person_of
 from bot.core.people import PersonKey
 
@@ -74,3 +75,14 @@ class Turn:
     def personal(self) -> bool:
         """True in a one-to-one chat with the bot."""
         return is_personal(self.context.activity)
+
+    @property
+    def files(self) -> list[SentFile]:
+        """The files sent with the message (Teams file downloads and inline images)."""
+        return files_in(self.context.activity)
+
+    async def fetch_file(self, file: SentFile, policy: FilePolicy) -> bytes:
+        """One sent file's bytes, fetched only from where `policy` allows (FetchRefused)."""
+        token = await bot_token(self.context) if file.inline else None
+        service_url = str(self.context.activity.service_url or "")
+        return await fetch(file, service_url=service_url, token=token, policy=policy)

@@ -67,6 +67,8 @@ _QUIET_LIBRARIES = (
     "sqlalchemy.engine",
     "sqlalchemy.pool",
     "aiosqlite",  # logs each operation with its arguments at DEBUG
+    # Pillow logs every EXIF tag it reads at DEBUG (an evidence photo's artist, GPS, camera).
+    "PIL",
 )
 
 

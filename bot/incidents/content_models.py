@@ -329,6 +329,60 @@ class IncidentCases(_Model):
     history_heading: str
 
 
+class IncidentEvidenceRefused(_Model):
+    """Why a file was not kept, one sentence per reason ({name}, {max_size}, {max_files})."""
+
+    too_many: str
+    too_big: str
+    wrong_type: str
+    too_many_pixels: str
+    unreadable: str
+    active_pdf: str
+    empty: str
+    not_allowed: str
+    failed: str
+
+
+class IncidentEvidence(_Model):
+    """The `evidence` section: files sent with a report, and case handlers' links to them."""
+
+    hint: str
+    added: str
+    room_left: str
+    room_none: str
+    anonymous_note: str
+    review_heading: str
+    review_none: str
+    remove: str
+    removed: str
+    remove_gone: str
+    refused: IncidentEvidenceRefused
+    nothing_lost: str
+    unnamed: str
+    no_conversation: str
+    check_kept: str
+    check_added: str
+    check_added_anonymous: str
+    check_full: str
+    check_over: str
+    check_dropped: str
+    one_file: str
+    many_files: str
+    files_label: str
+    check_hint: str
+    waiting_label: str
+    links_button: str
+    links_heading: str
+    links_body: str
+    link_title: str
+    links_none: str
+    case_heading: str
+    case_none: str
+    link_expired: str
+    link_not_found: str
+    link_no_role: str
+
+
 class IncidentWords(_Model):
     """The whole file."""
 
@@ -349,6 +403,7 @@ class IncidentWords(_Model):
     statuses: IncidentStatuses
     notify: IncidentNotify
     cases: IncidentCases
+    evidence: IncidentEvidence
 
 
 class PassphraseWords(_Model):

@@ -40,9 +40,14 @@ async def _export(session: AsyncSession, cipher: FieldCipher, subject: Subject) 
 
 
 async def _erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    from bot.incidents.evidence_repo import forget_file_names
     from bot.incidents.repo import unassign_from, unlink_reporter
 
     return {
+        # Before the reports are unlinked from the person: the names their files were sent with.
+        "incident_file_names_removed": await forget_file_names(
+            session, pseudonym=subject.pseudonym
+        ),
         "incident_reports_unlinked": await unlink_reporter(session, pseudonym=subject.pseudonym),
         "cases_unassigned": await unassign_from(session, actor=subject.actor),
     }
@@ -57,6 +62,7 @@ def _retention(settings: Settings) -> list[RetentionRule]:
         cutoff = now - timedelta(days=365 * years + years // 4)
         return await purge_closed_before(session, cutoff=cutoff.date())
 
+    # Their files go with them (repo.purge_closed_before); the words stay as operators know them.
     policy = (
         f"hate-incident reports, their messages and history, {years} years after the case "
         "was closed"
@@ -99,13 +105,63 @@ def _columns() -> list[EncryptedColumn]:
             intake.payload_key,
             models.intake_context,
         ),
+        *_file_columns(),
+    ]
+
+
+def _file_columns() -> list[EncryptedColumn]:
+    """Evidence files' sealed names, descriptions and chunks, kept and waiting."""
+    from bot.incidents import models
+
+    evidence = models.IncidentEvidence.__table__.c
+    chunks = models.IncidentEvidenceChunk.__table__.c
+    waiting = models.IncidentIntakeFile.__table__.c
+    waiting_chunks = models.IncidentIntakeChunk.__table__.c
+    return [
+        EncryptedColumn(
+            "incident_evidence.name",
+            evidence.id,
+            evidence.name,
+            evidence.name_key,
+            models.evidence_name_context,
+        ),
+        EncryptedColumn(
+            "incident_evidence.meta",
+            evidence.id,
+            evidence.meta,
+            evidence.meta_key,
+            models.evidence_meta_context,
+        ),
+        EncryptedColumn(
+            "incident_evidence_chunks.data",
+            chunks.id,
+            chunks.data,
+            chunks.data_key,
+            models.evidence_chunk_context,
+        ),
+        EncryptedColumn(
+            "incident_intake_files.meta",
+            waiting.id,
+            waiting.meta,
+            waiting.meta_key,
+            models.intake_file_context,
+        ),
+        EncryptedColumn(
+            "incident_intake_chunks.data",
+            waiting_chunks.id,
+            waiting_chunks.data,
+            waiting_chunks.data_key,
+            models.intake_chunk_context,
+        ),
     ]
 
 
 def _service(kit: Kit) -> object:
+    from bot.incidents.evidence_store import EvidenceLimits
     from bot.incidents.service import Incidents
 
     privacy = kit.privacy
+    settings = kit.settings
     return Incidents(
         content=kit.content,
         cipher=privacy.cipher,
@@ -113,6 +169,11 @@ def _service(kit: Kit) -> object:
         pseudonyms=privacy.pseudonyms,
         outbox=kit.outbox,
         token_key=privacy.keys.pseudonym,
+        evidence_limits=EvidenceLimits(
+            max_bytes=settings.evidence_max_bytes,
+            max_files=settings.evidence_max_files,
+            keep_days=settings.retention_drafts_days,
+        ),
     )
 
 

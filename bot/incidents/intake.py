@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.incidents import repo
 from bot.incidents.models import (
     IncidentIntake,
+    IncidentReport,
     intake_context,
     random_row_id,
 )
@@ -62,6 +63,25 @@ class AnonymousIntake(HandlerNotices):
                 found = held
         return found
 
+    async def _release_addition(
+        self, session: AsyncSession, report: IncidentReport, item: dict[str, Any]
+    ) -> None:
+        """An anonymous reporter's later message, or files, made part of their case."""
+        if item["kind"] == "files":
+            await self.evidence.attach(session, report, item["files"], named=False)
+            return
+        await self.add_message(
+            session,
+            report,
+            author="reporter",
+            body=str(item["body"]),
+            on=date.fromisoformat(item["on"]),
+        )
+
+    def waiting_file_ids(self, held: Sequence[HeldItem]) -> set[int]:
+        """The waiting files the intake's items name (they go with the next release)."""
+        return {int(i) for h in held for i in h.item.get("files") or []}
+
     def release_due(self, held: Sequence[HeldItem], *, today: date, chance: float) -> bool:
         """Whether to release the intake now: anything from an earlier day always (so
         nothing waits past the first run after midnight), otherwise only once there are
@@ -91,35 +111,33 @@ class AnonymousIntake(HandlerNotices):
         ):
             return counts
         reports = [h for h in held if h.item["kind"] == "report"]
-        messages = [h for h in held if h.item["kind"] == "message"]
+        later = [h for h in held if h.item["kind"] in ("message", "files")]
         chooser.shuffle(reports)
-        chooser.shuffle(messages)
+        chooser.shuffle(later)
+        released = []
         for h in reports:
             item = h.item
             if await self.by_reference(session, item["fields"]["reference"]) is not None:
                 # Two references alike (about one in 10^12): the older report keeps it.
                 log.error("incident.intake_reference_taken")
                 continue
-            session.add(
-                self._new_report(
-                    item["fields"], item["details"], passphrase_hash=item["passphrase_hash"]
-                )
+            report = self._new_report(
+                item["fields"], item["details"], passphrase_hash=item["passphrase_hash"]
             )
+            session.add(report)
+            released.append((report, item.get("files") or []))
             counts["released_reports"] += 1
         await session.flush()
-        for h in messages:
-            report = await self.by_reference(session, str(h.item["reference"]))
-            if report is None:
+        for report, files in released:
+            # Shown by neutral names ("image-1.jpg"): a file's name may say who sent it.
+            await self.evidence.attach(session, report, files, named=False)
+        for h in later:
+            case = await self.by_reference(session, str(h.item["reference"]))
+            if case is None:
                 continue  # the report was purged meanwhile
-            await self.add_message(
-                session,
-                report,
-                author="reporter",
-                body=str(h.item["body"]),
-                on=date.fromisoformat(h.item["on"]),
-            )
-            if report.status != "closed":
-                self._mark(report, "info_pending")
+            await self._release_addition(session, case, h.item)
+            if case.status != "closed":
+                self._mark(case, "info_pending")
             counts["released_messages"] += 1
         await repo.delete_intake_rows(session, ids=[h.row_id for h in held])
         counts["waiting"] = 0

@@ -146,6 +146,80 @@ class IncidentIntake(Base):
     payload_key: Mapped[str] = mapped_column(String(32))
 
 
+class IncidentEvidence(Base):
+    """A file a reporter sent with their report (an image, a PDF, a text file).
+
+    `meta` is sealed JSON: its kind, size, SHA-256 and number of chunks. `name` is the file
+    name the reporter sent (confidential and named reports), sealed; NULL for anonymous
+    reports and after erasure, when the file is shown by a neutral name ("image-1.jpg").
+    The bytes are in `incident_evidence_chunks`. Dates only, as for messages."""
+
+    __tablename__ = "incident_evidence"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    report_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("incident_reports.id", ondelete="CASCADE"), index=True
+    )
+    # The file's place among its case's files (ids are random, so they can't say).
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    added_on: Mapped[date] = mapped_column(Date)
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    name_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    meta: Mapped[str] = mapped_column(Text)
+    meta_key: Mapped[str] = mapped_column(String(32))
+
+
+class IncidentEvidenceChunk(Base):
+    """Part of an evidence file's bytes (at most 64 KiB), sealed: files are kept in chunks so
+    that reading, serving and re-encrypting one never holds more than a chunk at a time."""
+
+    __tablename__ = "incident_evidence_chunks"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    evidence_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("incident_evidence.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[str] = mapped_column(Text)
+    data_key: Mapped[str] = mapped_column(String(32))
+
+
+class IncidentIntakeFile(Base):
+    """A file sent before it belongs to a stored report: in a report's draft, with an
+    anonymous report or addition waiting in the intake, or while `check report` asks which
+    report it is for. Like the intake, nothing readable: a random id and a sealed document
+    (name, kind, size, day, what it waits for); its bytes in `incident_intake_chunks`.
+    Released (re-sealed as evidence) or deleted; stale ones are deleted by the incident job."""
+
+    __tablename__ = "incident_intake_files"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    meta: Mapped[str] = mapped_column(Text)
+    meta_key: Mapped[str] = mapped_column(String(32))
+
+
+class IncidentIntakeChunk(Base):
+    """Part of a waiting file's bytes, sealed (see `IncidentEvidenceChunk`)."""
+
+    __tablename__ = "incident_intake_chunks"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    file_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("incident_intake_files.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[str] = mapped_column(Text)
+    data_key: Mapped[str] = mapped_column(String(32))
+
+
 class IncidentCheckAttempts(Base):
     """Wrong tries at checking a report, per person and short time window.
 
@@ -179,3 +253,28 @@ def message_context(message_id: object) -> str:
 def intake_context(row_id: object) -> str:
     """The associated data a sealed intake item is bound to: its random row id."""
     return f"incident_intake:{row_id}"
+
+
+def evidence_name_context(evidence_id: object) -> str:
+    """The associated data an evidence file's sealed name is bound to: its row."""
+    return f"incident_evidence.name:{evidence_id}"
+
+
+def evidence_meta_context(evidence_id: object) -> str:
+    """The associated data an evidence file's sealed description is bound to: its row."""
+    return f"incident_evidence.meta:{evidence_id}"
+
+
+def evidence_chunk_context(chunk_id: object) -> str:
+    """The associated data a sealed chunk of an evidence file is bound to: its row."""
+    return f"incident_evidence_chunks:{chunk_id}"
+
+
+def intake_file_context(file_id: object) -> str:
+    """The associated data a waiting file's sealed description is bound to: its row."""
+    return f"incident_intake_files:{file_id}"
+
+
+def intake_chunk_context(chunk_id: object) -> str:
+    """The associated data a sealed chunk of a waiting file is bound to: its row."""
+    return f"incident_intake_chunks:{chunk_id}"

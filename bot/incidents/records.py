@@ -9,6 +9,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from bot.core.people import PersonKey
+from bot.incidents.evidence_store import FileInfo
 from bot.incidents.models import (
     IncidentEvent,
     IncidentReport,
@@ -74,6 +75,7 @@ class CaseView:
     others: dict[str, str] = field(default_factory=dict)
     messages: list[tuple[str, date, str]] = field(default_factory=list)
     events: list[IncidentEvent] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)
 
 
 NOT_FOUND = "not_found"
@@ -89,6 +91,9 @@ HELD = "held"
 
 
 CLOSED = "closed"
+
+
+FULL = "full"
 
 
 # Sealed intake documents are padded to a multiple of this many characters, so their size
@@ -114,6 +119,7 @@ class ReporterView:
     outcome: str | None
     anonymous: bool
     messages: list[tuple[str, date, str]]
+    files: list[FileInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.people import PersonKey
 from bot.db.models import ConversationReferenceRecord
+from bot.incidents.evidence_repo import delete_files_of, export_files
 from bot.incidents.models import (
     IncidentCheckAttempts,
     IncidentEvent,
@@ -199,7 +200,8 @@ async def delete_intake_rows(session: AsyncSession, *, ids: list[int]) -> None:
 
 
 async def purge_closed_before(session: AsyncSession, *, cutoff: date) -> int:
-    """Delete cases closed before `cutoff`, with their messages and history (retention)."""
+    """Delete cases closed before `cutoff`, with their messages, files and history
+    (retention)."""
     old = select(IncidentReport.id).where(
         IncidentReport.status == "closed", IncidentReport.closed_on < cutoff
     )
@@ -208,6 +210,7 @@ async def purge_closed_before(session: AsyncSession, *, cutoff: date) -> int:
         return 0
     await session.execute(delete(IncidentMessage).where(IncidentMessage.report_id.in_(ids)))
     await session.execute(delete(IncidentEvent).where(IncidentEvent.report_id.in_(ids)))
+    await delete_files_of(session, report_ids=ids)
     await session.execute(delete(IncidentReport).where(IncidentReport.id.in_(ids)))
     return len(ids)
 
@@ -252,6 +255,8 @@ async def export_reports(
                     }
                     for m in messages.scalars()
                 ],
+                # The files they sent, with their bytes, as the case team has them.
+                "files": await export_files(session, cipher=cipher, report_id=report.id),
             }
         )
     return reports
@@ -276,16 +281,20 @@ async def unlink_reporter(session: AsyncSession, *, pseudonym: str) -> int:
 
 
 async def forget_released(engine: AsyncEngine) -> None:
-    """After a release commits, make the database drop the intake rows it deleted: on
-    PostgreSQL the table is rewritten (VACUUM FULL), so the dead rows, whose transaction id
-    is the reporter's turn's, are gone from its pages; on SQLite the write-ahead log, whose
-    frames paired each intake row with its turn's state, is checkpointed and truncated."""
+    """After a release commits, make the database drop the intake rows (and waiting files)
+    it deleted: on PostgreSQL the tables are rewritten (VACUUM FULL), so the dead rows, whose
+    transaction id is the reporter's turn's, are gone from their pages; on SQLite the
+    write-ahead log, whose frames paired each intake row with its turn's state, is
+    checkpointed and truncated."""
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         if engine.dialect.name == "postgresql":
             for wait in (0.5, 1, 2, 4, 0):
-                await driver.execute("VACUUM FULL incident_intake")
+                # The files that waited with it (and the chunks of every waiting file) too.
+                await driver.execute(
+                    "VACUUM FULL incident_intake, incident_intake_files, incident_intake_chunks"
+                )
                 # An older snapshot elsewhere in the database (an autovacuum ANALYZE, a
                 # long query) keeps deleted rows "recently dead": try again shortly.
                 left = await driver.fetchval(

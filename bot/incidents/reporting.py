@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
 from bot.incidents import repo
+from bot.incidents.evidence_store import neutral_names
 from bot.incidents.intake import AnonymousIntake
 from bot.incidents.models import IncidentReport, reporter_context
 from bot.incidents.records import (
     ADDED,
     CLOSED,
+    FULL,
     HELD,
     MODES,
     NOT_FOUND,
@@ -64,6 +66,8 @@ class Reporting(AnonymousIntake):
             code = draft.get(name)
             if code is not None and not tax.valid(name, code):
                 raise ReportError("Some details aren't on the current lists; please edit them.")
+        if len(draft.get("files") or []) > self.evidence.limits.max_files:
+            raise ReportError("There are too many files; please remove some on the review.")
 
     async def submit(
         self,
@@ -82,16 +86,8 @@ class Reporting(AnonymousIntake):
             raise ReportError("A confidential or named report needs to know who you are.")
         reference = await self._unused_reference(session)
         fields = self._report_fields(draft, reference=reference, today=today)
-        details = {
-            "narrative": str(draft["narrative"]).strip(),
-            "occurred_approx": str(draft.get("occurred_approx") or "").strip(),
-            "impact": str(draft.get("impact") or "").strip(),
-            "others": {
-                str(name): str(text).strip()
-                for name, text in (draft.get("others") or {}).items()
-                if str(text).strip()
-            },
-        }
+        files = [int(f["id"]) for f in draft.get("files") or []]
+        details = self._details_of(draft)
         if anonymous:
             passphrase = new_passphrase(self._words)
             passphrase_hash = await asyncio.to_thread(hash_passphrase, passphrase)
@@ -105,6 +101,8 @@ class Reporting(AnonymousIntake):
                     "fields": fields,
                     "details": details,
                     "passphrase_hash": passphrase_hash,
+                    # Its files wait (sealed, nothing readable) and go with it at release.
+                    "files": files,
                 },
             )
             return Submitted(reference, passphrase, today)
@@ -120,18 +118,33 @@ class Reporting(AnonymousIntake):
         report.reporter_pseudonym = self._pseudonyms.of(reporter.key)
         session.add(report)
         await session.flush()
+        attached = await self.evidence.attach(session, report, files, named=True)
         await self._audit.append(
             session,
             actor="reporter",
             action="incident.submitted",
             object_type="incident",
             object_id=reference,
-            detail={"mode": mode},
+            detail={"mode": mode, "files": attached},
         )
         await self._alert_handlers(session, report)
         # Never the reference or anything else about the report in the logs.
         log.info("incident.submitted", extra={"mode": mode})
         return Submitted(reference, None, today)
+
+    @staticmethod
+    def _details_of(draft: dict[str, Any]) -> dict[str, Any]:
+        """The free text of a draft, to be sealed with the report."""
+        return {
+            "narrative": str(draft["narrative"]).strip(),
+            "occurred_approx": str(draft.get("occurred_approx") or "").strip(),
+            "impact": str(draft.get("impact") or "").strip(),
+            "others": {
+                str(name): str(text).strip()
+                for name, text in (draft.get("others") or {}).items()
+                if str(text).strip()
+            },
+        }
 
     async def _unused_reference(self, session: AsyncSession) -> str:
         held = {
@@ -201,9 +214,21 @@ class Reporting(AnonymousIntake):
             for h in await self._held(session)
             if h.item.get("kind") == "message" and h.item.get("reference") == found.reference
         ]
+        waiting = await self.evidence.waiting(session, await self._held_file_ids(session, found))
         if isinstance(found, PendingReport):
-            return ReporterView(found.reference, "new", found.received_on, None, True, sorted(held))
+            return ReporterView(
+                found.reference,
+                "new",
+                found.received_on,
+                None,
+                True,
+                sorted(held),
+                neutral_names(waiting, after=0),
+            )
         view = await self.view(session, found)
+        if found.mode == "anonymous":
+            # As the case team will see them once released: by neutral names.
+            waiting = neutral_names(waiting, after=len(view.files))
         return ReporterView(
             found.reference,
             found.status,
@@ -211,7 +236,59 @@ class Reporting(AnonymousIntake):
             found.outcome,
             found.mode == "anonymous",
             sorted([*view.messages, *held], key=lambda m: m[1]),
+            [*view.files, *waiting],
         )
+
+    async def _held_file_ids(
+        self, session: AsyncSession, found: IncidentReport | PendingReport
+    ) -> list[int]:
+        """The waiting files that go to `found` at the next release: the report's own first
+        (as the release numbers them), then those added later."""
+        mine = [
+            h
+            for h in await self._held(session)
+            if h.item.get("reference", (h.item.get("fields") or {}).get("reference"))
+            == found.reference
+        ]
+        mine.sort(key=lambda h: (h.item.get("kind") != "report", h.item.get("on", "")))
+        return [int(i) for h in mine for i in h.item.get("files") or []]
+
+    async def reporter_adds_files(
+        self, session: AsyncSession, reference: str, ids: list[int], *, today: date
+    ) -> tuple[str, int]:
+        """Waiting files from the reporter of `reference` (checked by the caller), made part
+        of it as `reporter_adds` does with words: (ADDED, HELD, CLOSED, NOT_FOUND or FULL,
+        how many). Those over the report's limit are deleted."""
+        report = await self.by_reference(session, reference)
+        pending = None if report is not None else await self._pending_report(session, reference)
+        if report is None and pending is None:
+            await self.evidence.drop(session, ids)
+            return NOT_FOUND, 0
+        if report is not None and report.status == "closed":
+            await self.evidence.drop(session, ids)
+            return CLOSED, 0
+        found: IncidentReport | PendingReport = report or PendingReport(reference, today)
+        held = len(await self._held_file_ids(session, found))
+        stored = await self.evidence.count(session, report.id) if report is not None else 0
+        room = max(self.evidence.limits.max_files - held - stored, 0)
+        taken, over = ids[:room], ids[room:]
+        await self.evidence.drop(session, over)
+        if not taken:
+            return FULL, 0
+        if report is None or report.mode == "anonymous":
+            item = {
+                "kind": "files",
+                "reference": reference,
+                "files": taken,
+                "on": today.isoformat(),
+            }
+            await self._hold(session, item)
+            return HELD, len(taken)
+        await self.evidence.attach(session, report, taken, named=True)
+        words = self.words["notify"]
+        activity = queued_text(words["handler_info"].format(reference=report.reference))
+        await self._tell_handlers(session, report, activity, kind="incident.info")
+        return ADDED, len(taken)
 
     def _attempts_pseudonym(self, person: PersonKey | None, sender: str) -> str:
         """A keyed pseudonym for counting one person's tries, used nowhere else."""

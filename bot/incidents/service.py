@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import utcnow
 from bot.incidents import repo
+from bot.incidents.evidence_links import EvidenceLink
+from bot.incidents.evidence_store import FileInfo
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import (
     Assigned,
@@ -42,6 +44,8 @@ class Incidents(Reporting):
         assigned handler, and escalation to every handler when a deadline is missed."""
         counts = {"alerts": 0, "reminders": 0, "escalations": 0}
         await self.forget_old_attempts(session, now=utcnow())
+        keep = self.waiting_file_ids(await self._held(session))
+        await self.evidence.forget_stale(session, today=today, keep=keep)
         limits = self.taxonomy.limits
         words = self.words["notify"]
         for report in await repo.open_cases(session):
@@ -85,6 +89,17 @@ class Incidents(Reporting):
                     )
                     counts["reminders"] += 1
         return counts
+
+    async def file_for_handler(
+        self, session: AsyncSession, link: EvidenceLink
+    ) -> tuple[FileInfo, bytes] | None:
+        """The file a handler's link names, if it is still one of that case's files."""
+        report = await self.by_reference(session, link.reference)
+        if report is None:
+            return None
+        return await self.evidence.content(
+            session, report_id=report.id, evidence_id=link.evidence_id
+        )
 
     async def open_cases(self, session: AsyncSession) -> list[IncidentReport]:
         """Open cases, oldest first."""

@@ -18,6 +18,7 @@ from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.db.models import utcnow
 from bot.incidents import repo
+from bot.incidents.evidence_store import EvidenceLimits, EvidenceStore
 from bot.incidents.models import (
     IncidentEvent,
     IncidentMessage,
@@ -53,8 +54,10 @@ class IncidentStore:
         pseudonyms: Pseudonymiser,
         outbox: Outbox | None,
         token_key: bytes,
+        evidence_limits: EvidenceLimits | None = None,
     ) -> None:
         self.content = content
+        self.evidence = EvidenceStore(cipher, evidence_limits or EvidenceLimits())
         self.taxonomy = Taxonomy(content.data("incidents/words"))
         self._cipher = cipher
         self._audit = audit
@@ -121,6 +124,7 @@ class IncidentStore:
                 body = "(this message could not be decrypted)"
             view.messages.append((message.author, message.written_on, body))
         view.events = await repo.case_events(session, report_id=report.id)
+        view.files = await self.evidence.files_of(session, report.id)
         return view
 
     async def add_message(

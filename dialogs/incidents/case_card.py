@@ -29,25 +29,38 @@ def case_sections(
     tax: Taxonomy,
     words: dict[str, Any],
     statuses: dict[str, Any],
+    *,
+    evidence: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """The card's sections, in order."""
+    """The card's sections, in order (`evidence`: the words about files)."""
     return [
         {"title": "Case", "facts": _case_facts(report, view, tax, words, statuses), "lines": []},
         {"title": "What happened", "facts": [], "lines": [plain_text(view.narrative)]},
         {"title": "Details", "facts": _details(report, view, tax), "lines": []},
         {"title": "Messages", "facts": [], "lines": _messages(view)},
+        {
+            "title": evidence["case_heading"],
+            "facts": [],
+            "lines": [f"{plain_text(f.label)}, added {day_text(f.added_on)}" for f in view.files]
+            or [evidence["case_none"]],
+        },
         {"title": words["history_heading"], "facts": [], "lines": _history(view)},
     ]
 
 
-def case_buttons(report: IncidentReport, words: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the handler can do next (nothing but "back" once the case is closed)."""
+def case_buttons(
+    report: IncidentReport, words: dict[str, Any], *, files: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """What the handler can do next (once the case is closed, only get its files' links and
+    go back); `files`, the evidence words, when the case has files."""
     buttons = []
     if report.status != "closed":
         for action in CASE_ACTIONS:
             if action == "acknowledge" and report.acknowledged_on:
                 continue
             buttons.append({"title": words["actions"][action], "data": {"choice": action}})
+    if files is not None:
+        buttons.append({"title": files["links_button"], "data": {"choice": "files"}})
     buttons.append({"title": words["actions"]["back"], "data": {"choice": "back"}})
     return buttons
 

@@ -29,7 +29,10 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 from bot.channel.turn import Turn
 from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
+from bot.db.models import utcnow
 from bot.db.session import turn_session
+from bot.incidents.evidence import size_text
+from bot.incidents.evidence_links import EvidenceLink, EvidenceLinks
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import Person, ReportError
 from bot.incidents.references import find_reference
@@ -63,6 +66,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     MESSAGE = "message"
     CLOSE = "close"
+    FILES = "files"
     BACK = "back"
     DONE = "done"
 
@@ -84,10 +88,11 @@ class CasesDialog(CaseForms):
     COMMAND = "cases"
     ROLE = Role.CASE_HANDLER
 
-    def __init__(self, content: Content, incidents: Incidents) -> None:
+    def __init__(self, content: Content, incidents: Incidents, links: EvidenceLinks) -> None:
         super().__init__(CasesDialog.__name__)
         self._content = content
         self._incidents = incidents
+        self._links = links
         self._w: dict[str, Any] = incidents.words
         self._c: dict[str, Any] = incidents.words["cases"]
         named = self._c["actions"]
@@ -100,6 +105,7 @@ class CasesDialog(CaseForms):
             Action.ASSIGN: [named["assign"], "assign", "assign to someone"],
             Action.MESSAGE: [named["message"], "reply", "message reporter"],
             Action.CLOSE: [named["close"], "close case"],
+            Action.FILES: [incidents.words["evidence"]["links_button"], "evidence"],
             Action.BACK: [named["back"], "list", "back to the list"],
             Action.DONE: [named["done"], "finished", "that's all"],
         }
@@ -111,6 +117,7 @@ class CasesDialog(CaseForms):
             Action.ASSIGN: self._ask_form,
             Action.MESSAGE: self._ask_form,
             Action.CLOSE: self._ask_form,
+            Action.FILES: self._file_links,
             Action.BACK: self._back_to_list,
             Action.DONE: self._done,
             None: self._not_understood,
@@ -252,6 +259,47 @@ class CasesDialog(CaseForms):
         await self._show(context, state, report)
         return Dialog.end_of_turn
 
+    async def _file_links(
+        self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
+    ) -> DialogTurnResult:
+        """A link to each of the open case's files, for this handler, for a few minutes
+        (made here, audited; the role is checked again when one is opened)."""
+        context = dialog_context.context
+        reference = str(state.get("reference") or "")
+        report = await self._incidents.by_reference(turn_session(), reference)
+        if report is None:
+            return await self._back_to_list(dialog_context, state, action)
+        words = self._w["evidence"]
+        files = await self._incidents.evidence.files_of(turn_session(), report.id)
+        if not files:
+            await context.send_activity(text(words["links_none"]))
+            return Dialog.end_of_turn
+        handler = self._handler(context)
+        await self._incidents.audit_access(
+            turn_session(),
+            actor=handler.actor,
+            action="incident.evidence_links",
+            reference=reference,
+            files=len(files),
+        )
+        now = utcnow()
+        buttons = [
+            {
+                "title": words["link_title"].format(file=f"{f.name} ({size_text(f.size)})"),
+                "url": self._links.url(EvidenceLink(handler.key, reference, f.id), now=now),
+            }
+            for f in files
+        ]
+        await context.send_activity(
+            card(
+                self._content,
+                heading=words["links_heading"].format(reference=reference),
+                paragraphs=[words["links_body"].format(minutes=self._links.minutes)],
+                buttons=buttons,
+            )
+        )
+        return Dialog.end_of_turn
+
     async def _ask_form(
         self, dialog_context: DialogContext, state: dict[str, Any], action: Action | None
     ) -> DialogTurnResult:
@@ -370,8 +418,17 @@ class CasesDialog(CaseForms):
             card(
                 self._content,
                 heading=words["case_heading"].format(reference=report.reference),
-                sections=case_sections(report, view, self._incidents.taxonomy, words, self._w),
-                buttons=case_buttons(report, words),
+                sections=case_sections(
+                    report,
+                    view,
+                    self._incidents.taxonomy,
+                    words,
+                    self._w,
+                    evidence=self._w["evidence"],
+                ),
+                buttons=case_buttons(
+                    report, words, files=self._w["evidence"] if view.files else None
+                ),
             )
         )
 

@@ -42,10 +42,13 @@ from bot.channel.turn import Turn
 from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
 from bot.db.session import turn_session
+from bot.incidents.evidence_store import FileInfo
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import CLOSED, HELD, NOT_FOUND, PAUSED, PendingReport
 from bot.incidents.references import find_reference
 from bot.incidents.service import Incidents
+from dialogs.incidents.check_files import add_waiting_files, drop_waiting_files, keep_sent_files
+from dialogs.incidents.evidence_ui import FileIntake, shown
 from dialogs.incidents.incident_ui import card, text, text_input
 
 MAX_TRIES = 3
@@ -92,10 +95,11 @@ class CheckReportDialog(Dialog):
 
     COMMAND = "check report"
 
-    def __init__(self, content: Content, incidents: Incidents) -> None:
+    def __init__(self, content: Content, incidents: Incidents, files: FileIntake) -> None:
         super().__init__(CheckReportDialog.__name__)
         self._content = content
         self._incidents = incidents
+        self._files = files
         self._w: dict[str, Any] = incidents.words
         # What each reply leads to (the module's docstring has the map).
         self._on_reply: dict[Reply, Step] = {
@@ -122,7 +126,23 @@ class CheckReportDialog(Dialog):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Act on the reply in the state we are in (the module's docstring has the map)."""
         step = dialog_context.active_dialog.state.get("step", ASK)
+        if Turn.of(dialog_context.context).files:
+            return await self._files_sent(dialog_context, step)
         return await self._on_step.get(step, self._on_ask)(dialog_context)
+
+    async def _files_sent(self, dialog_context: DialogContext, step: str) -> DialogTurnResult:
+        """Files: kept waiting until the person says (again) which report they are for. In
+        ASK the card is asked again; after the status card, the card asking for the
+        reference to add them (CONFIRMING); on that card, they join the others."""
+        context = dialog_context.context
+        state = dialog_context.active_dialog.state
+        kept = await keep_sent_files(context, self._files, state)
+        if step == ASK:
+            await self._ask(context)
+        elif step == REPLYING and kept:
+            state["step"] = CONFIRMING
+            await self._offer_typed(context, Turn.of(context).text, state.get("files"))
+        return Dialog.end_of_turn
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
         """Ask for the reference again."""
@@ -138,21 +158,25 @@ class CheckReportDialog(Dialog):
         turn = Turn.of(dialog_context.context)
         if self._not_words(turn):
             return await self._on_ask(dialog_context)
-        dialog_context.active_dialog.state["step"] = CONFIRMING
-        await self._offer_typed(dialog_context.context, turn.text)
+        state = dialog_context.active_dialog.state
+        state["step"] = CONFIRMING
+        await self._offer_typed(dialog_context.context, turn.text, state.get("files"))
         return Dialog.end_of_turn
 
     async def _on_confirming(self, dialog_context: DialogContext) -> DialogTurnResult:
         """The card holding typed words: add them, keep them for another try, or drop them."""
         context = dialog_context.context
         turn = Turn.of(context)
+        state = dialog_context.active_dialog.state
         if turn.value.get("choice") == SKIP_TYPED:
-            await context.send_activity(text(self._w["check"]["typed_skipped"]))
+            if not await drop_waiting_files(context, self._incidents, self._files, state):
+                await context.send_activity(text(self._w["check"]["typed_skipped"]))
             return await dialog_context.end_dialog()
         if turn.value.get("form") != ADD_TYPED:
             if self._not_words(turn):
                 return await self._on_ask(dialog_context)
-            await self._offer_typed(context, turn.text)  # typed again: these words instead
+            # Typed again: these words instead.
+            await self._offer_typed(context, turn.text, state.get("files"))
             return Dialog.end_of_turn
         note = turn.value.get("note")
         note = note.strip() if isinstance(note, str) else ""
@@ -161,14 +185,16 @@ class CheckReportDialog(Dialog):
             return await self._paused(dialog_context, None)
         if found is None:
             return await self._typed_wrong_try(dialog_context, note)
-        refusal = note_refusal(self._incidents, self._w, note)
-        if refusal is not None:
-            await context.send_activity(text(refusal))
-            await self._offer_typed(context, note)
-            return Dialog.end_of_turn
-        await context.send_activity(
-            text(await add_note(self._incidents, self._w, found.reference, note))
-        )
+        if note or not state.get("files"):
+            refusal = note_refusal(self._incidents, self._w, note)
+            if refusal is not None:
+                await context.send_activity(text(refusal))
+                await self._offer_typed(context, note, state.get("files"))
+                return Dialog.end_of_turn
+            await context.send_activity(
+                text(await add_note(self._incidents, self._w, found.reference, note))
+            )
+        await add_waiting_files(context, self._incidents, self._files, state, found.reference)
         return await dialog_context.end_dialog()
 
     def _not_words(self, turn: Turn) -> bool:
@@ -195,7 +221,7 @@ class CheckReportDialog(Dialog):
             await context.send_activity(text(self._w["check"]["too_many_tries"]))
             return await dialog_context.end_dialog()
         await context.send_activity(text(self._w["check"]["typed_not_found"]))
-        await self._offer_typed(context, note)
+        await self._offer_typed(context, note, state.get("files"))
         return Dialog.end_of_turn
 
     async def _read(self, turn: Turn) -> tuple[Reply, Found | None]:
@@ -241,6 +267,12 @@ class CheckReportDialog(Dialog):
         return await self._wrong_try(dialog_context, "not_found", ask=True)
 
     async def _found(self, dialog_context: DialogContext, found: Found | None) -> DialogTurnResult:
+        if found is not None:
+            # Files sent before the reference: the reporter has now shown which report.
+            state = dialog_context.active_dialog.state
+            await add_waiting_files(
+                dialog_context.context, self._incidents, self._files, state, found.reference
+            )
         if found is not None and await self.show(dialog_context.context, found):
             state = dialog_context.active_dialog.state
             state["step"], state["tries"] = REPLYING, 0
@@ -282,14 +314,21 @@ class CheckReportDialog(Dialog):
             )
         )
 
-    async def _offer_typed(self, context: TurnContext, typed: str) -> None:
-        """The card holding typed words, asking for the reference again to add them."""
+    async def _offer_typed(
+        self, context: TurnContext, typed: str, files: list[dict[str, Any]] | None = None
+    ) -> None:
+        """The card holding typed words (and naming files sent), asking for the reference
+        again to add them."""
         words = self._w["check"]
+        paragraphs = [words["typed_body"]]
+        if files:
+            label = self._files.words["waiting_label"]
+            paragraphs.append(f"**{label}**: {self._files.listing(files)}")
         await context.send_activity(
             card(
                 self._content,
                 heading=words["typed_heading"],
-                paragraphs=[words["typed_body"]],
+                paragraphs=paragraphs,
                 inputs=[
                     text_input("note", words["typed_label"], multiline=True, value=typed),
                     text_input("reference", words["reference_label"], max_length=20),
@@ -350,12 +389,21 @@ class CheckReportDialog(Dialog):
                 sections=[
                     {"title": words["status_label"], "facts": facts, "lines": []},
                     {"title": words["messages_heading"], "facts": [], "lines": lines},
+                    self._files_section(view.files, open_=view.status != "closed"),
                 ],
                 inputs=inputs,
                 buttons=buttons,
             )
         )
         return view.status != "closed"
+
+    def _files_section(self, files: list[FileInfo], *, open_: bool) -> dict[str, Any]:
+        """The files the case holds (or will, at the next release), and how to add one."""
+        words = self._files.words
+        lines = [shown(f.name, f.size) for f in files] or [words["case_none"]]
+        if open_:
+            lines.append(words["check_hint"].format(**self._files.limits()))
+        return {"title": words["files_label"], "facts": [], "lines": lines}
 
 
 def note_refusal(incidents: Incidents, w: dict[str, Any], note: str) -> str | None:

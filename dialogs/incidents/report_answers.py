@@ -22,14 +22,14 @@ from dialogs.incidents.incident_ui import (
     truthy,
     words_of,
 )
-from dialogs.incidents.report_questions import ReportQuestions
+from dialogs.incidents.report_files import ReportFiles
 from dialogs.incidents.report_states import EDITABLE, applies
 
 # The "Yes, report anonymously" button when that drops a request to be contacted.
 ANONYMOUS_ANYWAY = "anonymous anyway"
 
 
-class ReportAnswers(ReportQuestions):
+class ReportAnswers(ReportFiles):
     """Takes each state's reply and moves the draft on; submits from the review."""
 
     async def _answer_safety(
@@ -47,7 +47,7 @@ class ReportAnswers(ReportQuestions):
             await self._ask_safety(context, draft)
             return False
         if answer == "yes":
-            await self._drafts.delete(context)
+            await self._forget_draft(context, draft)
             await context.send_activity(
                 card(
                     self._content,
@@ -253,6 +253,10 @@ class ReportAnswers(ReportQuestions):
     async def _answer_review(
         self, context: TurnContext, draft: dict[str, Any], typed: str, value: dict[str, Any]
     ) -> bool:
+        if value.get("choice") == "remove":
+            await self._remove_file(context, draft, value.get("file"))
+            await self._ask_review(context, draft)
+            return False
         choice = words_choice = typed.lower().strip()
         options: dict[str, list[str]] = {
             "submit": ["submit my report", "send", "send it", "yes"],
@@ -262,7 +266,7 @@ class ReportAnswers(ReportQuestions):
             options[f"edit {section}"] = [f"edit {section}", f"change {section}"]
         choice = pick(words_choice, options) or ""
         if choice == "discard":
-            await self._drafts.delete(context)
+            await self._forget_draft(context, draft)
             await context.send_activity(text(self._w["review"]["discarded"]))
             return True
         if choice.startswith("edit "):
@@ -317,6 +321,11 @@ class ReportAnswers(ReportQuestions):
             # Every answer given, as on the review, so the receipt is a whole record.
             *(fact for fact in self._detail_facts(answers, none) if fact["value"] != none),
         ]
+        if answers.get("files"):
+            files = answers["files"]
+            summary.append(
+                {"title": self._files.words["files_label"], "value": self._files.count(len(files))}
+            )
         services = [
             f"**{service['name']}**: {service['detail']}"
             for service in self._w["support_services"]

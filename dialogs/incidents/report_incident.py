@@ -18,6 +18,7 @@ from bot.channel.turn import Turn
 from bot.core.content import Content
 from bot.incidents.service import Incidents
 from bot.incidents.taxonomy import Taxonomy
+from dialogs.incidents.evidence_ui import FileIntake
 from dialogs.incidents.incident_ui import (
     pick,
     text,
@@ -43,10 +44,12 @@ class ReportIncidentDialog(ReportAnswers):
         drafts: StatePropertyAccessor,
         *,
         draft_days: int,
+        files: FileIntake,
     ) -> None:
         super().__init__(ReportIncidentDialog.__name__)
         self._content = content
         self._incidents = incidents
+        self._files = files
         self._tax: Taxonomy = incidents.taxonomy
         self._w: dict[str, Any] = incidents.words
         self._drafts = drafts
@@ -68,7 +71,7 @@ class ReportIncidentDialog(ReportAnswers):
         context = dialog_context.context
         draft = await self._drafts.get(context, None)
         if draft is not None and self._expired(draft):
-            await self._drafts.delete(context)
+            await self._forget_draft(context, draft)
             await context.send_activity(
                 text(
                     self._w["resume"]["expired"].format(
@@ -127,12 +130,21 @@ class ReportIncidentDialog(ReportAnswers):
                 return Dialog.end_of_turn
             state.pop("asking_resume", None)
             if answer == "restart":
+                await self._forget_draft(context, draft)
                 draft = self._new_draft()
                 await self._drafts.set(context, draft)
             else:
                 await context.send_activity(text(self._w["resume"]["picked_up"]))
             await self._prompt(context, draft)
             return Dialog.end_of_turn
+        if turn.files:
+            # Files can come at any step; the step's question is asked again after them
+            # (or answered by words sent with them).
+            await self._take_files(context, draft)
+            if not typed:
+                await self._drafts.set(context, draft)
+                await self._prompt(context, draft)
+                return Dialog.end_of_turn
         if value and (
             value.get("step") not in (None, draft["step"])
             or value.get("draft") not in (None, draft["id"])
@@ -158,7 +170,8 @@ class ReportIncidentDialog(ReportAnswers):
             await self._prompt(context, draft)
 
     async def discard_draft(self, context: TurnContext) -> None:
-        """ "cancel": the draft is deleted."""
-        if await self._drafts.get(context, None) is not None:
-            await self._drafts.delete(context)
+        """ "cancel": the draft (and any files sent with it) is deleted."""
+        draft = await self._drafts.get(context, None)
+        if draft is not None:
+            await self._forget_draft(context, draft)
             await context.send_activity(text(self._w["review"]["discarded"]))

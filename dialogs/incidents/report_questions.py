@@ -11,6 +11,7 @@ from botbuilder.dialogs import Dialog
 
 from bot.core.clock import today_in_london
 from bot.core.content import Content, plain_text
+from bot.incidents.evidence import size_text
 from bot.incidents.service import Incidents
 from bot.incidents.taxonomy import Taxonomy
 from dialogs.incidents.incident_ui import (
@@ -131,6 +132,7 @@ class ReportQuestions(Dialog):
             paragraphs.insert(0, words["started_with"])
         if draft["answers"].get("relationship") == "on_behalf":
             paragraphs.append(self._w["relationships"]["on_behalf_guidance"])
+        paragraphs.append(self._w["evidence"]["hint"].format(**self._limits()))
         await context.send_activity(
             card(
                 self._content,
@@ -265,6 +267,7 @@ class ReportQuestions(Dialog):
             }
             for name, (facts, lines) in parts.items()
         ]
+        sections += self._file_sections(draft)
         await context.send_activity(
             card(
                 self._content,
@@ -277,6 +280,15 @@ class ReportQuestions(Dialog):
                 ],
             )
         )
+
+    def _limits(self) -> dict[str, str]:
+        """The file limits, as the words fill them in ({max_files}, {max_size})."""
+        limits = self._incidents.evidence.limits
+        return {"max_files": str(limits.max_files), "max_size": size_text(limits.max_bytes)}
+
+    def _file_sections(self, draft: dict[str, Any]) -> list[dict[str, Any]]:
+        """The review's sections about files (report_files.py)."""
+        raise NotImplementedError
 
     def _detail_facts(self, answers: dict[str, Any], none: str) -> list[dict[str, str]]:
         """The details step's answers, in words, as the review and the receipt show them."""

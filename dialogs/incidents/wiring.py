@@ -8,6 +8,7 @@ from bot.channel.handler import Conversation
 from bot.incidents.service import Incidents
 from dialogs.incidents.cases import CasesDialog
 from dialogs.incidents.check_report import AddToReportDialog, CheckReportDialog
+from dialogs.incidents.evidence_ui import FileIntake, evidence_links_for, file_policy
 from dialogs.incidents.report_incident import ReportIncidentDialog
 
 if TYPE_CHECKING:
@@ -17,19 +18,24 @@ if TYPE_CHECKING:
 def conversations(wiring: Wiring) -> list[Conversation]:
     """Each conversation with the menu entry that starts it."""
     content, incidents = wiring.content, wiring.service("incidents", Incidents)
+    files = FileIntake(incidents, file_policy(wiring.settings))
     report = ReportIncidentDialog(
         content,
         incidents,
         wiring.state.create_property("IncidentDraft"),
         draft_days=wiring.settings.retention_drafts_days,
+        files=files,
     )
     return [
         Conversation(wiring.entry(ReportIncidentDialog.COMMAND), report),
         Conversation(
-            wiring.entry(CheckReportDialog.COMMAND), CheckReportDialog(content, incidents)
+            wiring.entry(CheckReportDialog.COMMAND), CheckReportDialog(content, incidents, files)
         ),
         Conversation(
             wiring.entry(AddToReportDialog.COMMAND), AddToReportDialog(content, incidents)
         ),
-        Conversation(wiring.entry(CasesDialog.COMMAND), CasesDialog(content, incidents)),
+        Conversation(
+            wiring.entry(CasesDialog.COMMAND),
+            CasesDialog(content, incidents, evidence_links_for(wiring.settings, wiring.privacy)),
+        ),
     ]

@@ -10,6 +10,7 @@ write-ahead log or the log. See docs/privacy.md for the threat model and what re
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import logging
@@ -28,6 +29,8 @@ from bot.db.session import unit_of_work
 from bot.incidents.repo import forget_released
 from tests.chat import Chat
 from tests.connector import StandInConnector
+from tests.harness import dev_settings
+from tests.incidents.test_evidence import gps_jpeg, send_file
 from tests.incidents.test_incidents import (
     NARRATIVE,
     make_handler,
@@ -43,7 +46,28 @@ pytestmark = pytest.mark.e2e
 # Tables whose rows name a person (or their conversation) in clear.
 PERSON_TABLES = ("bot_state", "conversation_references", "role_grants", "audit_log")
 OUTBOX_TABLES = ("outbox_messages", "outbox_deliveries")
-INCIDENT_TABLES = ("incident_reports", "incident_messages", "incident_events", "incident_intake")
+INCIDENT_TABLES = (
+    "incident_reports",
+    "incident_messages",
+    "incident_events",
+    "incident_intake",
+    "incident_evidence",
+    "incident_evidence_chunks",
+    "incident_intake_files",
+    "incident_intake_chunks",
+)
+# The evidence files the anonymous reporter sends (names that would give them away).
+PHOTO_NAME = "Rosa-Reporter-bruise.jpg"
+NOTE_NAME = "Rosa-notes.txt"
+NOTE = b"Written down the same evening by me.\n"
+
+
+@pytest.fixture
+def settings(database_url: str, connector: StandInConnector) -> Settings:
+    # Files the reporter sends are fetched from the stand-in connector (its port only).
+    return dev_settings(
+        database_url=database_url, evidence_download_hosts=[connector.url.rstrip("/")]
+    )
 
 
 async def release(service: Service, engine: AsyncEngine) -> dict[str, int]:
@@ -93,7 +117,10 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
     after = Chat(service, connector, TeamsUser(name="Blake After"))
     for chat in (before, reporter, after):
         await chat.install()
+    photo = gps_jpeg()
     who = [
+        PHOTO_NAME,
+        NOTE_NAME,
         reporter.user.aad_object_id,
         reporter.user.aad_object_id.replace("-", ""),
         reporter.user.user_id,
@@ -110,6 +137,7 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         await before.press("Submit my report")
         await walk_to_review(reporter, "Anonymously")
         mark = len(stream.getvalue())
+        assert "I've added" in await send_file(reporter, PHOTO_NAME, photo)
         seen = await reporter.press("Submit my report")
         submission_logs = stream.getvalue()[mark:]
         reference = receipt_value(seen, "Your reference")
@@ -127,6 +155,14 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         [held] = submitted["incident_intake"]
         assert not _mentions(held, [reference, NARRATIVE, *who])
         assert set(held) <= {"sys_rowid", "sys_xmin", "sys_ctid", "id", "payload", "payload_key"}
+        # Its file waits beside it: a random id and sealed parts, nothing readable.
+        [waiting] = submitted["incident_intake_files"]
+        waiting_chunks = submitted["incident_intake_chunks"]
+        assert waiting_chunks and submitted["incident_evidence"] == []
+        assert set(waiting) <= {"sys_rowid", "sys_xmin", "sys_ctid", "id", "meta", "meta_key"}
+        for row in [waiting, *waiting_chunks]:
+            assert not _mentions(row, [reference, NARRATIVE, *who])
+            assert base64.b64encode(photo[:60]).decode() not in json.dumps(row, default=str)
 
         assert (await release(service, engine))["released_reports"] == 1
         # Later: the reporter checks the report and adds to it, and that is released too.
@@ -135,10 +171,14 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         assert f"Report {reference}" in seen
         mark = len(stream.getvalue())
         await reporter.press("Add to my report", note="He did it again on Friday.")
+        # A file too, sent before the reference: added once the report is found.
+        await reporter.say("check report")
+        assert "I've kept" in await send_file(reporter, NOTE_NAME, NOTE)
+        assert "I've added 1 file" in await reporter.say(f"{reference} {passphrase}")
         follow_up_logs = stream.getvalue()[mark:]
         await walk_to_review(before, "Confidentially")
         await before.press("Submit my report")
-        assert (await release(service, engine))["released_messages"] == 1
+        assert (await release(service, engine))["released_messages"] == 2  # words, a file
         await reporter.say("hello")  # the reporter carries on using the bot
         await handler.say("hello")
     finally:
@@ -149,6 +189,15 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
     messages = [m for m in tables["incident_messages"] if m["report_id"] == report["id"]]
     assert len(messages) == 1
     assert tables["incident_intake"] == []
+    files = [f for f in tables["incident_evidence"] if f["report_id"] == report["id"]]
+    chunks = [
+        c
+        for c in tables["incident_evidence_chunks"]
+        if c["evidence_id"] in {f["id"] for f in files}
+    ]
+    assert len(files) == 2 and chunks
+    assert all(f["name"] is None for f in files), "no name it was sent with"
+    assert tables["incident_intake_files"] == [] and tables["incident_intake_chunks"] == []
     confidential = [r for r in tables["incident_reports"] if r["mode"] != "anonymous"]
     assert len(confidential) == 3
 
@@ -159,17 +208,17 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
     assert reporter_rows, "the reporter's own conversation is stored, as for anyone"
     for name, row in reporter_rows:
         assert not _mentions(row, [reference, passphrase]), name
-    for row in [report, *messages]:
+    for row in [report, *messages, *files, *chunks]:
         assert not _mentions(row, who)
 
     # Ids are random, not in order of arrival.
-    for row in [report, *messages, *confidential]:
+    for row in [report, *messages, *files, *chunks, *confidential]:
         assert row["id"] > 2**32, "ids are drawn at random from 62 bits"
     if engine.dialect.name == "sqlite":
         assert report["sys_rowid"] == report["id"], "no hidden sequential rowid beside it"
 
-    # No time finer than the day on the report or its message.
-    for row in [report, *messages]:
+    # No time finer than the day on the report, its message or its files.
+    for row in [report, *messages, *files]:
         for column, value in row.items():
             if isinstance(value, datetime):
                 assert value.time() == datetime.min.time(), column
@@ -183,14 +232,22 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         # Transaction ids: the report's and its message's transactions (the release, then
         # the sweep that told the case team) wrote no row that names a person but the
         # handlers' alerts, and no transaction of the reporter's is next to them.
-        released_xids = {report["sys_xmin"], *(m["sys_xmin"] for m in messages)}
+        released_xids = {
+            report["sys_xmin"],
+            *(m["sys_xmin"] for m in messages),
+            *(f["sys_xmin"] for f in [*files, *chunks]),
+        }
         for name, rows in tables.items():
             for row in rows:
                 if row["sys_xmin"] in released_xids:
                     assert name in (*INCIDENT_TABLES, *OUTBOX_TABLES), (name, row)
                     assert not _mentions(row, who)
+        # The rows only the release writes (the report row itself is updated again by the
+        # sweep, a job, which anyone's next turn may follow): none of the reporter's
+        # transactions is next to the release's.
+        release_xids = {r["sys_xmin"] for r in [*messages, *files, *chunks]}
         for _, row in reporter_rows:
-            for xid in released_xids:
+            for xid in release_xids:
                 assert abs(int(row["sys_xmin"]) - int(xid)) > 1, "adjacent transactions"
         # Transaction order and row order say when it was released, not when it was sent:
         # it comes after both confidential reports made before its release.
@@ -199,21 +256,24 @@ async def test_an_anonymous_report_cannot_be_traced_afterwards(
         assert all(_ctid(r) < _ctid(report) for r in first_two)
         # The intake's dead rows (written by the reporter's turns) are gone from disk.
         async with engine.connect() as connection:
-            size = await connection.scalar(text("SELECT pg_relation_size('incident_intake')"))
-        assert size == 0
+            for table in ("incident_intake", "incident_intake_files", "incident_intake_chunks"):
+                size = await connection.scalar(text(f"SELECT pg_relation_size('{table}')"))
+                assert size == 0, table
     else:
         database = Path(str(make_url(str(engine.url)).database))
         # The write-ahead log that paired the intake row with the reporter's state was
         # checkpointed and emptied, and the deleted row was overwritten, not just unlinked.
         stored = await asyncio.to_thread(_files_of, database)
         assert held["payload"][:48].encode() not in stored
+        assert waiting["meta"][:48].encode() not in stored
+        assert waiting_chunks[0]["data"][:48].encode() not in stored
 
     # The log: nothing at the moment of submitting or adding, and nothing that names it.
     for lines in (submission_logs, follow_up_logs):
         events = {json.loads(line)["event"] for line in lines.splitlines() if line.strip()}
         assert not any(e.startswith(("incident", "audit")) for e in events), events
     logs = stream.getvalue()
-    for secret in [reference, passphrase, NARRATIVE, "He did it again", *who]:
+    for secret in [reference, passphrase, NARRATIVE, "He did it again", "Written down", *who]:
         assert secret not in logs
 
 
