@@ -9,6 +9,7 @@ from bot.incidents.service import Incidents
 from dialogs.incidents.cases import CasesDialog
 from dialogs.incidents.check_report import AddToReportDialog, CheckReportDialog
 from dialogs.incidents.report_incident import ReportIncidentDialog
+from dialogs.incidents.wiring_records import report_dialog
 
 if TYPE_CHECKING:
     from bot.runtime import Wiring
@@ -17,12 +18,7 @@ if TYPE_CHECKING:
 def conversations(wiring: Wiring) -> list[Conversation]:
     """Each conversation with the menu entry that starts it."""
     content, incidents = wiring.content, wiring.service("incidents", Incidents)
-    report = ReportIncidentDialog(
-        content,
-        incidents,
-        wiring.state.create_property("IncidentDraft"),
-        draft_days=wiring.settings.retention_drafts_days,
-    )
+    report = report_dialog(wiring, incidents)
     return [
         Conversation(wiring.entry(ReportIncidentDialog.COMMAND), report),
         Conversation(
