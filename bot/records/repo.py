@@ -38,15 +38,16 @@ async def count_of(session: AsyncSession, *, owner: str) -> int:
     return int(counted.scalar() or 0)
 
 
-async def _secure_delete(session: AsyncSession) -> None:
-    """On SQLite, have deleted rows' bytes overwritten with zeros, not just marked free."""
+async def secure_delete(session: AsyncSession) -> None:
+    """On SQLite, have deleted rows' bytes (and an updated row's old bytes) overwritten with
+    zeros, not just marked free: called before every change to a record."""
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("PRAGMA secure_delete = ON"))
 
 
 async def delete_record(session: AsyncSession, *, owner: str, record_id: int) -> bool:
     """Delete the owner's record; False when there was none of theirs with that id."""
-    await _secure_delete(session)
+    await secure_delete(session)
     result = await session.execute(
         delete(PrivateRecord).where(PrivateRecord.id == record_id, PrivateRecord.owner == owner)
     )
@@ -55,7 +56,7 @@ async def delete_record(session: AsyncSession, *, owner: str, record_id: int) ->
 
 async def delete_all_of(session: AsyncSession, *, owner: str) -> int:
     """Erasure: delete every record the owner keeps; how many."""
-    await _secure_delete(session)
+    await secure_delete(session)
     result = await session.execute(delete(PrivateRecord).where(PrivateRecord.owner == owner))
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -120,6 +120,7 @@ class PrivateRecords:
             raise RecordError("empty")
         if await repo.count_of(session, owner=owner) >= self.limits.records_per_person:
             raise RecordError("too_many")
+        await repo.secure_delete(session)
         record = Record(random_record_id(), now, now, dict(answers), (), ())
         row = PrivateRecord(id=record.id, owner=owner, created_at=now, updated_at=now)
         self._seal(row, owner, record)
@@ -162,6 +163,7 @@ class PrivateRecords:
             return None
         if len(record.additions) >= self.limits.additions_per_record:
             raise RecordError("too_many_additions")
+        await repo.secure_delete(session)  # the old version's bytes go as it is replaced
         changed = Record(
             record.id,
             record.written_at,
@@ -191,6 +193,7 @@ class PrivateRecords:
         record = None if row is None else self._opened(row, row.owner)
         if row is None or record is None:
             return False
+        await repo.secure_delete(session)
         reported = (*record.reported, Reported(now.date(), reference, mode))
         changed = Record(
             record.id, record.written_at, now, record.answers, record.additions, reported

@@ -59,7 +59,11 @@ class KeepRecordDialog(ReportIncidentDialog):
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
-        """Say what a private record is (unless one is being picked up), then begin."""
+        """Say what a private record is (unless one is being picked up), then begin; only in
+        the one-to-one chat."""
+        if not Turn.of(dialog_context.context).personal:
+            await dialog_context.context.send_activity(text(self._rw["private_only"]))
+            return await dialog_context.end_dialog()
         if await self._drafts.get(dialog_context.context, None) is None:
             await dialog_context.context.send_activity(text(self._rw["keep"]["intro"]))
         return await super().begin_dialog(dialog_context, options)

@@ -82,6 +82,9 @@ class ReportFromRecord(ReportIncidentDialog):
         if asked is None:
             return await super().begin_dialog(dialog_context, options)
         context = dialog_context.context
+        if not Turn.of(context).personal:
+            await context.send_activity(text(self._rw["private_only"]))
+            return await dialog_context.end_dialog()
         person = Turn.of(context).person
         record = None if person is None else await self._records.find(turn_session(), person, asked)
         if record is None:  # deleted, someone else's, or an odd card

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from bot.core.people import PersonKey
 from bot.db.session import unit_of_work
 from bot.records.models import PrivateRecord
+from bot.records.repo import secure_delete
 from tests.chat import Chat
 from tests.incidents.test_incidents import runtime_of
 from tests.service import Service
@@ -51,6 +52,7 @@ def pseudonym_of(service: Service, chat: Chat) -> str:
 async def written_down_at(service: Service, record_id: int, moment: datetime) -> None:
     """As if the record had been written down at `moment` (weeks ago, say)."""
     async with unit_of_work(runtime_of(service).sessions) as session:
+        await secure_delete(session)  # as every change the bot makes to a record
         await session.execute(
             update(PrivateRecord)
             .where(PrivateRecord.id == record_id)

@@ -243,3 +243,42 @@ async def test_records_are_erased_with_the_person_and_rotated_with_the_keys(
     assert code == 0
     [left] = await stored_records(service)
     assert left.owner == pseudonym_of(service, alex)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("I want to write down what happened but not report it", "A private record is for you"),
+        ("I'm not ready to report, I just want to note down what he said", "A private record is"),
+        ("keep a record", "A private record is for you alone"),
+        ("private record", "A private record is for you alone"),
+        ("my records", "You haven't kept any private records"),
+        ("show me what I wrote down before", "You haven't kept any private records"),
+    ],
+)
+async def test_peoples_own_words_reach_private_records(
+    service: Service, connector: StandInConnector, typed: str, expected: str
+) -> None:
+    chat = Chat(service, connector, TeamsUser(name="Sam Words"))
+    await chat.install()
+    assert expected in await chat.say(typed)
+
+
+async def test_private_records_are_kept_only_in_the_one_to_one_chat(
+    service: Service, connector: StandInConnector
+) -> None:
+    user = TeamsUser(name="Rosa Record")
+    chat = Chat(service, connector, user)
+    await chat.install()
+    await keep_record(chat)
+    [record] = await stored_records(service)
+    for value in (
+        {"command": "my records"},
+        {"command": "my records", "do": "open", "record": str(record.id)},
+        {"command": "report", "record": str(record.id)},
+        {"command": "keep a record"},
+    ):
+        activity = user.submit(value, connector.url)
+        activity["conversation"]["conversationType"] = "groupChat"
+        seen = chat.seen(await chat.post(activity))
+        assert "only in our one-to-one chat" in seen and STORY[:20] not in seen
