@@ -23,6 +23,7 @@ class RecordLimitsWords(_Model):
     records_per_person: int = Field(ge=1)
     additions_per_record: int = Field(ge=1)
     addition_chars: int = Field(ge=1)
+    additions_shown: int = Field(ge=1)
     document_chars: int = Field(ge=1000)
 
 
@@ -80,6 +81,7 @@ class RecordMine(_Model):
     what_happened: str
     details: str
     additions: str
+    earlier_additions: str
     addition: str
     add_label: str
     add: str
@@ -117,6 +119,8 @@ class RecordReport(_Model):
     offer_button: str
     filled_in: str
     added_later: str
+    did_not_fit: str
+    record_unchanged: str
     unfinished: str
     anonymous_note: str
     anonymous_done: str

@@ -197,9 +197,7 @@ class MyRecordsDialog(Dialog):
         try:
             added = None
             if person is not None:
-                added = await self._records.add(
-                    turn_session(), person, record, words[:100_000], now=utcnow()
-                )
+                added = await self._records.add(turn_session(), person, record, words, now=utcnow())
         except RecordError as problem:
             limits = self._records.limits
             limit = (
@@ -342,10 +340,14 @@ class MyRecordsDialog(Dialog):
         if facts:
             sections.append({"title": words["details"], "facts": facts, "lines": []})
         if record.additions:
+            shown = record.additions[-self._rw["limits"]["additions_shown"] :]
             lines = [
                 words["addition"].format(at=moment_text(a.at), text=plain_text(a.text))
-                for a in record.additions
+                for a in shown
             ]
+            if len(shown) < len(record.additions):
+                earlier = len(record.additions) - len(shown)
+                lines.insert(0, words["earlier_additions"].format(count=earlier))
             sections.append({"title": words["additions"], "facts": [], "lines": lines})
         written = words["written"].format(written=moment_text(record.written_at))
         limit = self._records.limits.addition_chars

@@ -99,29 +99,42 @@ class ReportFromRecord(ReportIncidentDialog):
             )
             await self._prompt(context, draft)
             return Dialog.end_of_turn
-        draft = self._draft_from(record)
+        draft, left_out = self._draft_from(record)
         await self._drafts.set(context, draft)
-        written = moment_text(record.written_at)
-        await context.send_activity(text(self._rw["report"]["filled_in"].format(written=written)))
+        words = self._rw["report"]
+        said = [words["filled_in"].format(written=moment_text(record.written_at))]
+        if left_out:
+            said.append(words["did_not_fit"].format(count=left_out))
+        await context.send_activity(text("\n\n".join(said)))
         await self._prompt(context, draft)
         return Dialog.end_of_turn
 
-    def _draft_from(self, record: Record) -> dict[str, Any]:
+    def _draft_from(self, record: Record) -> tuple[dict[str, Any], int]:
+        """A report's draft from the record, and how many additions did not fit in its story
+        (each joins it with the month it was added, while the report's limit allows)."""
         draft = self._new_draft()
         answers = {k: v for k, v in record.answers.items() if k not in REPORT_ONLY}
-        added = self._rw["report"]["added_later"]
-        answers["narrative"] = "\n\n".join(
-            [
-                str(answers.get("narrative") or ""),
-                *(
-                    added.format(month=in_london(a.at).strftime("%B %Y"), text=a.text)
-                    for a in record.additions
-                ),
-            ]
-        )
+        added, limit = self._rw["report"]["added_later"], self._tax.limits["narrative_chars"]
+        story = str(answers.get("narrative") or "")
+        left_out = 0
+        for addition in record.additions:
+            month = in_london(addition.at).strftime("%B %Y")
+            longer = story + "\n\n" + added.format(month=month, text=addition.text)
+            if len(longer) > limit:
+                left_out += 1
+            else:
+                story = longer
+        answers["narrative"] = story
         answers["written_down"] = in_london(record.written_at).isoformat()
         draft.update(step="mode", answers=answers, record=str(record.id), given=GIVEN_BY_RECORD)
-        return draft
+        return draft, left_out
+
+    async def discard_draft(self, context: TurnContext) -> None:
+        """ "cancel": the report's draft is deleted; a record it came from is kept."""
+        draft = await self._drafts.get(context, None)
+        await super().discard_draft(context)
+        if draft is not None and "record" in draft:
+            await context.send_activity(text(self._rw["report"]["record_unchanged"]))
 
     def _advance(self, draft: dict[str, Any], after: str) -> None:
         super()._advance(draft, after)
@@ -223,15 +236,15 @@ class ReportFromRecord(ReportIncidentDialog):
                 text(words["anonymous_done"].format(written=moment, month=month))
             )
             return sent
-        await self._records.mark_reported(
+        if await self._records.mark_reported(
             turn_session(),
             person,
             record_id,
             reference=str(answers.get(SUBMITTED_AS, "")),
             mode=str(answers.get("mode")),
             now=utcnow(),
-        )
-        await context.send_activity(self._keep_or_delete(record_id, written))
+        ):
+            await context.send_activity(self._keep_or_delete(record_id, written))
         return sent
 
     def _keep_or_delete(self, record_id: str, written: object) -> Any:

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.core.people import PersonKey
 from bot.db.models import BotStateDocument, utcnow
+from bot.db.session import unit_of_work
 from bot.features import FEATURES
 from bot.incidents.models import IncidentIntake, IncidentReport
 from bot.privacy import rotation
@@ -121,6 +123,10 @@ async def test_a_record_is_kept_sealed_outlives_the_purge_and_is_listed_and_copi
     assert kept["written_down_at"].startswith(row.created_at.strftime("%Y-%m-%dT%H:%M:%S"))
     assert "Private records you kept" in copy["about_this_file"]["sections"]["private_records"]
     assert row.owner not in json.dumps(copy)
+    # ... and counted in "my data"'s short summary, without its words.
+    await rosa.say("export my data")
+    seen = await rosa.press("Show a summary here")
+    assert "Private records you kept: 1" in seen and STORY not in seen
 
 
 async def test_a_record_is_added_to_deleted_after_asking_and_cancel_keeps_nothing(
@@ -282,3 +288,37 @@ async def test_private_records_are_kept_only_in_the_one_to_one_chat(
         activity["conversation"]["conversationType"] = "groupChat"
         seen = chat.seen(await chat.post(activity))
         assert "only in our one-to-one chat" in seen and STORY[:20] not in seen
+
+
+async def test_a_record_at_every_limit_still_opens_reports_and_is_kept_on_cancel(
+    service: Service, connector: StandInConnector
+) -> None:
+    rosa = Chat(service, connector, TeamsUser(name="Rosa Record"))
+    await rosa.install()
+    await keep_record(rosa, story="*" * 6000)  # the longest story, all Markdown to escape
+    [record] = await stored_records(service)
+    runtime = runtime_of(service)
+    records = runtime.service("records", PrivateRecords)
+    limits = records.limits
+    person = PersonKey(rosa.user.tenant_id, rosa.user.aad_object_id)
+    async with unit_of_work(runtime.sessions) as session:
+        for n in range(limits.additions_per_record):
+            words = f"Addition {n:02d} " + "_" * (limits.addition_chars - 12)
+            await records.add(session, person, record.id, words, now=utcnow())
+
+    await rosa.say("my records")
+    seen = await rosa.press("Open")
+    assert "Addition 49" in seen and "Addition 39" not in seen
+    assert "And 40 earlier addition(s), not shown here" in seen
+    seen = await rosa.press("Add it", addition="One more.")
+    assert f"as many additions as I can keep ({limits.additions_per_record})" in seen
+    # Into a report: the story fills the report's box, so the additions are left out, said.
+    seen = await rosa.press("Turn it into a report")
+    assert "50 later addition(s) didn't fit in the report" in seen
+    assert "How would you like to report?" in seen
+    seen = await rosa.say("cancel")
+    assert "Your draft has been deleted" in seen
+    assert "Your private record is unchanged, still only for you." in seen
+    [kept] = await stored_records(service)
+    assert kept.id == record.id
+    assert await count(service, IncidentReport) == 0
