@@ -5,13 +5,16 @@ forged. Turning one into a report is in test_record_to_report.py."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.core.logs import configure_logging
 from bot.core.people import PersonKey
 from bot.db.models import BotStateDocument, utcnow
 from bot.db.session import unit_of_work
@@ -322,3 +325,30 @@ async def test_a_record_at_every_limit_still_opens_reports_and_is_kept_on_cancel
     [kept] = await stored_records(service)
     assert kept.id == record.id
     assert await count(service, IncidentReport) == 0
+
+
+async def test_nothing_about_a_record_is_logged(
+    service: Service, connector: StandInConnector
+) -> None:
+    rosa = Chat(service, connector, TeamsUser(name="Rosa Record"))
+    await rosa.install()
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG", "json", stream=stream)
+    try:
+        await keep_record(rosa)
+        [record] = await stored_records(service)
+        await rosa.say("my records")
+        await rosa.press("Open")
+        await rosa.press("Add it", addition="Zebra-4471 said it again.")
+        await rosa.press("Delete it")
+        await rosa.press("Yes, delete it")
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    logged = stream.getvalue()
+    assert "request" in logged, "logging was on, at DEBUG"
+    events = {json.loads(line)["event"] for line in logged.splitlines() if line.strip()}
+    assert not any(e.startswith(("records", "audit")) for e in events), events
+    for secret in (STORY, "mocked my accent", "Zebra-4471", str(record.id), record.owner):
+        assert secret not in logged
