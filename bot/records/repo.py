@@ -64,6 +64,7 @@ async def delete_all_of(session: AsyncSession, *, owner: str) -> int:
 # A transaction that began before the forgetting may still see deleted rows, so VACUUM FULL
 # would keep them: wait this long at most (seconds, in steps) for such transactions to end.
 _WAITS = (0.25, 0.5, 1.0, 2.0, 4.0)
+LOCK_TIMEOUT = "5s"
 
 
 async def forget_deleted(engine: AsyncEngine) -> None:
@@ -87,6 +88,12 @@ async def forget_deleted(engine: AsyncEngine) -> None:
                 if not older:
                     break
                 await asyncio.sleep(wait)
-            await driver.execute("VACUUM FULL private_records")
+            # Never queue behind a stuck transaction's lock (every turn reading records would
+            # queue behind the rewrite): give up after a while, and the next run tries again.
+            await driver.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            try:
+                await driver.execute("VACUUM FULL private_records")
+            finally:
+                await driver.execute("RESET lock_timeout")
         elif engine.dialect.name == "sqlite":
             await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import today_in_london
 from bot.core.people import PersonKey
 from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
 from bot.privacy.pseudonym import Pseudonymiser
@@ -194,7 +195,7 @@ class PrivateRecords:
         if row is None or record is None:
             return False
         await repo.secure_delete(session)
-        reported = (*record.reported, Reported(now.date(), reference, mode))
+        reported = (*record.reported, Reported(today_in_london(now), reference, mode))
         changed = Record(
             record.id, record.written_at, now, record.answers, record.additions, reported
         )
