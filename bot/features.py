@@ -16,11 +16,12 @@ from bot.declarations.feature import DECLARATIONS
 from bot.events.feature import EVENTS
 from bot.hr.feature import HR
 from bot.incidents.feature import INCIDENTS
+from bot.records.feature import RECORDS
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-FEATURES: tuple[Feature, ...] = (INCIDENTS, DECLARATIONS, BULLETINS, EVENTS, ACTIONS, HR)
+FEATURES: tuple[Feature, ...] = (INCIDENTS, RECORDS, DECLARATIONS, BULLETINS, EVENTS, ACTIONS, HR)
 
 
 def metadata() -> MetaData:

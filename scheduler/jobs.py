@@ -33,6 +33,7 @@ from bot.declarations.review import ReviewPrompter, ReviewRun
 from bot.features import FEATURES
 from bot.incidents.repo import forget_released
 from bot.privacy.retention import purge, retention_rules
+from bot.records.repo import forget_deleted
 from scheduler import runs_repo
 
 if TYPE_CHECKING:
@@ -123,6 +124,19 @@ async def incident_run(runtime: Runtime, now: datetime | None, rehearsal: bool) 
         counts.pop("released_reports", None)
         counts.pop("released_messages", None)
     return dict(counts)
+
+
+async def records_run(runtime: Runtime, now: datetime | None, rehearsal: bool) -> Summary:
+    """Make the database forget deleted private records: a record turned into an anonymous
+    report is deleted in the turn that sent it, and must not stay on disk beside it
+    (docs/privacy.md). Safe to repeat and to run on two replicas at once: rewriting the table
+    changes no row, and two rewrites wait for each other's lock. A rehearsal changes nothing.
+    It runs at every run, whether or not anything was deleted, so its runs date nothing."""
+    if rehearsal:
+        return {"skipped": "a rehearsal leaves the database's files alone"}
+    await forget_deleted(runtime.engine)
+    log.info("job.records_forget")
+    return {"tables_rewritten": 1}
 
 
 async def declaration_review_prompts(
@@ -254,6 +268,14 @@ def incident_trigger(settings: Settings) -> IntervalTrigger:
     return IntervalTrigger(minutes=minutes, jitter=minutes * 15, timezone=TIMEZONE)
 
 
+def records_trigger(settings: Settings) -> IntervalTrigger:
+    """Every EDI_INCIDENT_SWEEP_MINUTES, a quarter of that early or late at random, as the
+    incident job: a record deleted for an anonymous report leaves the disk as soon as the
+    intake that holds the report does, or sooner."""
+    minutes = settings.incident_sweep_minutes
+    return IntervalTrigger(minutes=minutes, jitter=minutes * 15, timezone=TIMEZONE)
+
+
 def declaration_trigger(settings: Settings | None = None) -> CronTrigger:
     """The first Monday of each month, 10:00 Europe/London: monthly rather than daily, so each
     message goes to everyone who became due that month and its recipients cannot be matched
@@ -307,6 +329,17 @@ INCIDENTS = Job(
     "every EDI_INCIDENT_SWEEP_MINUTES minutes, at no regular time",
     incident_trigger,
     incident_run,
+    time(12, 0),
+)
+RECORDS = Job(
+    "records",
+    "private_records_forget",
+    "records",
+    "makes the database forget deleted private records (VACUUM FULL on PostgreSQL; the "
+    "write-ahead log truncated on SQLite)",
+    "every EDI_INCIDENT_SWEEP_MINUTES minutes, at no regular time",
+    records_trigger,
+    records_run,
     time(12, 0),
 )
 DECLARATIONS = Job(
@@ -369,6 +402,7 @@ HR_QUARTERLY = Job(
 
 # Each feature's jobs, by the name its feature.py gives (`Feature.jobs`).
 incidents_jobs = (INCIDENTS,)
+records_jobs = (RECORDS,)
 declarations_jobs = (DECLARATIONS,)
 bulletins_jobs = (BULLETIN,)
 events_jobs = (EVENTS,)

@@ -203,6 +203,7 @@ async def test_every_feature_brings_its_service_conversations_and_jobs(
         "event_sweep",
         "hr_quarterly_report",
         "incident_sweep",
+        "private_records_forget",
         "retention_purge",
     ]
 

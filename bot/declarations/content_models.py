@@ -117,6 +117,7 @@ class DeclarationCopyFileSections(_Model):
     events: str
     bulletin: str
     incident_reports: str
+    private_records: str
     roles: str
     action_plans: str
     workforce_roster: str
@@ -177,6 +178,7 @@ class DeclarationSummaryItems(_Model):
     bulletin_reactions: DeclarationSummaryItemsEventSignups
     bulletin_unsubscribed: DeclarationSummaryItemsBulletinUnsubscribed
     incident_reports: DeclarationSummaryItemsEventSignups
+    private_records: DeclarationSummaryItemsEventSignups
     roles: DeclarationSummaryItemsEventSignups
     action_plans: DeclarationSummaryItemsEventSignups
     workforce_roster: DeclarationSummaryItemsBulletinUnsubscribed

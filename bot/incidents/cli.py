@@ -85,6 +85,7 @@ async def _case_data(incidents: Incidents, session: Any, report: Any) -> dict[st
     return {
         "reference": report.reference,
         "received_on": report.received_on.isoformat(),
+        "written_down": view.written_down or None,
         "status": report.status,
         "how_reported": report.mode,
         "reporter": view.reporter,

@@ -76,6 +76,8 @@ class CaseView:
     messages: list[tuple[str, date, str]] = field(default_factory=list)
     events: list[IncidentEvent] = field(default_factory=list)
     files: list[FileInfo] = field(default_factory=list)
+    # Made from a private record: when it was written down (bot/incidents/written_down.py).
+    written_down: str = ""
 
 
 NOT_FOUND = "not_found"

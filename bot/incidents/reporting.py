@@ -39,6 +39,7 @@ from bot.incidents.references import (
     passphrase_matches,
 )
 from bot.incidents.taxonomy import Taxonomy
+from bot.incidents.written_down import written_down_for
 from bot.outbox.queue import queued_text
 
 log = logging.getLogger("bot.incidents")
@@ -88,6 +89,9 @@ class Reporting(AnonymousIntake):
         fields = self._report_fields(draft, reference=reference, today=today)
         files = [int(f["id"]) for f in draft.get("files") or []]
         details = self._details_of(draft)
+        # A report made from a private record: when it was written down (a month if anonymous).
+        if written := written_down_for(draft.get("written_down"), anonymous=anonymous):
+            details["written_down"] = written
         if anonymous:
             passphrase = new_passphrase(self._words)
             passphrase_hash = await asyncio.to_thread(hash_passphrase, passphrase)

@@ -113,6 +113,7 @@ class IncidentStore:
             impact=str(details.get("impact", "")),
             reporter=reporter,
             others={str(k): str(v) for k, v in (details.get("others") or {}).items()},
+            written_down=str(details.get("written_down") or ""),
         )
         for message in await repo.case_messages(session, report_id=report.id):
             try:

@@ -178,6 +178,7 @@ def summarise(held: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "bulletin_unsubscribed": {"count": len(items("bulletin", "unsubscribed"))},
         "incident_reports": {"count": len(items("incident_reports"))},
+        "private_records": {"count": len(items("private_records"))},
         "roles": {"count": len(roles), "names": ", ".join(r.replace("_", " ") for r in roles)},
         "action_plans": {"count": plan_rows},
         "workforce_roster": {"count": 1 if held.get("workforce_roster") else 0},

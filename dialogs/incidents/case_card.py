@@ -12,6 +12,7 @@ from bot.core.content import plain_text
 from bot.incidents.models import IncidentReport
 from bot.incidents.records import CaseView
 from bot.incidents.taxonomy import Taxonomy, categories_of
+from bot.incidents.written_down import written_down_text
 from dialogs.incidents.incident_ui import detail_facts, when_text
 
 NONE = "Not given"
@@ -105,6 +106,8 @@ def _case_facts(
     ]
     if report.outcome:
         facts.append({"title": "Outcome", "value": tax.label("outcome", report.outcome)})
+    if view.written_down:  # made from a private record: when it was first written down
+        facts.insert(2, {"title": "Written down", "value": written_down_text(view.written_down)})
     return facts
 
 

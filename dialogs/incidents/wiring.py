@@ -10,6 +10,7 @@ from dialogs.incidents.cases import CasesDialog
 from dialogs.incidents.check_report import AddToReportDialog, CheckReportDialog
 from dialogs.incidents.evidence_ui import FileIntake, evidence_links_for, file_policy
 from dialogs.incidents.report_incident import ReportIncidentDialog
+from dialogs.incidents.wiring_records import report_dialog
 
 if TYPE_CHECKING:
     from bot.runtime import Wiring
@@ -19,13 +20,7 @@ def conversations(wiring: Wiring) -> list[Conversation]:
     """Each conversation with the menu entry that starts it."""
     content, incidents = wiring.content, wiring.service("incidents", Incidents)
     files = FileIntake(incidents, file_policy(wiring.settings))
-    report = ReportIncidentDialog(
-        content,
-        incidents,
-        wiring.state.create_property("IncidentDraft"),
-        draft_days=wiring.settings.retention_drafts_days,
-        files=files,
-    )
+    report = report_dialog(wiring, incidents, files)
     return [
         Conversation(wiring.entry(ReportIncidentDialog.COMMAND), report),
         Conversation(

@@ -38,6 +38,8 @@ EVENT_SLUG = "playground-big-conversation"
 EVENT_DAY = (date.today() + timedelta(days=14)).isoformat()
 NETWORK = "Black, Asian and Minority Ethnic Network"
 ROSTER = "roster.csv"  # in the bot's working directory, where `edi_bot` steps run
+RECORD = "My team leader made a joke about my hijab in the Monday briefing."
+RECORD_ADDED = "It happened again on Thursday."
 
 
 def say(text: str, *expect: str, **capture: str) -> dict[str, Any]:
@@ -265,6 +267,30 @@ WALKS = [
             ),
         ],
         roles=("hr",),
+    ),
+    Walk(
+        "private_record_becomes_a_report",
+        [
+            say("keep a record", "A private record is for you alone", "what happened?"),
+            press("Next", "A few more details", fill={"In your own words, what happened?": RECORD}),
+            press("Skip all of these", "Check your record", RECORD),
+            press("Keep my record", "Kept. Only you can see this record", "Written down on"),
+            press("My private records", "Your private records", "Written down on"),
+            press("Open", "Your private record", RECORD),
+            press(
+                "Add it",
+                "Added to your record",
+                RECORD_ADDED,
+                fill={"Add to this record (optional); it's timestamped": RECORD_ADDED},
+            ),
+            press("Turn it into a report", "from your private record written down on"),
+            press("Confidentially", "Who did this happen to?"),
+            press("It happened to me", "Support and what happens next"),
+            press("Next", "Check your report", "Written down", RECORD),
+            press("Submit my report", "Your report has been received", "still kept"),
+            press("Keep it", "still kept, only for you"),
+            say("menu", WELCOME, "Keep a private record", "My private records"),
+        ],
     ),
 ]
 

@@ -679,13 +679,13 @@ async def test_end_of_input_and_ctrl_c_leave_cleanly(settings: Settings) -> None
 
 async def test_terminal_commands_are_not_sent_to_the_bot(settings: Settings) -> None:
     _, transcript = await chat_session(
-        settings, "Sam Patel", "/help", "9", "/buttons", "/nonsense", "/say 9", "/quit"
+        settings, "Sam Patel", "/help", "19", "/buttons", "/nonsense", "/say 19", "/quit"
     )
     assert "/buttons" in after(transcript, "/help")
-    assert "There is no button 9: choose 1 to " in after(transcript, "9")
+    assert "There is no button 19: choose 1 to " in after(transcript, "19")
     assert "[1] About EDI" in after(transcript, "/buttons")
     assert "Unknown command /nonsense" in after(transcript, "/nonsense")
-    assert "I'm not sure what you meant" in after(transcript, "/say 9")
+    assert "I'm not sure what you meant" in after(transcript, "/say 19")
     assert transcript.count("I'm not sure what you meant") == 1
 
 

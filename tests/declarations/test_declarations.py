@@ -490,7 +490,10 @@ async def test_get_a_copy_gives_a_link_and_a_summary_and_never_the_pseudonym(
     # What the file holds, in words.
     for held in ("your equality information", "any adjustments you asked for", "bulletin"):
         assert held in shown, held
-    assert "reports you made confidentially or with your name; roles you hold" in shown
+    assert (
+        "reports you made confidentially or with your name; private records you kept; roles"
+        in shown
+    )
     assert "works for 15 minutes" in shown
     assert "Would you like a short summary here as well?" in shown
     [(title, url)] = links(replies).items()

@@ -1,0 +1,1 @@
+"""Private records: what happened, written down by the person it happened to, for them alone."""
