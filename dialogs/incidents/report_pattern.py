@@ -126,8 +126,9 @@ class ReportPattern(ReportAnswers):
                 return False
             return await self._pattern_answered(context, draft)
         choices = {c["id"]: [c["label"]] for c in self._pw["question"]["choices"]}
-        choices["no"] += ["no", "skip", "don't name them"]
-        choice = pick(typed, choices)
+        choices["no"] += ["skip", "don't name them"]
+        pressed = value.get("choice")
+        choice = pressed if pressed in choices else pick(typed, choices)
         if choice == "pattern":
             draft["pattern_picking"] = True
             await self._ask_pattern_person(context, draft)
