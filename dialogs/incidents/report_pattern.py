@@ -31,10 +31,10 @@ REMOVE = "remove pattern"
 ADD = "edit pattern"
 
 
-def people_picker(input_id: str, label: str) -> dict[str, Any]:
+def people_picker(input_id: str, label: str, *, value: str | None = None) -> dict[str, Any]:
     """An Input.ChoiceSet that Teams fills from the directory: it submits the chosen person's
-    Entra object id (never their name)."""
-    return {
+    Entra object id (never their name); `value`, an object id, shows that person chosen."""
+    element: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": input_id,
         "label": label,
@@ -42,6 +42,9 @@ def people_picker(input_id: str, label: str) -> dict[str, Any]:
         "choices": [],
         "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
     }
+    if value:
+        element["value"] = value
+    return element
 
 
 class ReportPattern(ReportAnswers):
@@ -91,6 +94,7 @@ class ReportPattern(ReportAnswers):
     async def _ask_pattern_person(self, context: TurnContext, draft: dict[str, Any]) -> None:
         words = self._pw["person"]
         named = draft["answers"].get("pattern") or {}
+        chosen = named.get("value") if named.get("kind") == DIRECTORY else None
         typed = named.get("value") if named.get("kind") == TYPED else None
         await context.send_activity(
             card(
@@ -98,7 +102,7 @@ class ReportPattern(ReportAnswers):
                 heading=words["heading"],
                 paragraphs=[words["hint"]],
                 inputs=[
-                    people_picker("pattern_person", words["picker_label"]),
+                    people_picker("pattern_person", words["picker_label"], value=chosen),
                     text_input(
                         "pattern_name",
                         words["name_label"],

@@ -10,6 +10,7 @@ and nothing kept."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from datetime import date
@@ -19,9 +20,11 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel.card_text import CardTextRenderer, ask_input
 from bot.config import Settings
 from bot.db.session import unit_of_work
 from bot.incidents.models import IncidentIntake, IncidentPatternCheck
+from dialogs.incidents.report_pattern import people_picker
 from tests.cards import buttons, inputs, visible_text
 from tests.chat import Chat
 from tests.connector import StandInConnector
@@ -76,7 +79,10 @@ async def report_naming(
     assert QUESTION in seen
     seen = await chat.press(ONLY_IF)
     assert "Who was it?" in seen
-    seen = await chat.press("Next", pattern_person=person, pattern_name=name)
+    # Without a person chosen, nothing comes from the picker: as from the terminal chat and
+    # the Agents Playground, which cannot search a directory.
+    chosen = {"pattern_person": person} if person else {}
+    seen = await chat.press("Next", pattern_name=name, **chosen)
     assert "Support and what happens next" in seen
     seen = await chat.press("Next")
     assert "Check your report" in seen
@@ -364,3 +370,23 @@ async def test_with_the_setting_off_nothing_is_asked_or_kept(
             assert (await session.execute(select(IncidentPatternCheck))).first() is None
     finally:
         await stop_service(service)
+
+
+def test_the_terminal_chat_says_the_people_picker_is_for_teams_and_skips_it() -> None:
+    picker = people_picker("pattern_person", "Find them in the council's directory (in Teams)")
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [picker], "actions": []}
+    lines = CardTextRenderer().render_card(card).lines
+    assert " ".join(lines) == (
+        "Find them in the council's directory (in Teams): ____ (a person from the directory, "
+        "in Teams only)"
+    )
+    out = io.StringIO()
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return "1"
+
+    assert ask_input(picker, ask, out) is None
+    assert asked == [], "nothing to type: the typed name below it is asked instead"
+    assert "Teams' people picker can't search the directory here." in out.getvalue()
