@@ -10,6 +10,7 @@ and nothing kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import uuid
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channel.card_text import CardTextRenderer, ask_input
 from bot.config import Settings
 from bot.db.session import unit_of_work
-from bot.incidents.models import IncidentIntake, IncidentPatternCheck
+from bot.incidents.models import IncidentIntake, IncidentPatternCheck, IncidentReport
 from dialogs.incidents.report_pattern import people_picker
 from tests.cards import buttons, inputs, visible_text
 from tests.chat import Chat
@@ -214,6 +215,10 @@ async def test_anonymous_reports_raise_their_alert_only_after_release(
 
     rows = await every_row(engine)
     assert not any(mentions(table, [named, named.replace("-", "")]) for table in rows.values())
+    # Like the reports: random ids, the report's day and no time.
+    days = {r["received_on"] for r in rows["incident_reports"]}
+    for entry in rows["incident_pattern_checks"]:
+        assert entry["id"] > 2**32 and entry["created_on"] in days
     if engine.dialect.name == "postgresql":
         # Written by the release, in its transaction: never by a reporter's turn.
         async with engine.connect() as connection:
@@ -390,3 +395,30 @@ def test_the_terminal_chat_says_the_people_picker_is_for_teams_and_skips_it() ->
     assert ask_input(picker, ask, out) is None
     assert asked == [], "nothing to type: the typed name below it is asked instead"
     assert "Teams' people picker can't search the directory here." in out.getvalue()
+
+
+async def test_turned_off_later_the_entries_stay_but_nothing_new_is_kept_or_alerted(
+    service: Service, connector: StandInConnector, settings: Settings
+) -> None:
+    handler = await make_handler(service, connector, "Casey Handler")
+    named = str(uuid.uuid4())
+    await report_naming(
+        Chat(service, connector, TeamsUser(name="On One")), "Confidentially", person=named
+    )
+    await report_naming(
+        Chat(service, connector, TeamsUser(name="On Two")), "Anonymously", person=named
+    )
+    incidents = runtime_of(service).incidents
+    incidents.patterns = dataclasses.replace(incidents.patterns, enabled=False)
+    later = Chat(service, connector, TeamsUser(name="Off Three"))
+    seen = await to_pattern_question(later, "Confidentially")
+    assert QUESTION not in seen
+    await later.press("Next")
+    await later.press("Submit my report")
+    # The anonymous report is released without its entry: nothing new is kept while off.
+    counts = await sweep(service, date.today())
+    assert "pattern_alerts" not in counts
+    assert await count(service, IncidentIntake) == 0 and await count(service, IncidentReport) == 3
+    await deliver(service, settings)
+    assert pattern_alerts(connector, handler) == []
+    assert await count(service, IncidentPatternCheck) == 1
