@@ -322,12 +322,17 @@ async def test_naming_them_in_the_report_keeps_nothing_and_other_perpetrators_ar
     [
         ("not-a-directory-id", "", "doesn't look like someone from the council's directory"),
         ("<script>alert(1)</script>", "", "doesn't look like someone from the council's"),
-        (f"{uuid.uuid4()},{uuid.uuid4()}", "", "Please choose just one person"),
+        (
+            "0f8fad5b-d9cb-469f-a165-70867728950e,7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "",
+            "Please choose just one person",
+        ),
         ("", "", "Please choose them in the directory or type their name"),
         ("", "J", "at least two letters"),
         ("", "Jo " * 400, "the limit is 100"),
         (["a", "b"], {"x": 1}, "Please choose them in the directory or type their name"),
     ],
+    ids=["not-an-id", "markup", "two-people", "nothing", "one-letter", "huge-name", "not-text"],
 )
 async def test_forged_or_odd_answers_get_a_sentence_and_keep_nothing(
     service: Service, connector: StandInConnector, person: Any, name: Any, expected: str
