@@ -36,7 +36,8 @@ async def _entries(
     """The entries the arguments name, with their report's reference."""
     found = [(e, incidents.opened_reference(e)) for e in await pattern_repo.every_check(session)]
     if getattr(args, "report", None):
-        return [(entry, ref) for entry, ref in found if ref == find_reference(args.report)]
+        wanted_reference = find_reference(args.report)
+        return [(entry, ref) for entry, ref in found if ref == wanted_reference]
     if getattr(args, "person", None) or getattr(args, "name", None):
         kind, value = (DIRECTORY, args.person) if args.person else (TYPED, args.name)
         wanted = person_hash(incidents.patterns.key, kind=kind, tenant_id=tenant or "", value=value)
