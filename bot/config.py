@@ -236,6 +236,22 @@ class Settings(BaseSettings):
         description="Europe/London hours within which nudges are queued (working days only)",
     )
 
+    # The pattern check across incident reports (docs/incidents.md, "Patterns across
+    # reports"): off until the DPO turns it on after the DPIA (docs/privacy.md).
+    patterns_enabled: bool = Field(
+        default=False,
+        description="Offer a reporter who names a colleague or manager a pattern check, and "
+        "tell case handlers when two reports name the same person; off: never asked, "
+        "nothing stored",
+    )
+    patterns_unmatched_years: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="A pattern-check entry no other report has matched is deleted this many "
+        "years after it was made (a matched one goes with its report)",
+    )
+
     @field_validator("allowed_tenants", "bootstrap_admins", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:

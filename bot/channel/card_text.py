@@ -144,6 +144,8 @@ def _input_label(element: dict[str, Any]) -> str:
 
 def _input_hint(element: dict[str, Any]) -> str:
     kind = element.get("type")
+    if _is_people_picker(element):
+        return "a person from the directory, in Teams only"
     if kind == "Input.ChoiceSet":
         titles = ", ".join(_plain(c.get("title", c.get("value", ""))) for c in _choices(element))
         return f"{'any' if element.get('isMultiSelect') else 'one'} of: {titles}"
@@ -158,6 +160,14 @@ def _input_hint(element: dict[str, Any]) -> str:
 
 def _choices(element: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in element.get("choices") or [] if isinstance(c, dict)]
+
+
+def _is_people_picker(element: dict[str, Any]) -> bool:
+    """Teams' people picker: a ChoiceSet whose choices Teams finds in the directory
+    (`choices.data`), which nothing here can search."""
+    return element.get("type") == "Input.ChoiceSet" and isinstance(
+        element.get("choices.data"), dict
+    )
 
 
 class CardTextRenderer:
@@ -458,6 +468,9 @@ def ask_input(element: dict[str, Any], ask: InputFn, out: TextIO) -> str | None:
             if answer in ("n", "no"):
                 return off
             out.write(f"{INDENT}  Please answer y or n.\n")
+    if _is_people_picker(element) and not _choices(element):
+        out.write(f"{INDENT}{label}: Teams' people picker can't search the directory here.\n")
+        return None
     choices = _choices(element) if kind == "Input.ChoiceSet" else []
     if kind == "Input.ChoiceSet":
         out.write(f"{INDENT}{label}:\n")

@@ -20,7 +20,10 @@ from bot.core.clock import today_in_london
 from bot.core.content import Content
 from bot.db.session import unit_of_work
 from bot.incidents import case_commands
+from bot.incidents.evidence_store import EvidenceLimits
 from bot.incidents.feature import COMMANDS
+from bot.incidents.pattern_cli import add_pattern_commands
+from bot.incidents.pattern_feature import pattern_config
 from bot.incidents.references import find_reference
 from bot.incidents.repo import forget_released
 from bot.incidents.service import Incidents
@@ -35,6 +38,12 @@ def _incidents(ctx: Context) -> Incidents:
         pseudonyms=ctx.privacy.pseudonyms,
         outbox=None,
         token_key=ctx.privacy.keys.pseudonym,
+        patterns=pattern_config(ctx.settings, ctx.privacy.keys.pseudonym),
+        evidence_limits=EvidenceLimits(
+            max_bytes=ctx.settings.evidence_max_bytes,
+            max_files=ctx.settings.evidence_max_files,
+            keep_days=ctx.settings.retention_drafts_days,
+        ),
     )
 
 
@@ -239,6 +248,7 @@ def add_commands(commands: argparse._SubParsersAction, settings: Callable[[], Se
     )
     release.set_defaults(handler=runner(cases_release))
     _add_changes(sub, runner)
+    add_pattern_commands(sub, runner, _incidents)
 
 
 def _add_changes(sub: Any, runner: Callable[[Any], Callable[[argparse.Namespace], int]]) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core.content import Content
+    from bot.incidents.patterns import PatternConfig
     from bot.privacy.crypto import FieldCipher
 
 
@@ -163,6 +164,7 @@ def _service(kit: Kit) -> object:
     privacy = kit.privacy
     settings = kit.settings
     return Incidents(
+        patterns=_patterns(kit),
         content=kit.content,
         cipher=privacy.cipher,
         audit=privacy.audit,
@@ -199,6 +201,27 @@ def category_labels(content: Content) -> dict[str, dict[str, str]]:
     }
 
 
+# ---- the pattern check across reports (bot/incidents/pattern_checks.py) -------------------
+
+
+def _patterns(kit: Kit) -> PatternConfig:
+    from bot.incidents.pattern_feature import pattern_config
+
+    return pattern_config(kit.settings, kit.privacy.keys.pseudonym)
+
+
+def _columns_and_patterns() -> list[EncryptedColumn]:
+    from bot.incidents.pattern_feature import pattern_columns
+
+    return [*_columns(), *pattern_columns()]
+
+
+def _retention_and_patterns(settings: Settings) -> list[RetentionRule]:
+    from bot.incidents.pattern_feature import pattern_retention
+
+    return [*_retention(settings), *pattern_retention(settings)]
+
+
 COMMANDS = Commands(
     "bot.incidents.cli",
     {
@@ -216,12 +239,13 @@ INCIDENTS = Feature(
     commands=COMMANDS,
     export=_export,
     erase=_erase,
-    retention=_retention,
-    encrypted_columns=_columns,
+    retention=_retention_and_patterns,
+    encrypted_columns=_columns_and_patterns,
     content=(
         ContentFile("incidents/words.yaml", "bot.incidents.content_models:IncidentWords"),
         ContentFile(
             "incidents/passphrase_words.yaml", "bot.incidents.content_models:PassphraseWords"
         ),
+        ContentFile("incidents/patterns.yaml", "bot.incidents.pattern_content:PatternWords"),
     ),
 )

@@ -235,6 +235,36 @@ class IncidentCheckAttempts(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class IncidentPatternCheck(Base):
+    """A reporter's "tell the case team only if someone else reports the same person"
+    (bot/incidents/pattern_checks.py): a keyed hash of the person named and, sealed, the
+    report's reference.
+
+    Nothing about the reporter, and neither the named person's id nor their name: only the
+    hash, made with a key of its own (bot/incidents/patterns.py). The reference is sealed, so
+    the table alone cannot say which reports share a hash. An anonymous report's row is
+    written when the intake releases the report, in that transaction, never in the turn.
+    """
+
+    __tablename__ = "incident_pattern_checks"
+
+    id: Mapped[int] = mapped_column(
+        RowId, primary_key=True, autoincrement=False, default=random_row_id
+    )
+    person_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # directory | typed
+    report: Mapped[str] = mapped_column(Text)
+    report_key: Mapped[str] = mapped_column(String(32))
+    created_on: Mapped[date] = mapped_column(Date)
+    # Case handlers have been told of a pattern this entry is part of.
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def pattern_context(row_id: object) -> str:
+    """The associated data a pattern check's sealed reference is bound to: its random row."""
+    return f"incident_pattern_checks.report:{row_id}"
+
+
 def details_context(reference: object) -> str:
     """The associated data a report's sealed details are bound to: its reference."""
     return f"incident_reports.details:{reference}"

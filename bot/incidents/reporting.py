@@ -100,6 +100,7 @@ class Reporting(AnonymousIntake):
             await self._hold(
                 session,
                 {
+                    **self._pattern_item(draft),
                     "kind": "report",
                     "on": today.isoformat(),
                     "fields": fields,
@@ -357,3 +358,8 @@ class Reporting(AnonymousIntake):
         activity = queued_text(words["handler_info"].format(reference=report.reference))
         await self._tell_handlers(session, report, activity, kind="incident.info")
         return ADDED
+
+    def _pattern_item(self, draft: dict[str, Any]) -> dict[str, Any]:
+        """What an anonymous report's intake document carries for a pattern check: nothing
+        here; bot/incidents/pattern_checks.py adds the claim's hash."""
+        return {}

@@ -24,24 +24,25 @@ from bot.incidents import repo
 from bot.incidents.evidence_links import EvidenceLink
 from bot.incidents.evidence_store import FileInfo
 from bot.incidents.models import IncidentReport
+from bot.incidents.pattern_checks import PatternChecks
 from bot.incidents.records import (
     Assigned,
     Person,
     ReportError,
 )
-from bot.incidents.reporting import Reporting
 from bot.incidents.taxonomy import codes_of
 from bot.outbox.queue import queued_card, queued_text
 
 log = logging.getLogger("bot.incidents")
 
 
-class Incidents(Reporting):
+class Incidents(PatternChecks):
     """Reports and cases, in the caller's transaction."""
 
     async def sweep(self, session: AsyncSession, *, today: date) -> dict[str, int]:
         """Alerts for new anonymous reports and information, deadline reminders to the
-        assigned handler, and escalation to every handler when a deadline is missed."""
+        assigned handler, escalation to every handler when a deadline is missed, and (when
+        the pattern check is on) alerts of reports that name the same person."""
         counts = {"alerts": 0, "reminders": 0, "escalations": 0}
         await self.forget_old_attempts(session, now=utcnow())
         keep = self.waiting_file_ids(await self._held(session))
@@ -88,6 +89,8 @@ class Incidents(Reporting):
                         session, report, queued_text(text), kind="incident.reminder"
                     )
                     counts["reminders"] += 1
+        if self.patterns.enabled:
+            counts["pattern_alerts"] = await self.pattern_alerts(session)
         return counts
 
     async def file_for_handler(

@@ -23,7 +23,7 @@ from dialogs.incidents.incident_ui import (
     pick,
     text,
 )
-from dialogs.incidents.report_answers import ReportAnswers
+from dialogs.incidents.report_pattern import ReportPattern
 from dialogs.incidents.report_states import (
     CONTINUE_WORDS,
     Answer,
@@ -32,7 +32,7 @@ from dialogs.incidents.report_states import (
 )
 
 
-class ReportIncidentDialog(ReportAnswers):
+class ReportIncidentDialog(ReportPattern):
     """The reporting conversation, one step per turn, driven by the draft's `step`."""
 
     COMMAND = "report"
@@ -60,6 +60,7 @@ class ReportIncidentDialog(ReportAnswers):
             "relationship": (self._ask_relationship, self._answer_relationship),
             "narrative": (self._ask_narrative, self._answer_narrative),
             "details": (self._ask_details, self._answer_details),
+            "pattern": (self._ask_pattern, self._answer_pattern),
             "support": (self._ask_support, self._answer_support),
             "review": (self._ask_review, self._answer_review),
         }

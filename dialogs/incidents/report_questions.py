@@ -273,7 +273,7 @@ class ReportQuestions(Dialog):
                 self._content,
                 heading=words["heading"],
                 paragraphs=[words["hint"]],
-                sections=sections,
+                sections=sections + self._pattern_sections(draft),
                 buttons=[
                     self._button(draft, words["submit"], "submit"),
                     self._button(draft, words["discard"], "discard"),
@@ -314,3 +314,7 @@ class ReportQuestions(Dialog):
             "You agree to: " + "; ".join(consents) if consents else "Nothing will be passed on."
         )
         return lines
+
+    def _pattern_sections(self, draft: dict[str, Any]) -> list[dict[str, Any]]:
+        """The review's pattern-check section: none here (report_pattern.py adds it)."""
+        return []

@@ -11,10 +11,11 @@ from botbuilder.core import TurnContext
 # The conversation's states, in order. Each has an `_ask_<step>` (sends its question) and an
 # `_answer_<step>` (takes the reply, moves the draft on); `ReportIncidentDialog.__init__`
 # pairs them in one table, which `continue_dialog` and `_prompt` follow.
-STEPS = ("safety", "mode", "relationship", "narrative", "details", "support", "review")
+# ("pattern" is asked only when the pattern check applies: report_pattern.py.)
+STEPS = ("safety", "mode", "relationship", "narrative", "details", "pattern", "support", "review")
 
 
-EDITABLE = ("mode", "relationship", "narrative", "details", "support")
+EDITABLE = ("mode", "relationship", "narrative", "details", "pattern", "support")
 
 
 CONTINUE_WORDS = ("continue my report", "continue report", "resume report")

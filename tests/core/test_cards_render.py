@@ -133,12 +133,45 @@ def renderer_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     return {**broken, **{result["name"]: result for result in output["results"]}}
 
 
+# Teams' people picker is an Input.ChoiceSet with `choices.data` (a Data.Query of the
+# directory) and no static choices, as Microsoft documents it for Teams cards of version 1.2
+# and later ("People Picker in Adaptive Cards"). The official renderer, which cannot search a
+# directory, calls the property a 1.6 one and the empty list invalid: on a card with a people
+# picker, and only there, those two findings are Teams' extension, not a mistake.
+PEOPLE_PICKER_FINDINGS = (
+    'Property "choices.data" is supported in version 1.6',
+    "An Input.ChoiceSet must have at least one choice defined.",
+)
+
+
+def problems_of(card: dict[str, Any], problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The renderer's findings on `card`, less those about a Teams people picker on it."""
+    pickers = [
+        e
+        for e in _elements(card)
+        if e.get("type") == "Input.ChoiceSet" and isinstance(e.get("choices.data"), dict)
+    ]
+    if not pickers:
+        return problems
+    return [p for p in problems if not str(p.get("message", "")).startswith(PEOPLE_PICKER_FINDINGS)]
+
+
+def _elements(node: Any) -> list[dict[str, Any]]:
+    """Every object in a card, nested ones too."""
+    if isinstance(node, list):
+        return [found for item in node for found in _elements(item)]
+    if not isinstance(node, dict):
+        return []
+    return [node, *(found for value in node.values() for found in _elements(value))]
+
+
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
 def test_official_renderer_shows_card_without_errors_or_warnings(
     sample: str, renderer_results: dict[str, Any]
 ) -> None:
     result = renderer_results[sample]
-    assert result["problems"] == [], f"{sample}: {result['problems']}"
+    problems = problems_of(rendered(sample), result["problems"])
+    assert problems == [], f"{sample}: {problems}"
     assert (js_tools.ARTIFACTS / "cards" / f"{sample}.png").exists()
     card = rendered(sample)
     # What the renderer shows includes the card's first line, and a button for every action.
@@ -355,7 +388,8 @@ def test_peoples_words_show_as_typed_in_every_text_slot(
     results = hostile_results["results"]
     assert typed, f"{sample}: no text slot of {template_of(sample)} was filled"
     whole = results[f"{sample}/card"]
-    assert whole["problems"] == [], f"{sample}: {whole['problems']}"
+    problems = problems_of(rendered(sample), whole["problems"])
+    assert problems == [], f"{sample}: {problems}"
     reached: set[str] = set()
     for index in range(count):
         result = results[f"{sample}/{index}/hostile"]
