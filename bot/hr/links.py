@@ -11,16 +11,12 @@ card and `edi-bot report quarterly` show.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import json
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from bot.config import Settings
 from bot.core.people import PersonKey
@@ -29,19 +25,15 @@ from bot.hr.quarters import Quarter
 from bot.hr.report import write_csv, write_html
 from bot.hr.service import QuarterReport
 from bot.privacy.core import PrivacyCore
-from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.crypto import FieldCipher
+from bot.privacy.link_tokens import LinkError, open_link, read_fields, seal_link
 
 LINK_CONTEXT = "hr-report-download"
 LINK_MINUTES = 15
-MAX_TOKEN_CHARS = 600
 
 
-class ReportLinkError(ValueError):
-    """A report link that is forged or altered (`forged`) or past its time (`expired`)."""
-
-    def __init__(self, reason: Literal["forged", "expired"]) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# The same error as every sealed link's ("forged" or "expired").
+ReportLinkError = LinkError
 
 
 @dataclass(frozen=True)
@@ -54,13 +46,8 @@ class ReportLinks:
 
     def token(self, person: PersonKey, quarter: Quarter, *, now: datetime) -> str:
         """A sealed token for `person` to download `quarter`, valid for `minutes`."""
-        expires = int((now + timedelta(minutes=self.minutes)).timestamp())
-        body = json.dumps(
-            {"q": str(quarter), "t": person.tenant_id, "a": person.aad_object_id, "e": expires}
-        )
-        sealed = self.cipher.seal(body, context=LINK_CONTEXT)
-        raw = f"{sealed.key_id}|{sealed.token}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        fields = {"q": str(quarter), "t": person.tenant_id, "a": person.aad_object_id}
+        return seal_link(self.cipher, LINK_CONTEXT, fields, now=now, minutes=self.minutes)
 
     def url(self, person: PersonKey, quarter: Quarter, *, now: datetime) -> str:
         """The link `person` opens."""
@@ -68,20 +55,12 @@ class ReportLinks:
 
     def check(self, token: str, *, now: datetime) -> tuple[PersonKey, Quarter]:
         """Who may download which quarter; ReportLinkError if forged, altered or expired."""
-        if len(token) > MAX_TOKEN_CHARS:
-            raise ReportLinkError("forged")
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            key_id, sealed = raw.split("|", 1)
-            body = json.loads(self.cipher.open(Sealed(key_id, sealed), context=LINK_CONTEXT))
-            person = PersonKey(str(body["t"]), str(body["a"]))
-            quarter = Quarter.parse(str(body["q"]))
-            expires = int(body["e"])
-        except (ValueError, KeyError, TypeError, binascii.Error, DecryptionError):
-            raise ReportLinkError("forged") from None
-        if now.timestamp() > expires:
-            raise ReportLinkError("expired")
-        return person, quarter
+        fields = open_link(self.cipher, LINK_CONTEXT, token, now=now)
+        found: tuple[PersonKey, Quarter] = read_fields(
+            fields,
+            lambda f: (PersonKey(str(f["t"]), str(f["a"])), Quarter.parse(str(f["q"]))),
+        )
+        return found
 
 
 def report_links(settings: Settings, privacy: PrivacyCore) -> ReportLinks:

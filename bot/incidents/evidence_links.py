@@ -11,29 +11,21 @@ rather than the file in the chat).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 from urllib.parse import quote
 
 from bot.core.people import PersonKey
-from bot.privacy.crypto import DecryptionError, FieldCipher, Sealed
+from bot.privacy.crypto import FieldCipher
+from bot.privacy.link_tokens import LinkError, open_link, read_fields, seal_link
 
 LINK_CONTEXT = "incident-evidence-download"
 LINK_MINUTES = 15
-MAX_TOKEN_CHARS = 600
 PATH = "/incidents/evidence/"
 
 
-class EvidenceLinkError(ValueError):
-    """A link that is forged or altered (`forged`) or past its time (`expired`)."""
-
-    def __init__(self, reason: Literal["forged", "expired"]) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# The same error as every sealed link's ("forged" or "expired").
+EvidenceLinkError = LinkError
 
 
 @dataclass(frozen=True)
@@ -60,37 +52,22 @@ class EvidenceLinks:
 
     def url(self, link: EvidenceLink, *, now: datetime) -> str:
         """The address the handler opens."""
-        expires = int((now + timedelta(minutes=self.minutes)).timestamp())
-        body = json.dumps(
-            {
-                "r": link.reference,
-                "f": link.evidence_id,
-                "t": link.person.tenant_id,
-                "a": link.person.aad_object_id,
-                "e": expires,
-            }
-        )
-        sealed = self.cipher.seal(body, context=LINK_CONTEXT)
-        raw = f"{sealed.key_id}|{sealed.token}".encode()
-        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        fields = {
+            "r": link.reference,
+            "f": link.evidence_id,
+            "t": link.person.tenant_id,
+            "a": link.person.aad_object_id,
+        }
+        token = seal_link(self.cipher, LINK_CONTEXT, fields, now=now, minutes=self.minutes)
         return f"{self.base_url.rstrip('/')}{PATH}{token}"
 
     def check(self, token: str, *, now: datetime) -> EvidenceLink:
         """The link a token stands for; EvidenceLinkError if forged, altered or expired."""
-        if len(token) > MAX_TOKEN_CHARS:
-            raise EvidenceLinkError("forged")
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            key_id, sealed = raw.split("|", 1)
-            body = json.loads(self.cipher.open(Sealed(key_id, sealed), context=LINK_CONTEXT))
-            link = EvidenceLink(
-                PersonKey(str(body["t"]), str(body["a"])), str(body["r"]), int(body["f"])
-            )
-            expires = int(body["e"])
-        except (ValueError, KeyError, TypeError, binascii.Error, DecryptionError):
-            raise EvidenceLinkError("forged") from None
-        if now.timestamp() > expires:
-            raise EvidenceLinkError("expired")
+        fields = open_link(self.cipher, LINK_CONTEXT, token, now=now)
+        link: EvidenceLink = read_fields(
+            fields,
+            lambda f: EvidenceLink(PersonKey(str(f["t"]), str(f["a"])), str(f["r"]), int(f["f"])),
+        )
         return link
 
 

@@ -17,13 +17,11 @@ gives every time in ISO 8601.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,22 +30,16 @@ from bot.core.content import Content
 from bot.core.people import PersonKey
 from bot.core.registry import Feature
 from bot.privacy.core import PrivacyCore
-from bot.privacy.crypto import DecryptionError, Sealed
+from bot.privacy.link_tokens import LinkError, open_link, read_fields, seal_link
 from bot.privacy.subject_access import export_person
 
 LINK_CONTEXT = "my-data-download"
 LINK_MINUTES = 15
-# A real token is about 250 characters; anything much longer is not worth decrypting.
-MAX_TOKEN_CHARS = 600
 PSEUDONYM_KEY = "pseudonym"
 
 
-class CopyLinkError(ValueError):
-    """A download link that is forged, altered or malformed ("forged"), or too old."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# The same error as every sealed link's ("forged" or "expired").
+CopyLinkError = LinkError
 
 
 @dataclass(frozen=True)
@@ -68,11 +60,8 @@ class DataCopyLinks:
 
     def token(self, person: PersonKey, *, now: datetime) -> str:
         """A sealed token for `person`'s data, valid for `minutes` from `now`."""
-        expires = int((now + timedelta(minutes=self.minutes)).timestamp())
-        body = json.dumps({"t": person.tenant_id, "a": person.aad_object_id, "e": expires})
-        sealed = self.privacy.cipher.seal(body, context=LINK_CONTEXT)
-        raw = f"{sealed.key_id}|{sealed.token}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        fields = {"t": person.tenant_id, "a": person.aad_object_id}
+        return seal_link(self.privacy.cipher, LINK_CONTEXT, fields, now=now, minutes=self.minutes)
 
     def url(self, person: PersonKey, *, now: datetime) -> str:
         """The link `person` opens to download their data."""
@@ -80,20 +69,8 @@ class DataCopyLinks:
 
     def check(self, token: str, *, now: datetime) -> PersonKey:
         """Whose data a token is for; CopyLinkError if forged, altered or expired."""
-        if len(token) > MAX_TOKEN_CHARS:
-            raise CopyLinkError("forged")
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            key_id, sealed = raw.split("|", 1)
-            body = json.loads(
-                self.privacy.cipher.open(Sealed(key_id, sealed), context=LINK_CONTEXT)
-            )
-            person = PersonKey(str(body["t"]), str(body["a"]))
-            expires = int(body["e"])
-        except (ValueError, KeyError, TypeError, binascii.Error, DecryptionError):
-            raise CopyLinkError("forged") from None
-        if now.timestamp() > expires:
-            raise CopyLinkError("expired")
+        fields = open_link(self.privacy.cipher, LINK_CONTEXT, token, now=now)
+        person: PersonKey = read_fields(fields, lambda f: PersonKey(str(f["t"]), str(f["a"])))
         return person
 
     async def held(self, session: AsyncSession, person: PersonKey) -> dict[str, Any]:
