@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.actions import repo
 from bot.actions.deadlines import AnnualReview
 from bot.actions.feature import COMMANDS
@@ -87,10 +89,9 @@ def actions_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _names(ctx: Context, index: LeadIndex) -> dict[str, str]:
+async def _names(session: AsyncSession, ctx: Context, index: LeadIndex) -> dict[str, str]:
     """The display names Teams last showed for the leads, by object id."""
-    async with ctx.sessions() as session:
-        return await names_of(session, ctx.privacy.cipher, index.resolved.values())
+    return await names_of(session, ctx.privacy.cipher, index.resolved.values())
 
 
 def _person(index: LeadIndex, names: dict[str, str], person: str) -> str:
@@ -117,12 +118,12 @@ async def actions_show(ctx: Context, args: argparse.Namespace) -> int:
     today = plan.as_of(service.today())
     async with ctx.sessions() as session:
         index = await service.lead_index(session)
+        names = await _names(session, ctx, index)
         states = await repo.action_states(session, plan=action.plan)
     status = status_of(action, states.get((action.plan, action.number)), today=today)
     say(f"{action.plan} action {action.number} (objective {action.objective}){_state_of(plan)}")
     say(f"  {action.text}")
     say(f"  lead teams: {'; '.join(action.leads)}")
-    names = await _names(ctx, index)
     people = sorted(_person(index, names, p) for p in index.named_for(action))
     say(f"  people: {', '.join(people) if people else 'nobody assigned yet'}")
     say(f"  deadline: {action.deadline_text or '(none)'}")
@@ -291,7 +292,7 @@ async def leads_list(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     async with ctx.sessions() as session:
         index = await service.lead_index(session)
-    names = await _names(ctx, index)
+        names = await _names(session, ctx, index)
 
     def shown(people: set[str]) -> str:
         return ", ".join(sorted(_person(index, names, p) for p in people))
